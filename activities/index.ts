@@ -1,0 +1,46 @@
+/**
+ * The session activities, built from their dependencies: the worker wires real clients,
+ * tests wire local servers. Nothing here opens a connection on import.
+ */
+import { BUILTIN_AGENT_NAMES } from '../core/agents/builtin-agents';
+import type {
+  AgentStepInput,
+  AgentStepResult,
+  PlanRequestInput,
+  PlanRequestResult,
+  RequestAnalysis,
+  SessionIndexRecord,
+} from '../core/session';
+import type { SessionIndexStore } from '../runtime/stores/session-index-store';
+import type { ModelProvider } from './models/model-provider';
+import { analyzeText } from './session/analyze-request';
+import { planTurn } from './session/plan-request';
+import { runAgentStepWith } from './session/run-agent-step';
+
+export interface ActivityDependencies {
+  model: ModelProvider;
+  sessionIndex: Pick<SessionIndexStore, 'upsert'>;
+}
+
+export function createActivities(dependencies: ActivityDependencies) {
+  return {
+    /** Normalises the request and extracts language, keywords and intents. Pure. */
+    async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
+      return analyzeText(input.text);
+    },
+    /** Plans the turn (rules, or the supplied plan) and validates it. Pure. */
+    async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
+      return planTurn(input, BUILTIN_AGENT_NAMES);
+    },
+    /** Runs one agent step through the model layer. */
+    async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
+      return runAgentStepWith(dependencies.model, input);
+    },
+    /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
+    async recordSession(record: SessionIndexRecord): Promise<void> {
+      await dependencies.sessionIndex.upsert(record);
+    },
+  };
+}
+
+export type SessionActivities = ReturnType<typeof createActivities>;

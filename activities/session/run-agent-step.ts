@@ -1,0 +1,92 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { findBuiltinAgent } from '../../core/agents/builtin-agents';
+import { ERROR_TYPES } from '../../core/errors';
+import {
+  MAX_STEP_OUTPUT_CHARS,
+  type AgentStepFailureDetails,
+  type AgentStepInput,
+  type AgentStepResult,
+} from '../../core/session';
+import type { ModelProvider } from '../models/model-provider';
+
+/**
+ * Runs one plan step: builds the agent's prompt from the request and upstream outputs, calls
+ * the model and returns its answer (cut to MAX_STEP_OUTPUT_CHARS). Heart-beats while the
+ * model works so a dead worker is noticed within the heartbeat timeout, and stops when the
+ * activity is cancelled. Idempotent apart from the model call itself: a retry asks again.
+ */
+export async function runAgentStepWith(
+  model: ModelProvider,
+  input: AgentStepInput,
+): Promise<AgentStepResult> {
+  const context = Context.current();
+  const { attempt, heartbeatTimeoutMs } = context.info;
+  const agent = findBuiltinAgent(input.step.agent);
+  if (!agent) {
+    throw ApplicationFailure.create({
+      type: ERROR_TYPES.invalidInput,
+      message: `unknown agent "${input.step.agent}" in step "${input.step.id}"`,
+      nonRetryable: true,
+      details: [{ attempt } satisfies AgentStepFailureDetails],
+    });
+  }
+  const heartbeat = setInterval(
+    () => context.heartbeat({ step: input.step.id }),
+    Math.max(200, Math.min(5_000, (heartbeatTimeoutMs ?? 15_000) / 3)),
+  );
+  try {
+    context.heartbeat({ step: input.step.id });
+    const response = await model.generate({
+      system: agent.systemPrompt,
+      messages: [{ role: 'user', text: buildPrompt(input) }],
+      signal: context.cancellationSignal,
+    });
+    return {
+      stepId: input.step.id,
+      output: response.text.slice(0, MAX_STEP_OUTPUT_CHARS),
+      truncated: response.text.length > MAX_STEP_OUTPUT_CHARS,
+      provider: response.provider,
+      model: response.model,
+      offline: response.offline,
+      usage: response.usage,
+      latencyMs: response.latencyMs,
+      attempt,
+    };
+  } catch (error) {
+    throw withAttempt(error, attempt);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+export function buildPrompt(input: AgentStepInput): string {
+  const upstream = input.upstream
+    .map((item) => `### Output of step "${item.stepId}" (${item.agent})\n${item.output}`)
+    .join('\n\n');
+  return [
+    `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}`,
+    `Request: ${input.request}`,
+    `Task: ${input.step.instruction}`,
+    upstream ? `Context from earlier steps:\n\n${upstream}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+/** Re-throws `error` as an ApplicationFailure carrying the attempt, keeping its retryability. */
+function withAttempt(error: unknown, attempt: number): unknown {
+  if (Context.current().cancellationSignal.aborted) return error;
+  const details = [{ attempt } satisfies AgentStepFailureDetails];
+  if (error instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: error.type ?? undefined,
+      nonRetryable: error.nonRetryable ?? undefined,
+      details,
+      cause: error.cause,
+    });
+  }
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return ApplicationFailure.create({ message: cause.message, type: cause.name, details, cause });
+}

@@ -1,0 +1,82 @@
+/**
+ * The HTTP API: thin, typed, versioned under /v1. It validates, authorises and calls the
+ * Temporal client; every error leaves as `application/problem+json`.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '../runtime/logger';
+import type { TokenVerifier } from '../runtime/auth/tokens';
+import type { HealthCheck } from './health/health-check';
+import { bearerAuth } from './middleware/bearer-auth';
+import { requestLogger } from './middleware/request-logger';
+import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
+import { healthRoutes } from './routes/health';
+import { sessionRoutes } from './routes/sessions';
+import type { SessionService } from './sessions/session-service';
+
+export interface ApiDependencies {
+  sessions: SessionService;
+  health: HealthCheck;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  bodyLimitBytes: number;
+  ssePollIntervalMs: number;
+}
+
+export function createApp(dependencies: ApiDependencies) {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(requestLogger({ logger: dependencies.logger }));
+
+  app.onError((error, context) => {
+    if (error instanceof ProblemError)
+      return problemResponse(context, error.problem, error.headers);
+    if (error instanceof HTTPException) {
+      return problemResponse(context, {
+        type: `${PROBLEM_BASE}http-${error.status}`,
+        title: error.message || 'Request failed',
+        status: error.status,
+      });
+    }
+    dependencies.logger.error(
+      { err: error, requestId: context.get('requestId') },
+      'unhandled error',
+    );
+    return problemResponse(context, {
+      type: `${PROBLEM_BASE}internal`,
+      title: 'Internal error',
+      status: 500,
+      detail: `the error was logged with request id ${context.get('requestId')}`,
+    });
+  });
+  app.notFound((context) =>
+    problemResponse(
+      context,
+      problems.notFound(`no route ${context.req.method} ${context.req.path}`).problem,
+    ),
+  );
+
+  app.route('/health', healthRoutes(dependencies.health));
+
+  const v1 = new Hono();
+  v1.use(
+    bodyLimit({
+      maxSize: dependencies.bodyLimitBytes,
+      onError: () => {
+        throw problems.payloadTooLarge(dependencies.bodyLimitBytes);
+      },
+    }),
+  );
+  v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  v1.route(
+    '/sessions',
+    sessionRoutes({
+      sessions: dependencies.sessions,
+      ssePollIntervalMs: dependencies.ssePollIntervalMs,
+    }),
+  );
+  app.route('/v1', v1);
+  return app;
+}

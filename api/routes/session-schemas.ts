@@ -1,0 +1,68 @@
+/** Request shapes of the session routes (zod), with the limits the API enforces. */
+import { z } from 'zod';
+import { planSchema } from '../../core/plan';
+
+const HOUR = 60 * 60 * 1000;
+
+export const sessionOptionsSchema = z
+  .object({
+    maxDurationMs: z.number().int().min(1000),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * HOUR),
+    keepOpen: z.boolean(),
+    maxParallelSteps: z.number().int().min(1).max(64),
+    stepHeartbeatTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(10 * 60 * 1000),
+    continueAsNewAfterTurns: z.number().int().min(1).max(1000),
+  })
+  .partial()
+  .strict();
+
+export const startSessionSchema = z
+  .object({
+    request: z.string().trim().min(1).max(20_000),
+    title: z.string().trim().min(1).max(200).optional(),
+    projectId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
+      .optional(),
+    requireApproval: z.boolean().optional(),
+    plan: planSchema.optional(),
+    options: sessionOptionsSchema.optional(),
+  })
+  .strict();
+
+export const signalPayloadSchemas = {
+  approve: z
+    .object({ approved: z.boolean().default(true), comment: z.string().max(2000).optional() })
+    .strict(),
+  'add-input': z
+    .object({
+      text: z.string().trim().min(1).max(20_000),
+      requireApproval: z.boolean().optional(),
+      plan: planSchema.optional(),
+    })
+    .strict(),
+  cancel: z.object({ reason: z.string().max(500).optional() }).strict(),
+} as const;
+
+export const listSessionsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2000).optional(),
+    status: z.enum(['active', 'waiting', 'completed', 'failed', 'cancelled', 'expired']).optional(),
+  })
+  .strict();
+
+export const resultQuerySchema = z
+  .object({ wait: z.coerce.number().int().min(0).max(60).default(0) })
+  .strict();
+
+/** RFC 9110 token-ish: visible ASCII, 1–255 characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

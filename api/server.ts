@@ -1,0 +1,97 @@
+/** Wires the API from configuration (Temporal client, stores, token verifier) and serves it. */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { tableNames } from '../infra/dynamodb/tables';
+import { readJwk } from '../runtime/auth/dev-keys';
+import { createTokenVerifier } from '../runtime/auth/tokens';
+import type { ApiConfig } from '../runtime/config';
+import { createDynamoClients } from '../runtime/dynamodb';
+import type { Logger } from '../runtime/logger';
+import { IdempotencyStore } from '../runtime/stores/idempotency-store';
+import { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { createApp } from './app';
+import { createHealthCheck } from './health/health-check';
+import { SessionService } from './sessions/session-service';
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  app: ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the app. The Temporal connection is lazy: the API starts while Temporal is down and
+ * answers 503 until it is reachable.
+ */
+export async function buildApi(config: ApiConfig, logger: Logger) {
+  const connection = Connection.lazy({ address: config.temporal.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.temporal.TEMPORAL_NAMESPACE });
+  const dynamo = createDynamoClients(config.dynamo);
+  const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
+  const verifyToken = await createTokenVerifier({
+    issuer: config.auth.AUTH_ISSUER,
+    audience: config.auth.AUTH_AUDIENCE,
+    algorithm: config.auth.AUTH_ALGORITHM,
+    clockToleranceSeconds: config.auth.AUTH_CLOCK_TOLERANCE_SECONDS,
+    key: config.auth.AUTH_PUBLIC_KEY_FILE
+      ? { jwk: readJwk(config.auth.AUTH_PUBLIC_KEY_FILE) }
+      : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
+  });
+  const sessions = new SessionService({
+    client,
+    temporalAddress: config.temporal.TEMPORAL_ADDRESS,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    webUiUrl: config.temporal.TEMPORAL_UI_URL,
+    sessionIndex: new SessionIndexStore(dynamo.documents, tables.sessions),
+    idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
+    maxSessionDurationMs: config.api.SESSION_MAX_DURATION_MS,
+    defaultIdleTimeoutMs: config.api.SESSION_IDLE_TIMEOUT_MS,
+  });
+  const health = createHealthCheck({
+    connection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    dynamo: dynamo.client,
+    sessionsTable: tables.sessions,
+  });
+  const app = createApp({
+    sessions,
+    health,
+    verifyToken,
+    logger,
+    bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
+    ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
+  });
+  const close = async (): Promise<void> => {
+    await connection.close();
+    dynamo.client.destroy();
+  };
+  return { app, close };
+}
+
+export async function startApiServer(config: ApiConfig, logger: Logger): Promise<RunningApi> {
+  const { app, close } = await buildApi(config, logger);
+  const server = await new Promise<ServerType>((resolve) => {
+    const instance = serve(
+      { fetch: app.fetch, hostname: config.api.API_HOST, port: config.api.API_PORT },
+      () => resolve(instance),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.api.API_HOST}:${port}`,
+    port,
+    app,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE streams keep connections open; end them so close() does not wait for clients.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await close();
+    },
+  };
+}

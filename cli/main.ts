@@ -1,0 +1,242 @@
+/**
+ * `tdev` — T-Developer from the terminal: start a session and follow it live, approve plans,
+ * send input, cancel, list. Talks to the HTTP API; settings come from the environment or
+ * from .data/stack.env written by `npm start`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { SessionStatus } from '../core/session';
+import { readJwk } from '../runtime/auth/dev-keys';
+import { mintToken } from '../runtime/auth/tokens';
+import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
+import { progressBar, renderChanges } from './session-renderer';
+
+const USAGE = `usage:
+  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--no-follow]
+  tdev follow <session-id> [--auto-approve]
+  tdev status <session-id>
+  tdev list [--status S]
+  tdev approve <session-id> [--reject] [--comment C]
+  tdev input <session-id> "<text>"
+  tdev cancel <session-id>
+  tdev token [--tenant T] [--user U] [--role R]
+
+environment: TDEV_API_URL, TDEV_TOKEN (or a dev key: AUTH_DEV_PRIVATE_KEY_FILE), TDEV_TENANT, TDEV_USER`;
+
+function loadStackEnv(): Record<string, string> {
+  const file = path.resolve(__dirname, '..', '.data', 'stack.env');
+  if (!existsSync(file)) return {};
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+const settings = { ...loadStackEnv(), ...(process.env as Record<string, string>) };
+
+async function devToken(tenant: string, user: string, roles: string[]): Promise<string> {
+  const keyFile = settings.AUTH_DEV_PRIVATE_KEY_FILE;
+  if (!keyFile || !existsSync(keyFile)) {
+    throw new Error(
+      'no TDEV_TOKEN and no dev signing key (run `npm start` first, or set TDEV_TOKEN)',
+    );
+  }
+  return mintToken({
+    privateJwk: readJwk(keyFile),
+    algorithm: 'ES256',
+    issuer: settings.AUTH_ISSUER ?? 'https://auth.t-developer.local',
+    audience: settings.AUTH_AUDIENCE ?? 't-developer-api',
+    tenantId: tenant,
+    userId: user,
+    roles,
+    ttlSeconds: 8 * 3600,
+  });
+}
+
+async function client(): Promise<ApiClient> {
+  const token =
+    settings.TDEV_TOKEN ??
+    (await devToken(
+      settings.TDEV_TENANT ?? 'demo',
+      settings.TDEV_USER ?? settings.USER ?? 'developer',
+      ['user'],
+    ));
+  return new ApiClient(settings.TDEV_API_URL ?? 'http://127.0.0.1:8080', token);
+}
+
+/** Follows a session until it ends; approves the plan when `autoApprove`. Returns the last snapshot. */
+async function follow(
+  api: ApiClient,
+  sessionId: string,
+  autoApprove: boolean,
+): Promise<SessionStatus | undefined> {
+  let previous: SessionStatus | undefined;
+  let approvalHandled = false;
+  let offlineNoticed = false;
+  for await (const status of api.events(sessionId)) {
+    for (const line of renderChanges(previous, status)) console.log(line);
+    if (!offlineNoticed && status.steps.some((step) => step.offlineModel)) {
+      offlineNoticed = true;
+      console.log(
+        '  ⚠ OFFLINE MODEL: no LLM was called (no AWS credentials); agent outputs are canned outlines',
+      );
+    }
+    if (status.phase === 'awaiting_approval' && !approvalHandled) {
+      approvalHandled = true;
+      if (autoApprove) {
+        console.log('  ⏸ plan waits for approval — approving it (--auto-approve)');
+        await api.request('POST', `/v1/sessions/${sessionId}/signals/approve`, {
+          approved: true,
+          comment: 'approved from the CLI',
+        });
+      } else {
+        console.log(`  ⏸ plan waits for approval — run: tdev approve ${sessionId}`);
+      }
+    }
+    previous = status;
+  }
+  return previous;
+}
+
+function printOutcome(status: SessionStatus | undefined, webUi: string): void {
+  if (!status) return;
+  console.log('');
+  console.log(
+    `${status.phase === 'completed' ? '✔' : '✘'} session ${status.sessionId} ${status.phase}${status.closeReason ? ` (${status.closeReason})` : ''}`,
+  );
+  if (status.result) {
+    console.log('result:');
+    for (const line of status.result.split('\n')) console.log(`  ${line}`);
+  }
+  console.log(`tokens: ${status.usage.inputTokens} in / ${status.usage.outputTokens} out`);
+  console.log(`Web UI: ${webUi}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      approval: { type: 'boolean' },
+      'auto-approve': { type: 'boolean' },
+      'keep-open': { type: 'boolean' },
+      'no-follow': { type: 'boolean' },
+      reject: { type: 'boolean' },
+      title: { type: 'string' },
+      project: { type: 'string' },
+      comment: { type: 'string' },
+      status: { type: 'string' },
+      tenant: { type: 'string' },
+      user: { type: 'string' },
+      role: { type: 'string', multiple: true },
+    },
+  });
+  const [command, first, second] = positionals;
+  const webUiOf = (id: string): string =>
+    `${settings.TEMPORAL_UI_URL ?? 'http://localhost:8233'}/namespaces/${settings.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${id}`;
+  switch (command) {
+    case 'start': {
+      if (!first) throw new Error('start needs the request text');
+      const api = await client();
+      const started = await api.request<StartSessionResponse>('POST', '/v1/sessions', {
+        request: first,
+        ...(values.title ? { title: values.title } : {}),
+        ...(values.project ? { projectId: values.project } : {}),
+        ...(values.approval || values['auto-approve'] ? { requireApproval: true } : {}),
+        ...(values['keep-open'] ? { options: { keepOpen: true } } : {}),
+      });
+      console.log(`▶ session ${started.sessionId} started`);
+      console.log(`  Web UI: ${started.links.webUi}`);
+      if (values['no-follow']) return 0;
+      const last = await follow(api, started.sessionId, values['auto-approve'] ?? false);
+      printOutcome(last, started.links.webUi);
+      return last?.phase === 'completed' ? 0 : 1;
+    }
+    case 'follow': {
+      if (!first) throw new Error('follow needs a session id');
+      const last = await follow(await client(), first, values['auto-approve'] ?? false);
+      printOutcome(last, webUiOf(first));
+      return last?.phase === 'completed' ? 0 : 1;
+    }
+    case 'status': {
+      if (!first) throw new Error('status needs a session id');
+      const status = await (await client()).request<SessionStatus>('GET', `/v1/sessions/${first}`);
+      console.log(`${status.sessionId}  ${status.phase}  ${progressBar(status.progress)}`);
+      for (const line of renderChanges(undefined, status).slice(1)) console.log(line);
+      return 0;
+    }
+    case 'list': {
+      const page = await (
+        await client()
+      ).request<{
+        sessions: {
+          sessionId: string;
+          status: string;
+          phase: string;
+          title: string;
+          createdAt: string;
+        }[];
+      }>(
+        'GET',
+        `/v1/sessions${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`,
+      );
+      for (const session of page.sessions) {
+        console.log(
+          `${session.sessionId}  ${session.status.padEnd(9)} ${session.phase.padEnd(17)} ${session.createdAt}  ${session.title}`,
+        );
+      }
+      return 0;
+    }
+    case 'approve': {
+      if (!first) throw new Error('approve needs a session id');
+      await (
+        await client()
+      ).request('POST', `/v1/sessions/${first}/signals/approve`, {
+        approved: !values.reject,
+        ...(values.comment ? { comment: values.comment } : {}),
+      });
+      console.log(values.reject ? 'plan rejected' : 'plan approved');
+      return 0;
+    }
+    case 'input': {
+      if (!first || !second) throw new Error('input needs a session id and the text');
+      await (
+        await client()
+      ).request('POST', `/v1/sessions/${first}/signals/add-input`, { text: second });
+      console.log('input queued');
+      return 0;
+    }
+    case 'cancel': {
+      if (!first) throw new Error('cancel needs a session id');
+      await (await client()).request('POST', `/v1/sessions/${first}/cancel`, {});
+      console.log('cancellation requested');
+      return 0;
+    }
+    case 'token': {
+      console.log(
+        await devToken(
+          values.tenant ?? 'demo',
+          values.user ?? 'developer',
+          values.role ?? ['user'],
+        ),
+      );
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(
+      `tdev: ${error instanceof ApiError || error instanceof Error ? error.message : String(error)}`,
+    );
+    process.exit(1);
+  },
+);

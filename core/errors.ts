@@ -1,0 +1,29 @@
+/**
+ * The error taxonomy, typed once. Activities throw `ApplicationFailure`s with these types;
+ * the workflow's retry policies list the non-retryable ones; the API maps them to HTTP.
+ */
+export const ERROR_TYPES = {
+  /** The request or an input is invalid; retrying cannot help. */
+  invalidInput: 'InvalidInput',
+  /** A plan failed validation (unknown agent, cycle, dangling dependency, too large). */
+  planInvalid: 'PlanInvalid',
+  /** The model provider rejected the credentials or the caller lacks access. */
+  modelAccessDenied: 'ModelAccessDenied',
+  /** The model provider rejected the request as malformed. */
+  modelRequestInvalid: 'ModelRequestInvalid',
+  /** The model id does not exist for this provider or account. */
+  modelNotFound: 'ModelNotFound',
+  /** An agent step failed after its retries; carried as the session's failure. */
+  sessionFailed: 'SessionFailed',
+} as const;
+
+export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
+
+/** Error types that Temporal must never retry. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ERROR_TYPES.invalidInput,
+  ERROR_TYPES.planInvalid,
+  ERROR_TYPES.modelAccessDenied,
+  ERROR_TYPES.modelRequestInvalid,
+  ERROR_TYPES.modelNotFound,
+];

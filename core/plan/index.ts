@@ -1,0 +1,3 @@
+export * from './plan-types';
+export * from './validate-plan';
+export * from './plan-schema';

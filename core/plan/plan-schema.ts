@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { MAX_PLAN_STEPS, PLAN_SCHEMA_VERSION, type Plan } from './plan-types';
+
+/** Shape of a plan received from outside (API body, LLM output). Structure only: see validatePlan. */
+export const planStepSchema = z.object({
+  id: z.string().min(1).max(64),
+  agent: z.string().min(1).max(64),
+  title: z.string().min(1).max(200),
+  instruction: z.string().min(1).max(20_000),
+  dependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).default([]),
+});
+
+export const planSchema = z.object({
+  schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
+  steps: z.array(planStepSchema).min(1).max(MAX_PLAN_STEPS),
+}) satisfies z.ZodType<Plan, unknown>;
+
+/** Human-readable one-line messages for every zod issue, e.g. `steps.2.agent: Required`. */
+export function describeZodIssues(error: {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+}): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+}

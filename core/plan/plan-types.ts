@@ -1,0 +1,32 @@
+/** A plan is data: a validated graph of agent steps that the session workflow executes. */
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+/** Upper bound on the size of one plan; larger requests must be split into turns. */
+export const MAX_PLAN_STEPS = 200;
+
+export interface PlanStep {
+  /** Unique within the plan; `[a-z0-9][a-z0-9-_]*`. */
+  id: string;
+  /** Name of the agent that runs this step (see core/agents). */
+  agent: string;
+  /** One line for people. */
+  title: string;
+  /** What the agent is asked to do. */
+  instruction: string;
+  /** Ids of steps that must succeed before this one starts. */
+  dependsOn: string[];
+}
+
+export interface Plan {
+  schemaVersion: typeof PLAN_SCHEMA_VERSION;
+  steps: PlanStep[];
+}
+
+/** Why an agent is in the plan: recorded in the session so a user can see the reasoning. */
+export interface PlanDecision {
+  agent: string;
+  confidence: number;
+  reasoning: string;
+  source: 'rule' | 'default';
+}

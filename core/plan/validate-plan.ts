@@ -1,0 +1,98 @@
+import { MAX_PLAN_STEPS, type Plan, type PlanStep } from './plan-types';
+
+const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export type PlanValidation =
+  { ok: true; plan: Plan; levels: string[][] } | { ok: false; errors: string[] };
+
+/**
+ * Checks a plan's structure against the known agents: unique well-formed step ids, known
+ * agents, no dangling or self dependencies, no cycles (the error names the cycle) and at
+ * most {@link MAX_PLAN_STEPS} steps. On success also returns the parallel levels.
+ * Never throws; every problem found is listed.
+ */
+export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): PlanValidation {
+  const errors: string[] = [];
+  if (plan.steps.length === 0) errors.push('plan has no steps');
+  if (plan.steps.length > MAX_PLAN_STEPS) {
+    errors.push(`plan has ${plan.steps.length} steps; the limit is ${MAX_PLAN_STEPS}`);
+  }
+  const ids = new Set<string>();
+  for (const step of plan.steps) {
+    if (!STEP_ID_PATTERN.test(step.id)) {
+      errors.push(`step id "${step.id}" must match ${STEP_ID_PATTERN.source}`);
+    }
+    if (ids.has(step.id)) errors.push(`step id "${step.id}" is used twice`);
+    ids.add(step.id);
+    if (!knownAgents.has(step.agent)) {
+      errors.push(`step "${step.id}" uses unknown agent "${step.agent}"`);
+    }
+  }
+  for (const step of plan.steps) {
+    for (const dependency of step.dependsOn) {
+      if (dependency === step.id) errors.push(`step "${step.id}" depends on itself`);
+      else if (!ids.has(dependency)) {
+        errors.push(`step "${step.id}" depends on unknown step "${dependency}"`);
+      }
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const cycle = findCycle(plan.steps);
+  if (cycle) {
+    return {
+      ok: false,
+      errors: [`dependency cycle: ${cycle.join(' -> ')} (-> means "depends on")`],
+    };
+  }
+  return { ok: true, plan, levels: planLevels(plan.steps) };
+}
+
+/** Returns one cycle as a closed path of step ids (first id repeated at the end), or undefined. */
+export function findCycle(steps: readonly PlanStep[]): string[] | undefined {
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const mark = state.get(id);
+    if (mark === 'done') return undefined;
+    if (mark === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const dependency of byId.get(id)?.dependsOn ?? []) {
+      if (!byId.has(dependency)) continue;
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const step of steps) {
+    const cycle = visit(step.id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/**
+ * Groups steps into levels: every step's dependencies are in earlier levels, so the steps of
+ * one level can run in parallel. Assumes an acyclic plan; order inside a level follows the plan.
+ */
+export function planLevels(steps: readonly PlanStep[]): string[][] {
+  const level = new Map<string, number>();
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const depth = (id: string): number => {
+    const known = level.get(id);
+    if (known !== undefined) return known;
+    const dependencies = byId.get(id)?.dependsOn ?? [];
+    const value = dependencies.length === 0 ? 0 : 1 + Math.max(...dependencies.map(depth));
+    level.set(id, value);
+    return value;
+  };
+  const levels: string[][] = [];
+  for (const step of steps) {
+    const index = depth(step.id);
+    (levels[index] ??= []).push(step.id);
+  }
+  return levels;
+}

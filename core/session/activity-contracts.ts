@@ -1,0 +1,55 @@
+/** Inputs and outputs of the session activities, shared by workflow and activity code. */
+import type { Plan, PlanDecision, PlanStep } from '../plan';
+import type { RequestAnalysis, SessionRequest, StepUsage } from './session-types';
+
+export interface PlanRequestInput {
+  sessionId: string;
+  turn: number;
+  request: SessionRequest;
+  analysis: RequestAnalysis;
+}
+
+export interface PlanRequestResult {
+  plan: Plan;
+  decisions: PlanDecision[];
+}
+
+/** Output of an earlier step handed to a dependent step. */
+export interface UpstreamOutput {
+  stepId: string;
+  agent: string;
+  output: string;
+}
+
+export interface AgentStepInput {
+  sessionId: string;
+  turn: number;
+  request: string;
+  step: PlanStep;
+  upstream: UpstreamOutput[];
+}
+
+export interface AgentStepResult {
+  stepId: string;
+  /** The agent's answer, cut to {@link MAX_STEP_OUTPUT_CHARS}. */
+  output: string;
+  truncated: boolean;
+  provider: string;
+  model: string;
+  /** True when the offline provider answered (no LLM was called). */
+  offline: boolean;
+  usage: StepUsage;
+  latencyMs: number;
+  /** The Temporal attempt that produced this result (1 = first try). */
+  attempt: number;
+}
+
+/** Details attached to an agent-step failure so the workflow can report attempts. */
+export interface AgentStepFailureDetails {
+  attempt: number;
+}
+
+/** Step outputs above this size are cut before they enter workflow history. */
+export const MAX_STEP_OUTPUT_CHARS = 16_000;
+/** Upstream outputs handed to a dependent step are cut to this size. */
+export const MAX_UPSTREAM_CHARS = 4_000;

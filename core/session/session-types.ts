@@ -1,0 +1,209 @@
+/**
+ * The session contract shared by the workflow, the activities, the API and the CLI.
+ * Plain data only: everything here crosses Temporal payloads and the HTTP API.
+ */
+import type { Plan, PlanDecision } from '../plan';
+
+/** Where a session is in its life. Terminal phases never change again. */
+export type SessionPhase =
+  | 'starting'
+  | 'analyzing'
+  | 'planning'
+  | 'awaiting_approval'
+  | 'running'
+  | 'awaiting_input'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'expired';
+
+/** Coarse status for listing and search attributes (`TDevStatus`). */
+export type SessionStatusName =
+  'active' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'expired';
+
+export const TERMINAL_PHASES: readonly SessionPhase[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+];
+
+export type StepState =
+  'pending' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** What the user asked for in one turn of a session. */
+export interface SessionRequest {
+  /** The request in natural language, e.g. "add OAuth login to billing". */
+  text: string;
+  /** Short title for listings; derived from `text` when absent. */
+  title?: string;
+  /** When true, the plan waits for an `approve` signal before any step runs. */
+  requireApproval?: boolean;
+  /**
+   * An explicit plan. When present the Supervisor validates it (known agents, no cycles,
+   * no dangling dependencies) instead of planning the request itself.
+   */
+  plan?: Plan;
+}
+
+/** Limits and behaviour of one session. Missing fields take `DEFAULT_SESSION_OPTIONS`. */
+export interface SessionOptions {
+  /** Hard limit of the whole session, across continue-as-new runs (default 8 h). */
+  maxDurationMs: number;
+  /** How long the session waits for approval or new input before it closes. */
+  idleTimeoutMs: number;
+  /** Keep the session open for follow-up input after a turn finished. */
+  keepOpen: boolean;
+  /** At most this many steps run at the same time. */
+  maxParallelSteps: number;
+  /** An agent step that stops heart-beating for this long is retried on another worker. */
+  stepHeartbeatTimeoutMs: number;
+  /** Start a fresh run (continue-as-new) after this many turns, or earlier if Temporal suggests. */
+  continueAsNewAfterTurns: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  maxDurationMs: 8 * 60 * 60 * 1000,
+  idleTimeoutMs: 30 * 60 * 1000,
+  keepOpen: false,
+  maxParallelSteps: 8,
+  stepHeartbeatTimeoutMs: 20_000,
+  continueAsNewAfterTurns: 20,
+};
+
+/** Fills missing options with defaults; never returns a value outside its documented range. */
+export function resolveSessionOptions(
+  partial: Partial<SessionOptions> | undefined,
+): SessionOptions {
+  const merged = { ...DEFAULT_SESSION_OPTIONS, ...(partial ?? {}) };
+  return {
+    ...merged,
+    maxParallelSteps: Math.max(1, Math.floor(merged.maxParallelSteps)),
+    continueAsNewAfterTurns: Math.max(1, Math.floor(merged.continueAsNewAfterTurns)),
+  };
+}
+
+/** Starting input of the session workflow (workflow id = sessionId). */
+export interface SessionInput {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  projectId?: string;
+  request: SessionRequest;
+  options?: Partial<SessionOptions>;
+  /** Present only on runs started by continue-as-new. */
+  carried?: CarriedSessionState;
+}
+
+/** One turn's input: the first request, or a follow-up sent with the `addInput` signal. */
+export interface UserInput extends Omit<SessionRequest, 'title'> {
+  by?: string;
+}
+
+export interface StepUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** The tracked state of one plan step, as the status query reports it. */
+export interface StepStatus {
+  id: string;
+  agent: string;
+  title: string;
+  dependsOn: string[];
+  state: StepState;
+  /** Attempts Temporal made; known once the step finished (the API adds live attempts). */
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** The first part of the agent's output. */
+  outputPreview?: string;
+  model?: string;
+  offlineModel?: boolean;
+  usage?: StepUsage;
+  error?: string;
+}
+
+export interface ApprovalRecord {
+  approved: boolean;
+  by?: string;
+  comment?: string;
+  at: string;
+}
+
+/** Compact record of a finished turn, carried across continue-as-new. */
+export interface TurnSummary {
+  turn: number;
+  request: string;
+  outcome: 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'expired';
+  steps: number;
+  succeededSteps: number;
+  startedAt: string;
+  finishedAt: string;
+  summary: string;
+}
+
+/** State handed to the next run by continue-as-new. */
+export interface CarriedSessionState {
+  sessionStartedAt: string;
+  turnsCompleted: number;
+  history: TurnSummary[];
+  pendingInputs: UserInput[];
+  runNumber: number;
+  usage: StepUsage;
+  /** Status version reached, so versions keep increasing across runs. */
+  version: number;
+}
+
+/** The answer of the `status` query: everything a user or operator needs to follow a session. */
+export interface SessionStatus {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  projectId?: string;
+  title: string;
+  phase: SessionPhase;
+  status: SessionStatusName;
+  /** 0–100, for the current turn. */
+  progress: number;
+  /** Bumps on every change, so pollers and SSE streams can skip unchanged snapshots. */
+  version: number;
+  turn: number;
+  runNumber: number;
+  startedAt: string;
+  updatedAt: string;
+  deadline: string;
+  request: string;
+  analysis?: RequestAnalysis;
+  plan?: Plan;
+  decisions?: PlanDecision[];
+  steps: StepStatus[];
+  approval?: ApprovalRecord;
+  pendingInputs: number;
+  history: TurnSummary[];
+  usage: StepUsage;
+  result?: string;
+  error?: string;
+  closeReason?: string;
+}
+
+/** What the analyse activity extracted from a request. */
+export interface RequestAnalysis {
+  normalizedText: string;
+  language: string;
+  keywords: string[];
+  intents: string[];
+  wordCount: number;
+}
+
+/** Final value of the session workflow. */
+export interface SessionResult {
+  sessionId: string;
+  phase: SessionPhase;
+  status: SessionStatusName;
+  turns: TurnSummary[];
+  result?: string;
+  usage: StepUsage;
+  closeReason?: string;
+}

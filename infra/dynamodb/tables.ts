@@ -1,0 +1,116 @@
+/**
+ * DynamoDB tables of the platform, created the same way against the local DynamoDB-compatible
+ * server (dynalite) and against real DynamoDB (on-demand billing, TTL where rows expire).
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+export interface TableNames {
+  sessions: string;
+  idempotency: string;
+}
+
+export function tableNames(prefix: string): TableNames {
+  return { sessions: `${prefix}sessions`, idempotency: `${prefix}idempotency` };
+}
+
+interface TableDefinition {
+  create: CreateTableCommandInput;
+  ttlAttribute?: string;
+}
+
+function definitions(names: TableNames): TableDefinition[] {
+  return [
+    {
+      // tenant → sessions; session ids are ULIDs, so the sort key orders by creation time.
+      create: {
+        TableName: names.sessions,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'tenantId', AttributeType: 'S' },
+          { AttributeName: 'sessionId', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'tenantId', KeyType: 'HASH' },
+          { AttributeName: 'sessionId', KeyType: 'RANGE' },
+        ],
+      },
+    },
+    {
+      // (tenant, Idempotency-Key) → session id, expiring after a day.
+      create: {
+        TableName: names.idempotency,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+      },
+      ttlAttribute: 'expiresAt',
+    },
+  ];
+}
+
+/** Creates the missing tables and waits until all are ACTIVE. Safe to run repeatedly. */
+export async function ensureTables(client: DynamoDBClient, prefix: string): Promise<TableNames> {
+  const names = tableNames(prefix);
+  for (const definition of definitions(names)) {
+    const name = definition.create.TableName as string;
+    if (!(await tableExists(client, name))) {
+      try {
+        await client.send(new CreateTableCommand(definition.create));
+      } catch (error) {
+        if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+      }
+      await waitUntilActive(client, name);
+      if (definition.ttlAttribute) await enableTimeToLive(client, name, definition.ttlAttribute);
+    }
+  }
+  return names;
+}
+
+async function tableExists(client: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
+
+async function waitUntilActive(client: DynamoDBClient, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`table ${name} did not become ACTIVE within 30 s`);
+}
+
+async function enableTimeToLive(
+  client: DynamoDBClient,
+  name: string,
+  attribute: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: attribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // dynalite does not implement TTL; real DynamoDB does. Expired rows are also ignored on read.
+    if (!(
+      error instanceof Error &&
+      /UnknownOperation|not supported/i.test(`${error.name} ${error.message}`)
+    )) {
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything the project needs on a fresh machine, installed by the project itself:
+# npm dependencies, the Temporal tools (Go module proxy) and, with --system-packages, the
+# Debian packages the tests use. Safe to run repeatedly; each part is skipped when present.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm dependencies"
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+else
+  echo "up to date"
+fi
+
+step "Temporal CLI (dev server + Web UI) and tctl, pinned, from the Go module proxy"
+bash infra/temporal/install.sh
+
+if [[ "${1:-}" == "--system-packages" ]]; then
+  step "Debian packages for the tests"
+  bash infra/scripts/system-packages.sh
+fi

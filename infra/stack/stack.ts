@@ -1,0 +1,174 @@
+/**
+ * The local dev stack: Temporal dev server (persisted to .data/temporal, Web UI), the
+ * DynamoDB-compatible store (dynalite, persisted to .data/dynamodb), the session worker and
+ * the API. `up` is idempotent: running servers are reused, worker and API are restarted.
+ *
+ *   tsx infra/stack/stack.ts up | down | status
+ *
+ * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_PORT (4567), API_PORT (8080).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_NAMESPACE } from '../../core/names';
+import { ensureDevKeys } from '../../runtime/auth/dev-keys';
+import { createDynamoClients } from '../../runtime/dynamodb';
+import { ensureTables } from '../dynamodb/tables';
+import { dynamoReady, startDynamoLocal } from './dynamodb-local';
+import { DATA_DIR, REPO_ROOT } from './paths';
+import { readPid, startProcess, stopByPidFile, waitFor } from './processes';
+import { startTemporalDevServer, temporalReady } from './temporal-dev-server';
+
+const env = process.env;
+const ports = {
+  temporal: Number(env.TEMPORAL_PORT ?? 7233),
+  temporalUi: Number(env.TEMPORAL_UI_PORT ?? 8233),
+  dynamodb: Number(env.DYNAMODB_PORT ?? 4567),
+  api: Number(env.API_PORT ?? 8080),
+};
+const namespace = env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
+const dirs = {
+  logs: path.join(DATA_DIR, 'logs'),
+  run: path.join(DATA_DIR, 'run'),
+  keys: path.join(DATA_DIR, 'keys'),
+  temporal: path.join(DATA_DIR, 'temporal'),
+  dynamodb: path.join(DATA_DIR, 'dynamodb'),
+};
+export const STACK_ENV_FILE = path.join(DATA_DIR, 'stack.env');
+
+const say = (message: string): void => console.log(`  ${message}`);
+
+async function up(): Promise<void> {
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const keys = await ensureDevKeys(dirs.keys);
+  const temporalAddress = `127.0.0.1:${ports.temporal}`;
+  const uiUrl = `http://localhost:${ports.temporalUi}`;
+  const dynamoEndpoint = `http://127.0.0.1:${ports.dynamodb}`;
+
+  if (await temporalReady(temporalAddress, namespace).catch(() => false)) {
+    say(`Temporal already running at ${temporalAddress}`);
+  } else {
+    say(
+      `starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl}, state in .data/temporal/dev.db) ...`,
+    );
+    await startTemporalDevServer({
+      port: ports.temporal,
+      uiPort: ports.temporalUi,
+      dbFile: path.join(dirs.temporal, 'dev.db'),
+      namespace,
+      logDir: dirs.logs,
+      pidDir: dirs.run,
+      detached: true,
+    });
+  }
+
+  if (await dynamoReady(dynamoEndpoint).catch(() => false)) {
+    say(`DynamoDB-compatible store already running at ${dynamoEndpoint}`);
+  } else {
+    say(`starting DynamoDB-compatible store (dynalite) on ${dynamoEndpoint} ...`);
+    await startDynamoLocal({
+      port: ports.dynamodb,
+      dataDir: dirs.dynamodb,
+      logDir: dirs.logs,
+      pidDir: dirs.run,
+      detached: true,
+    });
+  }
+  const dynamoConfig = {
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    DYNAMODB_TABLE_PREFIX: 'tdev-',
+  };
+  const { client } = createDynamoClients(dynamoConfig);
+  await ensureTables(client, dynamoConfig.DYNAMODB_TABLE_PREFIX);
+  client.destroy();
+
+  const serviceEnv: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_UI_URL: uiUrl,
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    DYNAMODB_TABLE_PREFIX: dynamoConfig.DYNAMODB_TABLE_PREFIX,
+    AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
+    AUTH_DEV_PRIVATE_KEY_FILE: keys.privateKeyFile,
+    API_PORT: String(ports.api),
+    TDEV_API_URL: `http://127.0.0.1:${ports.api}`,
+  };
+  writeFileSync(
+    STACK_ENV_FILE,
+    Object.entries(serviceEnv)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('\n') + '\n',
+  );
+
+  for (const name of ['worker', 'api'] as const) {
+    if (await stopByPidFile(dirs.run, name)) say(`stopped the previous ${name}`);
+  }
+  say('starting the session worker (bundles the workflow code) ...');
+  startProcess({
+    name: 'worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'main.ts')],
+    cwd: REPO_ROOT,
+    env: serviceEnv,
+    logDir: dirs.logs,
+    pidDir: dirs.run,
+    detached: true,
+  });
+  say(`starting the API on http://127.0.0.1:${ports.api} ...`);
+  const api = startProcess({
+    name: 'api',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(REPO_ROOT, 'api', 'main.ts')],
+    cwd: REPO_ROOT,
+    env: serviceEnv,
+    logDir: dirs.logs,
+    pidDir: dirs.run,
+    detached: true,
+  });
+  await waitFor(
+    'API /health with a polling worker',
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${ports.api}/health`);
+      const report = (await response.json()) as { status: string };
+      return report.status === 'ok';
+    },
+    { timeoutMs: 120_000, process: api },
+  );
+  console.log('');
+  say(`Temporal Web UI   ${uiUrl}/namespaces/${namespace}/workflows`);
+  say(`API               http://127.0.0.1:${ports.api}  (health: /health)`);
+  say(`logs              .data/logs/   settings for the CLI: .data/stack.env`);
+}
+
+async function down(): Promise<void> {
+  for (const name of ['api', 'worker', 'dynamodb', 'temporal']) {
+    say(`${(await stopByPidFile(dirs.run, name, 15_000)) ? 'stopped' : 'not running:'} ${name}`);
+  }
+}
+
+function status(): void {
+  for (const name of ['temporal', 'dynamodb', 'worker', 'api']) {
+    const pid = readPid(dirs.run, name);
+    say(`${name.padEnd(9)} ${pid ? `running (pid ${pid})` : 'stopped'}`);
+  }
+}
+
+const command = process.argv[2];
+const run =
+  command === 'up'
+    ? up()
+    : command === 'down'
+      ? down()
+      : command === 'status'
+        ? Promise.resolve(status())
+        : undefined;
+if (!run) {
+  console.error('usage: tsx infra/stack/stack.ts up|down|status');
+  process.exit(2);
+}
+run.catch((error: unknown) => {
+  console.error(
+    `stack ${command} failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+/** The Temporal dev server (`temporal server start-dev`): real server, SQLite file, Web UI. */
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../core/names';
+import { toolPath } from './paths';
+import { startProcess, waitFor, type ServiceProcess } from './processes';
+
+export interface TemporalDevServerOptions {
+  port: number;
+  uiPort?: number;
+  /** Persist to this SQLite file; sessions then survive a server restart. */
+  dbFile?: string;
+  /** No Web UI (tests that do not need it). */
+  headless?: boolean;
+  namespace: string;
+  logDir: string;
+  detached?: boolean;
+  pidDir?: string;
+  name?: string;
+  /** SQLite pragmas, e.g. `journal_mode=WAL`. */
+  sqlitePragmas?: string[];
+  extraArgs?: string[];
+}
+
+export function temporalDevServerArgs(options: TemporalDevServerOptions): string[] {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+  ];
+  if (options.headless) args.push('--headless');
+  else if (options.uiPort !== undefined)
+    args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const pragma of options.sqlitePragmas ?? ['journal_mode=WAL'])
+    args.push('--sqlite-pragma', pragma);
+  for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS)
+    args.push('--search-attribute', registration);
+  args.push(...(options.extraArgs ?? []));
+  return args;
+}
+
+/** Starts the dev server and resolves once the namespace answers with our search attributes. */
+export async function startTemporalDevServer(
+  options: TemporalDevServerOptions,
+): Promise<ServiceProcess> {
+  const server = startProcess({
+    name: options.name ?? 'temporal',
+    command: toolPath('temporal'),
+    args: temporalDevServerArgs(options),
+    logDir: options.logDir,
+    ...(options.detached !== undefined ? { detached: options.detached } : {}),
+    ...(options.pidDir ? { pidDir: options.pidDir } : {}),
+  });
+  await waitForTemporal(`127.0.0.1:${options.port}`, options.namespace, {
+    timeoutMs: 60_000,
+    process: server,
+  });
+  return server;
+}
+
+/** Resolves when the namespace exists and every platform search attribute is registered. */
+export async function waitForTemporal(
+  address: string,
+  namespace: string,
+  options: { timeoutMs: number; process?: ServiceProcess },
+): Promise<void> {
+  await waitFor(`Temporal at ${address}`, () => temporalReady(address, namespace), options);
+}
+
+export async function temporalReady(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace,
+    });
+    const registered = new Set(Object.keys(customAttributes ?? {}));
+    return SEARCH_ATTRIBUTE_REGISTRATIONS.every((pair) => registered.has(pair.split('=')[0] ?? ''));
+  } finally {
+    await connection.close();
+  }
+}

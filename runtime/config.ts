@@ -1,0 +1,123 @@
+/**
+ * Validated configuration from the environment, with defaults that run the local stack.
+ * Each process loads only the sections it needs; a bad value stops start-up with a message
+ * naming the variable.
+ */
+import { z } from 'zod';
+import { DEFAULT_NAMESPACE, TASK_QUEUES } from '../core/names';
+import { DEFAULT_SESSION_OPTIONS } from '../core/session';
+
+type Env = Record<string, string | undefined>;
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default(DEFAULT_NAMESPACE),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUES.session),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+});
+
+const dynamoSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Local DynamoDB-compatible endpoint; unset means real DynamoDB in AWS_REGION. */
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+  DYNAMODB_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,200}$/)
+    .default('tdev-'),
+});
+
+const modelSchema = z.object({
+  /** `auto` uses Bedrock when AWS credentials are present and the offline provider otherwise. */
+  MODEL_PROVIDER: z.enum(['auto', 'bedrock', 'offline']).default('auto'),
+  BEDROCK_REGION: z.string().min(1).optional(),
+  BEDROCK_MODEL_ID: z.string().min(1).default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
+  /** Bedrock runtime endpoint override (tests point it at a local Converse server). */
+  BEDROCK_ENDPOINT: z.string().url().optional(),
+  OFFLINE_MODEL_LATENCY_MS: z.coerce.number().int().min(0).default(300),
+});
+
+const workerSchema = z.object({
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+  /** Pre-built workflow bundle (npm run build); without it the worker bundles at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+});
+
+const authSchema = z.object({
+  AUTH_ISSUER: z.string().min(1).default('https://auth.t-developer.local'),
+  AUTH_AUDIENCE: z.string().min(1).default('t-developer-api'),
+  AUTH_ALGORITHM: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+  /** Public key (JWK JSON file) that verifies tokens; or a JWKS URL. */
+  AUTH_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  AUTH_JWKS_URL: z.string().url().optional(),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+});
+
+const apiSchema = z.object({
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  API_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
+  SSE_POLL_INTERVAL_MS: positiveInt.default(500),
+  SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),
+  SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
+});
+
+const loggingSchema = z.object({
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.default(false),
+});
+
+function parse<T extends z.ZodTypeAny>(schema: T, env: Env): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `  ${issue.path.join('.')}: ${issue.message}`,
+  );
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const loadTemporalConfig = (env: Env = process.env) => parse(temporalSchema, env);
+export const loadDynamoConfig = (env: Env = process.env) => parse(dynamoSchema, env);
+export const loadModelConfig = (env: Env = process.env) => parse(modelSchema, env);
+export const loadLoggingConfig = (env: Env = process.env) => parse(loggingSchema, env);
+
+export type TemporalConfig = ReturnType<typeof loadTemporalConfig>;
+export type DynamoConfig = ReturnType<typeof loadDynamoConfig>;
+export type ModelConfig = ReturnType<typeof loadModelConfig>;
+
+export function loadWorkerConfig(env: Env = process.env) {
+  return {
+    temporal: loadTemporalConfig(env),
+    dynamo: loadDynamoConfig(env),
+    model: loadModelConfig(env),
+    worker: parse(workerSchema, env),
+    logging: loadLoggingConfig(env),
+  };
+}
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
+export function loadApiConfig(env: Env = process.env) {
+  const auth = parse(authSchema, env);
+  if (!auth.AUTH_PUBLIC_KEY_FILE && !auth.AUTH_JWKS_URL) {
+    throw new ConfigError('invalid configuration: set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
+  }
+  return {
+    temporal: loadTemporalConfig(env),
+    dynamo: loadDynamoConfig(env),
+    auth,
+    api: parse(apiSchema, env),
+    logging: loadLoggingConfig(env),
+  };
+}
+export type ApiConfig = ReturnType<typeof loadApiConfig>;

@@ -1,0 +1,42 @@
+/**
+ * Starts the real servers the integration tests share: a Temporal dev server (with Web UI,
+ * SQLite file) and the DynamoDB-compatible store, on free ports; bundles the workflow code
+ * once. Endpoints reach the test files through environment variables.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_NAMESPACE } from '../../core/names';
+import { startDynamoLocal } from '../../infra/stack/dynamodb-local';
+import { freePort, type ServiceProcess } from '../../infra/stack/processes';
+import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
+import { writeWorkflowBundle } from '../../workers/bundle-workflows';
+
+declare global {
+  var __TDEV_TEST_SERVERS__: ServiceProcess[] | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-test-'));
+  const [temporalPort, uiPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
+  const [temporal, dynamo] = await Promise.all([
+    startTemporalDevServer({
+      port: temporalPort,
+      uiPort,
+      namespace: DEFAULT_NAMESPACE,
+      dbFile: path.join(dir, 'temporal.db'),
+      logDir: dir,
+    }),
+    startDynamoLocal({ port: dynamoPort, logDir: dir }),
+  ]);
+  const bundlePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+  globalThis.__TDEV_TEST_SERVERS__ = [temporal, dynamo];
+  Object.assign(process.env, {
+    TDEV_TEST_DIR: dir,
+    TDEV_TEST_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TDEV_TEST_TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
+    TDEV_TEST_DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
+    TDEV_TEST_WORKFLOW_BUNDLE: bundlePath,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+}

@@ -1,0 +1,99 @@
+/** What integration tests share: endpoints from the global setup and a per-file harness. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../../activities';
+import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { DEFAULT_NAMESPACE } from '../../core/names';
+import { ensureTables, type TableNames } from '../../infra/dynamodb/tables';
+import { createDynamoClients, type DynamoClients } from '../../runtime/dynamodb';
+import { IdempotencyStore } from '../../runtime/stores/idempotency-store';
+import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { createSessionWorker } from '../../workers/session-worker';
+import type { FakeBedrock } from '../fakes/bedrock-converse-server';
+
+export { newSessionId } from '../../runtime/session-ids';
+
+export function testEnv() {
+  const required = (name: string): string => {
+    const value = process.env[name];
+    if (!value)
+      throw new Error(`${name} is not set: run integration tests through jest (global setup)`);
+    return value;
+  };
+  return {
+    dir: required('TDEV_TEST_DIR'),
+    temporalAddress: required('TDEV_TEST_TEMPORAL_ADDRESS'),
+    temporalUiUrl: required('TDEV_TEST_TEMPORAL_UI_URL'),
+    dynamoEndpoint: required('TDEV_TEST_DYNAMODB_ENDPOINT'),
+    workflowBundlePath: required('TDEV_TEST_WORKFLOW_BUNDLE'),
+    namespace: DEFAULT_NAMESPACE,
+  };
+}
+
+export const TEST_MODEL_ID = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+export const TEST_AWS_CREDENTIALS = { accessKeyId: 'AKIDTESTTEST', secretAccessKey: 'test-secret' };
+
+export interface Harness {
+  env: ReturnType<typeof testEnv>;
+  taskQueue: string;
+  tablePrefix: string;
+  tables: TableNames;
+  client: Client;
+  dynamo: DynamoClients;
+  sessionIndex: SessionIndexStore;
+  idempotency: IdempotencyStore;
+  /** A worker on this file's task queue whose agent steps call `bedrock`. */
+  createWorker(bedrock: FakeBedrock, overrides?: Partial<ActivityDependencies>): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+/** Per test file: its own task queue and tables, a client, and workers on demand. */
+export async function createHarness(name: string): Promise<Harness> {
+  const env = testEnv();
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `test-${name}-${suffix}`;
+  const tablePrefix = `test-${name}-${suffix}-`;
+  const connection = await Connection.connect({ address: env.temporalAddress });
+  const client = new Client({ connection, namespace: env.namespace });
+  const dynamo = createDynamoClients({
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: env.dynamoEndpoint,
+    DYNAMODB_TABLE_PREFIX: tablePrefix,
+  });
+  const tables = await ensureTables(dynamo.client, tablePrefix);
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const nativeConnections: NativeConnection[] = [];
+  return {
+    env,
+    taskQueue,
+    tablePrefix,
+    tables,
+    client,
+    dynamo,
+    sessionIndex,
+    idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
+    async createWorker(bedrock, overrides = {}) {
+      const native = await NativeConnection.connect({ address: env.temporalAddress });
+      nativeConnections.push(native);
+      const model = createBedrockProvider({
+        region: 'us-east-1',
+        modelId: TEST_MODEL_ID,
+        endpoint: bedrock.url,
+        credentials: TEST_AWS_CREDENTIALS,
+      });
+      return createSessionWorker({
+        connection: native,
+        namespace: env.namespace,
+        taskQueue,
+        activities: createActivities({ model, sessionIndex, ...overrides }),
+        workflowBundlePath: env.workflowBundlePath,
+      });
+    },
+    async close() {
+      await connection.close();
+      await Promise.all(nativeConnections.map((native) => native.close()));
+      dynamo.client.destroy();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Build step: bundles workflows/ once into dist/workflow-bundle.js so production workers start
+ * without webpack. `npm run build` runs it; WORKFLOW_BUNDLE_PATH points workers at the file.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from './session-worker';
+
+export async function writeWorkflowBundle(outputPath: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  await writeFile(outputPath, code);
+  return outputPath;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+if (require.main === module) {
+  const output = process.argv[2] ?? path.resolve(__dirname, '..', 'workflow-bundle.js');
+  writeWorkflowBundle(output)
+    .then((file) => console.log(`workflow bundle written to ${file}`))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

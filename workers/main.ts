@@ -1,0 +1,81 @@
+/**
+ * The session worker process: validated config from the environment, real clients, the
+ * session task queue. Stops gracefully on SIGINT/SIGTERM.
+ */
+import { hostname } from 'node:os';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { selectModelProvider } from '../activities/models/create-model-provider';
+import { tableNames } from '../infra/dynamodb/tables';
+import { loadWorkerConfig } from '../runtime/config';
+import { createDynamoClients } from '../runtime/dynamodb';
+import { createLogger, type Logger } from '../runtime/logger';
+import { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { createSessionWorker } from './session-worker';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const logger = createLogger({ name: 'worker', level: config.logging.LOG_LEVEL });
+  installTemporalLogger(logger);
+
+  const model = selectModelProvider(config.model);
+  if (model.provider.name === 'offline') {
+    logger.warn(
+      `MODEL PROVIDER: OFFLINE — ${model.reason}. Agent outputs are canned outlines; no LLM is called.`,
+    );
+  } else {
+    logger.info(`model provider: ${model.reason}`);
+  }
+  const dynamo = createDynamoClients(config.dynamo);
+  const sessionIndex = new SessionIndexStore(
+    dynamo.documents,
+    tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX).sessions,
+  );
+  const connection = await NativeConnection.connect({ address: config.temporal.TEMPORAL_ADDRESS });
+  const worker = await createSessionWorker({
+    connection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    activities: createActivities({ model: model.provider, sessionIndex }),
+    identity: `session-worker@${hostname()}:${process.pid}`,
+    maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
+    ...(config.worker.WORKFLOW_BUNDLE_PATH
+      ? { workflowBundlePath: config.worker.WORKFLOW_BUNDLE_PATH }
+      : {}),
+  });
+  logger.info(
+    { taskQueue: config.temporal.TEMPORAL_TASK_QUEUE, address: config.temporal.TEMPORAL_ADDRESS },
+    'worker polling',
+  );
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    dynamo.client.destroy();
+    logger.info('worker stopped');
+  }
+}
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** Routes the Temporal SDK's logs into the process logger (warnings and above by default). */
+function installTemporalLogger(logger: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      logger[LEVELS[entry.level]](entry.meta ?? {}, entry.message);
+    }),
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

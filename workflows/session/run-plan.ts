@@ -1,0 +1,134 @@
+/**
+ * Runs a validated plan: every step starts as soon as all its dependencies succeeded, at most
+ * `maxParallel` at a time; independent steps overlap. A failed step does not stop independent
+ * branches; its dependents are skipped. Deterministic: the scheduler loop walks steps in plan
+ * order and wakes only on step completions.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  isCancellation,
+} from '@temporalio/workflow';
+import type { Plan, PlanStep } from '../../core/plan';
+import {
+  MAX_UPSTREAM_CHARS,
+  type AgentStepFailureDetails,
+  type AgentStepInput,
+  type AgentStepResult,
+} from '../../core/session';
+import type { SessionTracker } from './session-tracker';
+
+export type RunStep = (input: AgentStepInput, step: PlanStep) => Promise<AgentStepResult>;
+
+export interface PlanRunOutcome {
+  succeeded: boolean;
+  results: Map<string, AgentStepResult>;
+}
+
+/**
+ * Resolves when every step has settled (succeeded, failed or skipped). Rejects with the
+ * cancellation when the surrounding scope is cancelled; unfinished steps are then marked
+ * cancelled.
+ */
+export async function runPlan(
+  plan: Plan,
+  tracker: SessionTracker,
+  maxParallel: number,
+  runStep: RunStep,
+): Promise<PlanRunOutcome> {
+  const results = new Map<string, AgentStepResult>();
+  const settled = new Set<string>();
+  const running = new Set<string>();
+  let completions = 0;
+
+  /** One pass over the plan; returns true if it settled or started any step. */
+  const scheduleReadySteps = (): boolean => {
+    let changed = false;
+    for (const step of plan.steps) {
+      if (settled.has(step.id) || running.has(step.id)) continue;
+      if (!step.dependsOn.every((id) => settled.has(id))) continue;
+      const blocker = step.dependsOn.find((id) => tracker.stepState(id) !== 'succeeded');
+      if (blocker !== undefined) {
+        tracker.stepSkipped(step.id, `dependency "${blocker}" did not succeed`);
+        settled.add(step.id);
+        changed = true;
+        continue;
+      }
+      if (running.size >= maxParallel) {
+        if (tracker.stepState(step.id) === 'pending') tracker.stepWaiting(step.id);
+        continue;
+      }
+      start(step);
+      changed = true;
+    }
+    return changed;
+  };
+
+  const start = (step: PlanStep): void => {
+    running.add(step.id);
+    tracker.stepStarted(step.id);
+    const input: AgentStepInput = {
+      sessionId: tracker.input.sessionId,
+      turn: tracker.turn,
+      request: tracker.request.text,
+      step,
+      upstream: step.dependsOn.map((id) => ({
+        stepId: id,
+        agent: plan.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown',
+        output: results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
+      })),
+    };
+    runStep(input, step)
+      .then((result) => {
+        results.set(step.id, result);
+        tracker.stepSucceeded(step.id, result);
+      })
+      .catch((error: unknown) => {
+        if (isCancellation(error)) tracker.stepCancelled(step.id);
+        else tracker.stepFailed(step.id, describeStepError(error), attemptsOf(error));
+      })
+      .finally(() => {
+        running.delete(step.id);
+        settled.add(step.id);
+        completions += 1;
+      });
+  };
+
+  try {
+    while (settled.size < plan.steps.length) {
+      while (scheduleReadySteps()) {
+        // Repeat until a pass changes nothing: skips can unblock steps listed earlier.
+      }
+      if (settled.size === plan.steps.length) break;
+      const seen = completions;
+      await condition(() => completions !== seen);
+    }
+  } catch (error) {
+    // The surrounding scope was cancelled (cancel signal, Temporal cancellation or the
+    // session deadline): running activities were asked to stop; nothing else will start.
+    if (isCancellation(error)) {
+      for (const step of plan.steps) if (!settled.has(step.id)) tracker.stepCancelled(step.id);
+    }
+    throw error;
+  }
+  const succeeded = plan.steps.every((step) => tracker.stepState(step.id) === 'succeeded');
+  return { succeeded, results };
+}
+
+function describeStepError(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) {
+    const cause = error.cause;
+    const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
+    return `${type}${cause.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function attemptsOf(error: unknown): number {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as Partial<AgentStepFailureDetails> | undefined;
+    if (typeof details?.attempt === 'number') return details.attempt;
+  }
+  return 1;
+}
