@@ -22,7 +22,7 @@ export const AGENT_RULES: readonly AgentRule[] = [
   {
     agent: 'code',
     pattern:
-      /\b(code|coding|implement\w*|develop\w*|add|build|create|fix\w*|refactor\w*|integrat\w*|migrat\w*)\b|코드|구현|개발/i,
+      /\b(code|coding|implement\w*|develop\w*|add|build|create|fix\w*|refactor\w*|integrat\w*|migrat\w*)\b|코드|구현|개발|추가|수정/i,
     stage: 1,
     title: 'Implement the change',
     task: 'Write the implementation',

@@ -1,0 +1,268 @@
+/**
+ * Records histories of the session workflow for the replay tests: starts its own Temporal
+ * dev server and dynalite, runs one session per scenario against a real worker and a local
+ * Bedrock Converse server, and writes each run's history to test/replay/histories/.
+ *
+ *   npm run record-histories            (all scenarios)
+ *   npm run record-histories -- approval (only the named ones)
+ *
+ * Re-record when the workflow changes on purpose — and keep the old files replaying, or
+ * version the change with `patched()`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
+import { PLAN_SCHEMA_VERSION } from '../../core/plan';
+import {
+  addInputSignal,
+  approveSignal,
+  cancelSignal,
+  statusQuery,
+  type SessionInput,
+  type SessionStatus,
+} from '../../core/session';
+import { ensureTables } from '../../infra/dynamodb/tables';
+import { startDynamoLocal } from '../../infra/stack/dynamodb-local';
+import { freePort, stopPid } from '../../infra/stack/processes';
+import { toolPath } from '../../infra/stack/paths';
+import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
+import { createDynamoClients } from '../../runtime/dynamodb';
+import { newSessionId } from '../../runtime/session-ids';
+import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { createSessionWorker } from '../../workers/session-worker';
+import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+const TASK_QUEUE = 'replay-recording';
+
+interface Scenario {
+  name: string;
+  request: Partial<SessionInput['request']>;
+  options?: SessionInput['options'];
+  /** Drives the running session (signals, cancellation) and waits for its end. */
+  drive?: (handle: WorkflowHandle, bedrock: FakeBedrock) => Promise<void>;
+  script?: Parameters<FakeBedrock['setScript']>[0];
+}
+
+interface HistoryEventJson {
+  workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string };
+}
+
+function showHistory(address: string, workflowId: string, runId: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      toolPath('temporal'),
+      [
+        'workflow',
+        'show',
+        '--address',
+        address,
+        '--workflow-id',
+        workflowId,
+        '--run-id',
+        runId,
+        '--output',
+        'json',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) =>
+        error ? reject(new Error(error.message, { cause: error })) : resolve(stdout),
+    );
+  });
+}
+
+async function waitFor(
+  handle: WorkflowHandle,
+  predicate: (status: SessionStatus) => boolean,
+): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (predicate(await handle.query(statusQuery))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`scenario never reached the expected state: ${handle.workflowId}`);
+}
+
+const running = (status: SessionStatus): boolean =>
+  status.steps.some((step) => step.state === 'running');
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'rule-plan-completed',
+    request: { text: 'Design and implement OAuth login with tests, a security review and docs' },
+  },
+  {
+    name: 'approval-approved',
+    request: { text: 'Implement CSV export', requireApproval: true },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      await handle.signal(approveSignal, { approved: true, by: 'lead' });
+    },
+  },
+  {
+    name: 'approval-rejected',
+    request: { text: 'Implement CSV export', requireApproval: true },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      await handle.signal(approveSignal, { approved: false, comment: 'not now' });
+    },
+  },
+  {
+    name: 'step-retried-then-failed-non-retryable',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'code', agent: 'code', title: 'code', instruction: 'code', dependsOn: [] },
+          { id: 'docs', agent: 'docs', title: 'docs', instruction: 'docs', dependsOn: [] },
+          { id: 'test', agent: 'test', title: 'test', instruction: 'test', dependsOn: ['code'] },
+        ],
+      },
+    },
+    script: (call) =>
+      call.stepId === 'code'
+        ? call.callNumber === 1
+          ? { kind: 'error', status: 429, name: 'ThrottlingException' }
+          : { kind: 'error', status: 403, name: 'AccessDeniedException' }
+        : { kind: 'text' },
+  },
+  {
+    name: 'cancelled-through-temporal',
+    request: { text: 'Implement CSV export' },
+    script: () => ({ kind: 'hang' }),
+    drive: async (handle) => {
+      await waitFor(handle, running);
+      await handle.cancel();
+    },
+  },
+  {
+    name: 'cancelled-by-signal',
+    request: { text: 'Implement CSV export' },
+    script: () => ({ kind: 'hang' }),
+    drive: async (handle) => {
+      await waitFor(handle, running);
+      await handle.signal(cancelSignal, { reason: 'wrong repository' });
+    },
+  },
+  {
+    name: 'invalid-plan',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: ['b'] },
+          { id: 'b', agent: 'code', title: 'b', instruction: 'b', dependsOn: ['a'] },
+        ],
+      },
+    },
+  },
+  {
+    name: 'keep-open-continue-as-new',
+    request: { text: 'Implement CSV export' },
+    options: { keepOpen: true, idleTimeoutMs: 2000, continueAsNewAfterTurns: 1 },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.runNumber > 1 || status.phase === 'awaiting_input');
+      await handle.signal(addInputSignal, { text: 'Now add tests', by: 'ada' });
+    },
+  },
+  {
+    name: 'deadline-expired',
+    request: { text: 'Implement CSV export' },
+    options: { maxDurationMs: 2000 },
+    script: () => ({ kind: 'hang' }),
+  },
+];
+
+async function main(): Promise<void> {
+  const only = new Set(process.argv.slice(2));
+  const scenarios = SCENARIOS.filter((scenario) => only.size === 0 || only.has(scenario.name));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-record-'));
+  const [temporalPort, dynamoPort] = [await freePort(), await freePort()];
+  const temporal = await startTemporalDevServer({
+    port: temporalPort,
+    headless: true,
+    namespace: DEFAULT_NAMESPACE,
+    logDir: dir,
+  });
+  const dynamo = await startDynamoLocal({ port: dynamoPort, logDir: dir });
+  const bedrock = await startFakeBedrock();
+  const address = `127.0.0.1:${temporalPort}`;
+  const dynamoClients = createDynamoClients({
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
+    DYNAMODB_TABLE_PREFIX: 'rec-',
+  });
+  const tables = await ensureTables(dynamoClients.client, 'rec-');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createSessionWorker({
+    connection: nativeConnection,
+    namespace: DEFAULT_NAMESPACE,
+    taskQueue: TASK_QUEUE,
+    activities: createActivities({
+      model: createBedrockProvider({
+        region: 'us-east-1',
+        modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0',
+        endpoint: bedrock.url,
+        credentials: { accessKeyId: 'AKIDRECORD', secretAccessKey: 'record' },
+      }),
+      sessionIndex: new SessionIndexStore(dynamoClients.documents, tables.sessions),
+    }),
+  });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  try {
+    await worker.runUntil(async () => {
+      for (const scenario of scenarios) {
+        bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
+        const sessionId = newSessionId();
+        const input: SessionInput = {
+          sessionId,
+          tenantId: 'replay',
+          userId: 'recorder',
+          request: { text: 'request', ...scenario.request },
+          options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
+        };
+        const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
+          workflowId: sessionId,
+          taskQueue: TASK_QUEUE,
+          args: [input],
+        });
+        await scenario.drive?.(handle, bedrock);
+        await handle.result().catch(() => undefined);
+        // Every run of the session (continue-as-new makes several) is one history file.
+        let runId: string | undefined = handle.firstExecutionRunId;
+        for (let index = 1; runId; index += 1) {
+          // The temporal CLI writes the standard history JSON (as the Web UI exports it).
+          const json = await showHistory(address, sessionId, runId);
+          const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
+          const file = path.join(
+            HISTORIES_DIR,
+            `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
+          );
+          writeFileSync(file, json);
+          console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
+          runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+        }
+      }
+    });
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await bedrock.close();
+    dynamoClients.client.destroy();
+    await Promise.all([stopPid(temporal.pid), stopPid(dynamo.pid)]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+/**
+ * Every recorded history (test/replay/histories, recorded by `npm run record-histories` from
+ * real runs) replays against today's workflow code, and a changed workflow is caught.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+const WORKFLOW_TYPES_RECORDED = ['sessionWorkflow'];
+
+const histories = readdirSync(HISTORIES_DIR)
+  .filter((file) => file.endsWith('.json'))
+  .sort()
+  .map((file) => ({
+    file,
+    workflowId: file.replace(/\.json$/, ''),
+    history: JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as {
+      events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[];
+    },
+  }));
+
+async function replayAll(workflowsPath: string): Promise<Map<string, Error | undefined>> {
+  const results = new Map<string, Error | undefined>();
+  const replays = Worker.runReplayHistories(
+    { workflowsPath, bundlerOptions: { ignoreModules: [] } },
+    histories.map(({ workflowId, history }) => ({ workflowId, history })),
+  );
+  for await (const result of replays) results.set(result.workflowId, result.error);
+  return results;
+}
+
+test('histories cover every workflow type and the main session paths', () => {
+  const types = new Set(
+    histories.map(
+      ({ history }) =>
+        history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+    ),
+  );
+  expect([...types]).toEqual(WORKFLOW_TYPES_RECORDED);
+  expect(histories.map(({ file }) => file)).toEqual(
+    expect.arrayContaining([
+      'session-rule-plan-completed.json',
+      'session-approval-approved.json',
+      'session-cancelled-through-temporal.json',
+      'session-keep-open-continue-as-new-run2.json',
+    ]),
+  );
+});
+
+test('every recorded history replays against the current workflow code', async () => {
+  const results = await replayAll(require.resolve('../../workflows'));
+  expect(results.size).toBe(histories.length);
+  for (const [workflowId, error] of results) {
+    expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
+  }
+});
+
+test('a changed workflow is caught as a determinism violation', async () => {
+  const results = await replayAll(require.resolve('./changed-workflow'));
+  expect(results.size).toBe(histories.length);
+  for (const [workflowId, error] of results) {
+    expect({
+      workflowId,
+      isDeterminismViolation: error instanceof DeterminismViolationError,
+    }).toEqual({
+      workflowId,
+      isDeterminismViolation: true,
+    });
+  }
+});

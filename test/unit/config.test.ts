@@ -1,0 +1,26 @@
+import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../runtime/config';
+
+test('worker config has defaults that run the local stack', () => {
+  const config = loadWorkerConfig({});
+  expect(config.temporal).toMatchObject({
+    TEMPORAL_ADDRESS: '127.0.0.1:7233',
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: 'tdev-session',
+  });
+  expect(config.model.MODEL_PROVIDER).toBe('auto');
+  expect(config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES).toBe(100);
+});
+
+test('a bad value stops start-up with the variable named', () => {
+  expect(() => loadWorkerConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' })).toThrow(ConfigError);
+  expect(() => loadWorkerConfig({ MODEL_PROVIDER: 'gpt' })).toThrow(/MODEL_PROVIDER/);
+  expect(() => loadWorkerConfig({ DYNAMODB_ENDPOINT: 'not a url' })).toThrow(/DYNAMODB_ENDPOINT/);
+});
+
+test('the API needs a way to verify tokens', () => {
+  expect(() => loadApiConfig({})).toThrow('set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
+  const config = loadApiConfig({ AUTH_PUBLIC_KEY_FILE: '/keys/public.json', API_PORT: '9090' });
+  expect(config.api.API_PORT).toBe(9090);
+  expect(config.auth).toMatchObject({ AUTH_ALGORITHM: 'ES256', AUTH_AUDIENCE: 't-developer-api' });
+  expect(config.api.SESSION_MAX_DURATION_MS).toBe(8 * 60 * 60 * 1000);
+});

@@ -1,0 +1,98 @@
+import { SignJWT, generateKeyPair, exportJWK, type JWK } from 'jose';
+import { createTokenVerifier, mintToken, TokenRejectedError } from '../../runtime/auth/tokens';
+
+const issuer = 'https://auth.test';
+const audience = 't-developer-api';
+let privateJwk: JWK;
+let verify: (token: string) => Promise<unknown>;
+
+beforeAll(async () => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  privateJwk = await exportJWK(privateKey);
+  verify = await createTokenVerifier({
+    issuer,
+    audience,
+    algorithm: 'ES256',
+    key: { jwk: await exportJWK(publicKey) },
+  });
+});
+
+const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) =>
+  mintToken({
+    privateJwk,
+    algorithm: 'ES256',
+    issuer,
+    audience,
+    tenantId: 'acme',
+    userId: 'ada',
+    ...overrides,
+  });
+
+const rejection = async (token: string): Promise<string> => {
+  const error = await verify(token).catch((failure: unknown) => failure);
+  expect(error).toBeInstanceOf(TokenRejectedError);
+  return (error as Error).message;
+};
+
+test('a valid token gives the principal', async () => {
+  await expect(verify(await mint({ roles: ['admin'] }))).resolves.toEqual({
+    tenantId: 'acme',
+    userId: 'ada',
+    roles: ['admin'],
+  });
+});
+
+test('expired, wrong audience and wrong issuer are refused with a reason', async () => {
+  expect(await rejection(await mint({ ttlSeconds: -60 }))).toBe('token has expired');
+  expect(await rejection(await mint({ audience: 'other-api' }))).toBe(
+    'token claim "aud" is not valid (check_failed)',
+  );
+  expect(await rejection(await mint({ issuer: 'https://evil.test' }))).toBe(
+    'token claim "iss" is not valid (check_failed)',
+  );
+});
+
+test('a token signed by another key is refused', async () => {
+  const other = await generateKeyPair('ES256', { extractable: true });
+  const token = await mint({ privateJwk: await exportJWK(other.privateKey) });
+  expect(await rejection(token)).toBe('token signature is not valid');
+});
+
+test('alg "none" and other algorithms are refused', async () => {
+  const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({
+      sub: 'ada',
+      tenant: 'acme',
+      iss: issuer,
+      aud: audience,
+      exp: Math.floor(Date.now() / 1000) + 600,
+    }),
+  ).toString('base64url');
+  expect(await rejection(`${header}.${payload}.`)).toMatch(/algorithm is not allowed|malformed/);
+  const hs256 = await new SignJWT({ tenant: 'acme' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('ada')
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode('x'.repeat(32)));
+  expect(await rejection(hs256)).toBe('token algorithm is not allowed');
+});
+
+test('a token without a valid tenant or subject is refused', async () => {
+  expect(await rejection(await mint({ tenantId: '../etc' }))).toBe(
+    'token has no valid "tenant" claim',
+  );
+  const noSubject = await new SignJWT({ tenant: 'acme' })
+    .setProtectedHeader({ alg: 'ES256' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime('5m')
+    .sign(await (await import('jose')).importJWK(privateJwk, 'ES256'));
+  expect(await rejection(noSubject)).toBe('token claim "sub" is not valid (missing)');
+});
+
+test('garbage is refused as malformed', async () => {
+  expect(await rejection('not-a-jwt')).toBe('token is malformed');
+});

@@ -1,0 +1,122 @@
+import {
+  MAX_PLAN_STEPS,
+  PLAN_SCHEMA_VERSION,
+  findCycle,
+  planLevels,
+  validatePlan,
+  type Plan,
+} from '../../core/plan';
+
+const agents = new Set(['design', 'code', 'test', 'docs']);
+const plan = (steps: [string, string, string[]][]): Plan => ({
+  schemaVersion: PLAN_SCHEMA_VERSION,
+  steps: steps.map(([id, agent, dependsOn]) => ({
+    id,
+    agent,
+    title: id,
+    instruction: id,
+    dependsOn,
+  })),
+});
+const errorsOf = (candidate: Plan): string[] => {
+  const result = validatePlan(candidate, agents);
+  return result.ok ? [] : result.errors;
+};
+
+describe('validatePlan', () => {
+  test('accepts a DAG and returns its parallel levels', () => {
+    const result = validatePlan(
+      plan([
+        ['design', 'design', []],
+        ['code', 'code', ['design']],
+        ['test', 'test', ['code']],
+        ['docs', 'docs', ['code']],
+      ]),
+      agents,
+    );
+    expect(result).toMatchObject({ ok: true, levels: [['design'], ['code'], ['test', 'docs']] });
+  });
+
+  test('names an unknown agent', () => {
+    expect(errorsOf(plan([['a', 'deploy', []]]))).toEqual(['step "a" uses unknown agent "deploy"']);
+  });
+
+  test('names a dangling dependency', () => {
+    expect(errorsOf(plan([['a', 'code', ['ghost']]]))).toEqual([
+      'step "a" depends on unknown step "ghost"',
+    ]);
+  });
+
+  test('names a self dependency', () => {
+    expect(errorsOf(plan([['a', 'code', ['a']]]))).toEqual(['step "a" depends on itself']);
+  });
+
+  test('names the steps of a cycle in order', () => {
+    expect(
+      errorsOf(
+        plan([
+          ['a', 'code', ['c']],
+          ['b', 'code', ['a']],
+          ['c', 'code', ['b']],
+          ['d', 'docs', []],
+        ]),
+      ),
+    ).toEqual(['dependency cycle: a -> c -> b -> a (-> means "depends on")']);
+  });
+
+  test('rejects duplicate and malformed ids, and lists every problem', () => {
+    expect(
+      errorsOf(
+        plan([
+          ['a', 'code', []],
+          ['a', 'test', []],
+          ['Bad Id', 'nobody', []],
+        ]),
+      ),
+    ).toEqual([
+      'step id "a" is used twice',
+      'step id "Bad Id" must match ^[a-z0-9][a-z0-9_-]{0,63}$',
+      'step "Bad Id" uses unknown agent "nobody"',
+    ]);
+  });
+
+  test('rejects an empty plan and one above the step limit', () => {
+    expect(errorsOf(plan([]))).toEqual(['plan has no steps']);
+    const huge = plan(
+      Array.from({ length: MAX_PLAN_STEPS + 1 }, (_, index): [string, string, string[]] => [
+        `s${index}`,
+        'code',
+        [],
+      ]),
+    );
+    expect(errorsOf(huge)).toEqual([
+      `plan has ${MAX_PLAN_STEPS + 1} steps; the limit is ${MAX_PLAN_STEPS}`,
+    ]);
+  });
+});
+
+describe('planLevels', () => {
+  test('puts a step one level after its deepest dependency', () => {
+    const steps = plan([
+      ['a', 'code', []],
+      ['b', 'code', ['a']],
+      ['c', 'code', []],
+      ['d', 'code', ['b', 'c']],
+      ['e', 'code', ['a']],
+    ]).steps;
+    expect(planLevels(steps)).toEqual([['a', 'c'], ['b', 'e'], ['d']]);
+  });
+});
+
+describe('findCycle', () => {
+  test('returns undefined for an acyclic graph', () => {
+    expect(
+      findCycle(
+        plan([
+          ['a', 'code', []],
+          ['b', 'code', ['a']],
+        ]).steps,
+      ),
+    ).toBeUndefined();
+  });
+});
