@@ -9,7 +9,8 @@ import { DEFAULT_SESSION_OPTIONS } from '../core/session';
 
 type Env = Record<string, string | undefined>;
 
-const port = z.coerce.number().int().min(1).max(65_535);
+/** A port to listen on; 0 lets the OS pick a free one (tests, benchmarks). */
+const listenPort = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -62,7 +63,7 @@ const authSchema = z.object({
 
 const apiSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(8080),
+  API_PORT: listenPort.default(8080),
   API_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
   SSE_POLL_INTERVAL_MS: positiveInt.default(500),
   SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),

@@ -9,6 +9,7 @@ import {
   WorkflowFailedError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, ApplicationFailure } from '@temporalio/common';
@@ -79,7 +80,7 @@ export interface SessionView extends SessionStatus {
 
 export interface SessionOutcome {
   done: boolean;
-  temporalStatus: string;
+  temporalStatus: WorkflowExecutionStatusName;
   result?: SessionResult;
   failure?: string;
 }
@@ -273,7 +274,7 @@ export class SessionService {
             ? (cause.details?.[0] as SessionResult | undefined)
             : undefined;
         const temporalStatus =
-          cause instanceof CancelledFailure ? 'CANCELED' : (await handle.describe()).status.name;
+          cause instanceof CancelledFailure ? 'CANCELLED' : (await handle.describe()).status.name;
         return {
           done: true,
           temporalStatus,
