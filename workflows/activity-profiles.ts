@@ -18,14 +18,26 @@ export const quickLocal = {
 } as const satisfies LocalActivityOptions;
 
 /**
- * Session-index writes: short local activities that keep retrying for two minutes. The index
- * is secondary (Temporal holds the truth), so a write that still fails is logged, not fatal.
+ * Session-index writes, first try: a short local activity, done within one workflow task (a
+ * few retries, well under the workflow task timeout, so a slow store never makes the workflow
+ * heartbeat its task and grow its history).
  */
 export const bookkeepingLocal = {
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '2m',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  startToCloseTimeout: '2s',
+  scheduleToCloseTimeout: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 3 },
 } as const satisfies LocalActivityOptions;
+
+/**
+ * Session-index writes that must land (the session's final state) after the local try failed:
+ * a regular activity, retried by the server for up to 15 minutes without adding history. The
+ * index is secondary (Temporal holds the truth), so a write that still fails is logged.
+ */
+export const bookkeepingDurable = {
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+} as const satisfies ActivityOptions;
 
 /**
  * One agent step (an LLM call). Transient faults are retried with backoff; typed non-retryable

@@ -11,6 +11,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createBedrockProvider } from '../../activities/models/bedrock-provider';
 import { WORKFLOW_TYPES } from '../../core/names';
+import { createDynamoClients } from '../../runtime/dynamodb';
+import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { PLAN_SCHEMA_VERSION, type Plan } from '../../core/plan';
 import { statusQuery, type SessionInput, type SessionResult } from '../../core/session';
 import { REPO_ROOT } from '../../infra/stack/paths';
@@ -222,5 +224,63 @@ test('the Temporal server killed and restarted mid-session: the session complete
     await native.close();
     await connection.close();
     await stopPid(server.pid, 5000);
+  }
+});
+
+test('the session index store down when a session ends: it waits without growing its history, then completes and is indexed', async () => {
+  // A real DynamoDB client pointed at a port nobody listens on, until the "outage" ends.
+  const dead = createDynamoClients({
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+    DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
+  });
+  let store = new SessionIndexStore(dead.documents, harness.tables.sessions);
+  const worker = await harness.createWorker(bedrock, {
+    sessionIndex: { upsert: (record) => store.upsert(record) },
+  });
+  const running = worker.run();
+  try {
+    bedrock.setScript(() => ({ kind: 'text' }));
+    const input = sessionInput();
+    const handle = await harness.client.workflow.start(WORKFLOW_TYPES.session, {
+      workflowId: input.sessionId,
+      taskQueue: harness.taskQueue,
+      args: [input],
+    });
+    const pendingIndexWrite = async () => {
+      const { raw } = await handle.describe();
+      const pending = (raw.pendingActivities ?? []).find(
+        (activity) => activity.activityType?.name === 'recordSession',
+      );
+      return { pending, historyLength: Number(raw.workflowExecutionInfo?.historyLength) };
+    };
+    await waitFor(
+      'the final index write to be retried by the server',
+      async () => {
+        const { pending } = await pendingIndexWrite();
+        return (pending?.attempt ?? 0) >= 2;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect((await handle.query(statusQuery)).phase).toBe('completed');
+    const before = await pendingIndexWrite();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const after = await pendingIndexWrite();
+    // Retries happen on the server: attempts go up, the history does not grow.
+    expect(after.pending?.attempt ?? 0).toBeGreaterThan(before.pending?.attempt ?? 0);
+    expect(after.historyLength).toBe(before.historyLength);
+    expect(await harness.sessionIndex.get('durability', input.sessionId)).toBeUndefined();
+
+    store = harness.sessionIndex; // the outage ends
+    const result = (await handle.result()) as SessionResult;
+    expect(result.phase).toBe('completed');
+    expect(await harness.sessionIndex.get('durability', input.sessionId)).toMatchObject({
+      status: 'completed',
+      phase: 'completed',
+    });
+  } finally {
+    worker.shutdown();
+    await running;
+    dead.client.destroy();
   }
 });

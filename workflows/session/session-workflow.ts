@@ -32,12 +32,19 @@ import {
   type TurnSummary,
   type UserInput,
 } from '../../core/session';
-import { agentStepProfile, bookkeepingLocal, quickLocal } from '../activity-profiles';
+import {
+  agentStepProfile,
+  bookkeepingDurable,
+  bookkeepingLocal,
+  quickLocal,
+} from '../activity-profiles';
 import { runPlan } from './run-plan';
 import { SessionTracker } from './session-tracker';
 
 const { analyzeRequest, planRequest } = proxyLocalActivities<SessionActivities>(quickLocal);
 const { recordSession } = proxyLocalActivities<SessionActivities>(bookkeepingLocal);
+const { recordSession: recordSessionDurably } =
+  proxyActivities<SessionActivities>(bookkeepingDurable);
 
 type TurnOutcome = TurnSummary['outcome'];
 
@@ -65,9 +72,22 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     turnScope?.cancel();
   });
 
-  const record = async (): Promise<void> => {
+  /**
+   * Writes the session index row. A `final` write (the session's end state) that the quick
+   * local try could not land is retried as a regular activity; other writes are best effort,
+   * since the final one overwrites them.
+   */
+  const record = async (final = false): Promise<void> => {
     try {
       await recordSession(tracker.indexRecord());
+      return;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('session index write failed', { error, final });
+      if (!final) return;
+    }
+    try {
+      await recordSessionDurably(tracker.indexRecord());
     } catch (error) {
       if (isCancellation(error)) throw error;
       log.warn('session index write failed; Temporal still holds the session', { error });
@@ -169,7 +189,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     reason: string,
   ): Promise<SessionResult> => {
     tracker.close(phase, reason);
-    await record();
+    await record(true);
     if (phase === 'failed') {
       throw ApplicationFailure.create({
         type: ERROR_TYPES.sessionFailed,
@@ -240,7 +260,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
       // workflow end in Temporal's Canceled state.
       await CancellationScope.nonCancellable(async () => {
         tracker.close('cancelled', 'cancelled through Temporal');
-        await record();
+        await record(true);
       });
     }
     throw error;
