@@ -35,8 +35,9 @@ export async function runAgentStepWith(
     () => context.heartbeat({ step: input.step.id }),
     Math.max(200, Math.min(5_000, (heartbeatTimeoutMs ?? 15_000) / 3)),
   );
+  // No heartbeat up front: the heartbeat timeout already runs from the start of the attempt,
+  // and a quick model answer then costs no extra server round trip.
   try {
-    context.heartbeat({ step: input.step.id });
     const response = await model.generate({
       system: agent.systemPrompt,
       messages: [{ role: 'user', text: buildPrompt(input) }],
