@@ -1,0 +1,46 @@
+/**
+ * What a metric is: a named measurement that runs against the shared bench environment and
+ * returns records. New metrics go in bench/metrics/<name>.ts and into the registry there.
+ */
+import type { Client } from '@temporalio/client';
+import type { TrackedProcess } from './process-cpu';
+import type { BenchRecord } from './records';
+
+/** Everything a metric may use; both sides of every comparison run against the same servers. */
+export interface BenchContext {
+  client: Client;
+  namespace: string;
+  /** Task queue of our session workflow (worker in the bench worker process). */
+  sessionTaskQueue: string;
+  /** Task queue of the raw baseline workflow (same worker process, same slots). */
+  rawTaskQueue: string;
+  api: {
+    /** Base URL of the API started with `startApiServer`. */
+    url: string;
+    /** Bearer token of the bench tenant. */
+    token: string;
+    tenantId: string;
+    userId: string;
+    /** Session options the API adds to every start (from its configuration). */
+    sessionDefaults: { idleTimeoutMs: number; maxDurationMs: number };
+  };
+  /** Reads the Temporal server's Prometheus metrics (request and persistence counters). */
+  serverMetricsUrl: string;
+  /** The processes whose CPU time metrics may report (server, worker, dynalite, driver). */
+  processes: readonly TrackedProcess[];
+  log: (message: string) => void;
+}
+
+export interface MetricResult {
+  records: BenchRecord[];
+  /** Parameters of the run (N values, iterations, concurrency), copied into the metadata. */
+  parameters: Record<string, unknown>;
+}
+
+export interface BenchMetric {
+  /** Short id, used by `npm run bench -- --only <name>`. */
+  name: string;
+  /** What exactly is measured, one paragraph; printed before the metric runs. */
+  description: string;
+  run(context: BenchContext): Promise<MetricResult>;
+}
