@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium (headless Web UI test, driven by
-# playwright-core) and docker-compose (only to validate docker-compose.temporal.yml; no engine).
+# playwright-core), docker-compose (only to validate docker-compose.temporal.yml; no engine) and
+# redis-server (tests start private instances).
 # Installs only what is missing.
 set -euo pipefail
-declare -A wanted=( [chromium]=chromium [docker-compose]=docker-compose )
+declare -A wanted=( [chromium]=chromium [docker-compose]=docker-compose [redis-server]=redis-server )
 missing=()
 for command in "${!wanted[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${wanted[$command]}")
