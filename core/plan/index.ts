@@ -1,3 +1,4 @@
 export * from './plan-types';
 export * from './validate-plan';
 export * from './plan-schema';
+export * from './condition-expression';
