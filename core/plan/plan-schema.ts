@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONDITION_LIMITS } from './condition-expression';
 import { MAX_PLAN_STEPS, PLAN_SCHEMA_VERSION, type Plan } from './plan-types';
 
 /** Shape of a plan received from outside (API body, LLM output). Structure only: see validatePlan. */
@@ -8,6 +9,8 @@ export const planStepSchema = z.object({
   title: z.string().min(1).max(200),
   instruction: z.string().min(1).max(20_000),
   dependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).default([]),
+  softDependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).optional(),
+  condition: z.string().min(1).max(CONDITION_LIMITS.maxSourceLength).optional(),
 });
 
 export const planSchema = z.object({

@@ -16,6 +16,22 @@ export interface PlanStep {
   instruction: string;
   /** Ids of steps that must succeed before this one starts. */
   dependsOn: string[];
+  /**
+   * Ids of steps that must settle before this one starts but may fail or be skipped without
+   * blocking it (their output is passed on when they succeeded).
+   */
+  softDependsOn?: string[];
+  /**
+   * Run only when this condition holds (see condition-expression.ts), e.g.
+   * `contains(steps.security.output, "critical")`. It is evaluated when the step's
+   * dependencies have settled, and may only reference those dependencies; false skips the step.
+   */
+  condition?: string;
+}
+
+/** Every step this one waits for: hard dependencies first, then soft ones. */
+export function allDependencies(step: PlanStep): string[] {
+  return step.softDependsOn?.length ? [...step.dependsOn, ...step.softDependsOn] : step.dependsOn;
 }
 
 export interface Plan {

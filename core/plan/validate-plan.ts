@@ -1,4 +1,5 @@
-import { MAX_PLAN_STEPS, type Plan, type PlanStep } from './plan-types';
+import { ConditionSyntaxError, parseCondition, referencedSteps } from './condition-expression';
+import { MAX_PLAN_STEPS, allDependencies, type Plan, type PlanStep } from './plan-types';
 
 const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -29,12 +30,18 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
     }
   }
   for (const step of plan.steps) {
-    for (const dependency of step.dependsOn) {
+    for (const dependency of allDependencies(step)) {
       if (dependency === step.id) errors.push(`step "${step.id}" depends on itself`);
       else if (!ids.has(dependency)) {
         errors.push(`step "${step.id}" depends on unknown step "${dependency}"`);
       }
     }
+    for (const dependency of step.softDependsOn ?? []) {
+      if (step.dependsOn.includes(dependency)) {
+        errors.push(`step "${step.id}" lists "${dependency}" as both a hard and a soft dependency`);
+      }
+    }
+    if (step.condition !== undefined) errors.push(...conditionProblems(step));
   }
   if (errors.length > 0) return { ok: false, errors };
   const cycle = findCycle(plan.steps);
@@ -45,6 +52,25 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
     };
   }
   return { ok: true, plan, levels: planLevels(plan.steps) };
+}
+
+/** A condition must parse and may only read steps this step waits for (settled by then). */
+function conditionProblems(step: PlanStep): string[] {
+  try {
+    const compiled = parseCondition(step.condition ?? '');
+    const waitsFor = new Set(allDependencies(step));
+    return referencedSteps(compiled)
+      .filter((id) => !waitsFor.has(id))
+      .map(
+        (id) =>
+          `step "${step.id}" condition reads step "${id}", which is not one of its dependencies`,
+      );
+  } catch (error) {
+    if (error instanceof ConditionSyntaxError) {
+      return [`step "${step.id}" condition is invalid: ${error.message}`];
+    }
+    throw error;
+  }
 }
 
 /** Returns one cycle as a closed path of step ids (first id repeated at the end), or undefined. */
@@ -58,7 +84,8 @@ export function findCycle(steps: readonly PlanStep[]): string[] | undefined {
     if (mark === 'visiting') return [...path.slice(path.indexOf(id)), id];
     state.set(id, 'visiting');
     path.push(id);
-    for (const dependency of byId.get(id)?.dependsOn ?? []) {
+    const step = byId.get(id);
+    for (const dependency of step ? allDependencies(step) : []) {
       if (!byId.has(dependency)) continue;
       const cycle = visit(dependency);
       if (cycle) return cycle;
@@ -84,7 +111,8 @@ export function planLevels(steps: readonly PlanStep[]): string[][] {
   const depth = (id: string): number => {
     const known = level.get(id);
     if (known !== undefined) return known;
-    const dependencies = byId.get(id)?.dependsOn ?? [];
+    const step = byId.get(id);
+    const dependencies = step ? allDependencies(step) : [];
     const value = dependencies.length === 0 ? 0 : 1 + Math.max(...dependencies.map(depth));
     level.set(id, value);
     return value;

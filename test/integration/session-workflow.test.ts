@@ -321,6 +321,67 @@ test('a non-retryable model error fails the step at once, skips dependents and f
   });
 });
 
+test('a failed soft dependency does not block its dependent; conditions skip or run steps on earlier outputs', async () => {
+  bedrock.setScript((call) => {
+    if (call.stepId === 'scan') {
+      return { kind: 'error', status: 400, name: 'ValidationException', message: 'bad scan' };
+    }
+    if (call.stepId === 'code') return { kind: 'text', text: 'Done. NEEDS-REVIEW: token refresh' };
+    return { kind: 'text' };
+  });
+  const steps = plan([
+    ['scan', 'security', []],
+    ['code', 'code', []],
+    ['docs', 'docs', ['code']],
+    ['review', 'review', ['code']],
+    ['fix', 'code', ['code']],
+  ]).steps.map((step) => {
+    if (step.id === 'docs') return { ...step, softDependsOn: ['scan'] };
+    if (step.id === 'review') {
+      return { ...step, condition: 'contains(steps.code.output, "NEEDS-REVIEW")' };
+    }
+    if (step.id === 'fix')
+      return { ...step, condition: 'contains(steps.code.output, "NEEDS-FIX")' };
+    return step;
+  });
+  const handle = await start({ plan: { schemaVersion: PLAN_SCHEMA_VERSION, steps } });
+  const error = (await handle.result().catch((failure: unknown) => failure)) as WorkflowFailedError;
+  // The scan failed, so the session reports failure, but everything else ran as planned.
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const byId = new Map((await handle.query(statusQuery)).steps.map((step) => [step.id, step]));
+  expect(byId.get('scan')?.state).toBe('failed');
+  expect(byId.get('docs')?.state).toBe('succeeded');
+  expect(byId.get('review')?.state).toBe('succeeded');
+  expect(byId.get('fix')).toMatchObject({
+    state: 'skipped',
+    error: 'condition is false: contains(steps.code.output, "NEEDS-FIX")',
+  });
+  expect(bedrock.callsForStep(handle.workflowId, 'fix')).toBe(0);
+  // docs waited for the scan, then got only the successful upstream output.
+  const docsCall = bedrock.calls.find(
+    (call) => call.sessionId === handle.workflowId && call.stepId === 'docs',
+  );
+  const prompt = docsCall?.body.messages?.[0]?.content[0]?.text ?? '';
+  expect(prompt).toContain('Output of step "code"');
+  expect(prompt).not.toContain('Output of step "scan"');
+  expect(Date.parse(byId.get('docs')?.startedAt ?? '')).toBeGreaterThanOrEqual(
+    Date.parse(byId.get('scan')?.finishedAt ?? ''),
+  );
+});
+
+test('a plan whose only skipped steps were skipped by their condition completes', async () => {
+  const steps = plan([
+    ['code', 'code', []],
+    ['fix', 'code', ['code']],
+  ]).steps.map((step) =>
+    step.id === 'fix' ? { ...step, condition: 'steps.code.state == "failed"' } : step,
+  );
+  const result = (await (
+    await start({ plan: { schemaVersion: PLAN_SCHEMA_VERSION, steps } })
+  ).result()) as SessionResult;
+  expect(result.phase).toBe('completed');
+});
+
 test('an invalid supplied plan fails planning with a typed, non-retryable error', async () => {
   const handle = await start({
     plan: plan([

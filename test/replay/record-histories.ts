@@ -133,6 +133,49 @@ const SCENARIOS: Scenario[] = [
         : { kind: 'text' },
   },
   {
+    name: 'soft-dependency-and-conditions',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'scan', agent: 'security', title: 'scan', instruction: 'scan', dependsOn: [] },
+          { id: 'code', agent: 'code', title: 'code', instruction: 'code', dependsOn: [] },
+          {
+            id: 'docs',
+            agent: 'docs',
+            title: 'docs',
+            instruction: 'docs',
+            dependsOn: ['code'],
+            softDependsOn: ['scan'],
+          },
+          {
+            id: 'review',
+            agent: 'review',
+            title: 'review',
+            instruction: 'review',
+            dependsOn: ['code'],
+            condition: 'contains(steps.code.output, "NEEDS-REVIEW")',
+          },
+          {
+            id: 'fix',
+            agent: 'code',
+            title: 'fix',
+            instruction: 'fix',
+            dependsOn: ['code'],
+            condition: 'contains(steps.code.output, "NEEDS-FIX")',
+          },
+        ],
+      },
+    },
+    script: (call) =>
+      call.stepId === 'scan'
+        ? { kind: 'error', status: 400, name: 'ValidationException' }
+        : call.stepId === 'code'
+          ? { kind: 'text', text: 'Done. NEEDS-REVIEW' }
+          : { kind: 'text' },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),

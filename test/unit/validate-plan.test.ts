@@ -120,3 +120,49 @@ describe('findCycle', () => {
     ).toBeUndefined();
   });
 });
+
+describe('soft dependencies and conditions', () => {
+  const withExtras = (extras: Partial<Plan['steps'][number]>): Plan => {
+    const base = plan([
+      ['scan', 'code', []],
+      ['build', 'code', []],
+      ['docs', 'docs', ['build']],
+    ]);
+    return { ...base, steps: base.steps.map((s) => (s.id === 'docs' ? { ...s, ...extras } : s)) };
+  };
+
+  test('accepts soft dependencies and a condition over the steps waited for; levels count both', () => {
+    const result = validatePlan(
+      withExtras({ softDependsOn: ['scan'], condition: 'steps.scan.state != "failed"' }),
+      agents,
+    );
+    expect(result).toMatchObject({ ok: true, levels: [['scan', 'build'], ['docs']] });
+  });
+
+  test('names a dangling soft dependency and one listed as both hard and soft', () => {
+    expect(errorsOf(withExtras({ softDependsOn: ['lint'] }))).toEqual([
+      'step "docs" depends on unknown step "lint"',
+    ]);
+    expect(errorsOf(withExtras({ softDependsOn: ['build'] }))).toEqual([
+      'step "docs" lists "build" as both a hard and a soft dependency',
+    ]);
+  });
+
+  test('finds cycles through soft dependencies', () => {
+    const cyclic = withExtras({ softDependsOn: ['scan'] });
+    cyclic.steps[0] = { ...cyclic.steps[0]!, dependsOn: ['docs'] };
+    expect(errorsOf(cyclic)).toEqual([expect.stringMatching(/^dependency cycle: /)]);
+  });
+
+  test('rejects a condition that does not parse, with the position', () => {
+    expect(errorsOf(withExtras({ condition: 'steps.build.state == ' }))).toEqual([
+      expect.stringMatching(/^step "docs" condition is invalid: .* at 21/),
+    ]);
+  });
+
+  test('rejects a condition that reads a step it does not wait for (it may not have run yet)', () => {
+    expect(errorsOf(withExtras({ condition: 'steps.scan.state == "succeeded"' }))).toEqual([
+      'step "docs" condition reads step "scan", which is not one of its dependencies',
+    ]);
+  });
+});

@@ -1,8 +1,9 @@
 /**
- * Runs a validated plan: every step starts as soon as all its dependencies succeeded, at most
- * `maxParallel` at a time; independent steps overlap. A failed step does not stop independent
- * branches; its dependents are skipped. Deterministic: the scheduler loop walks steps in plan
- * order and wakes only on step completions.
+ * Runs a validated plan: every step starts as soon as its hard dependencies succeeded and its
+ * soft ones settled (in any state), at most `maxParallel` at a time; independent steps overlap.
+ * A step with a condition runs only if the condition holds on its dependencies' results.
+ * A failed step does not stop independent branches; its hard dependents are skipped.
+ * Deterministic: the scheduler loop walks steps in plan order and wakes only on completions.
  */
 import {
   ActivityFailure,
@@ -10,7 +11,14 @@ import {
   condition,
   isCancellation,
 } from '@temporalio/workflow';
-import type { Plan, PlanStep } from '../../core/plan';
+import {
+  ConditionError,
+  allDependencies,
+  evaluateCondition,
+  parseCondition,
+  type Plan,
+  type PlanStep,
+} from '../../core/plan';
 import {
   MAX_UPSTREAM_CHARS,
   type AgentStepFailureDetails,
@@ -40,6 +48,8 @@ export async function runPlan(
   const results = new Map<string, AgentStepResult>();
   const settled = new Set<string>();
   const running = new Set<string>();
+  /** Steps skipped because their condition was false: a skip by design, not a failure. */
+  const notNeeded = new Set<string>();
   let completions = 0;
 
   /** One pass over the plan; returns true if it settled or started any step. */
@@ -47,10 +57,15 @@ export async function runPlan(
     let changed = false;
     for (const step of plan.steps) {
       if (settled.has(step.id) || running.has(step.id)) continue;
-      if (!step.dependsOn.every((id) => settled.has(id))) continue;
+      if (!allDependencies(step).every((id) => settled.has(id))) continue;
       const blocker = step.dependsOn.find((id) => tracker.stepState(id) !== 'succeeded');
       if (blocker !== undefined) {
         tracker.stepSkipped(step.id, `dependency "${blocker}" did not succeed`);
+        settled.add(step.id);
+        changed = true;
+        continue;
+      }
+      if (step.condition !== undefined && !conditionHolds(step)) {
         settled.add(step.id);
         changed = true;
         continue;
@@ -65,6 +80,32 @@ export async function runPlan(
     return changed;
   };
 
+  /**
+   * Evaluates the step's condition on its settled dependencies. False skips the step; a
+   * condition that cannot be evaluated fails it (the plan was validated, so this is data that
+   * does not fit the condition, e.g. comparing text with a number).
+   */
+  const conditionHolds = (step: PlanStep): boolean => {
+    const steps = Object.fromEntries(
+      allDependencies(step).map((id) => [
+        id,
+        { state: tracker.stepState(id), output: results.get(id)?.output ?? null },
+      ]),
+    );
+    try {
+      const compiled = parseCondition(step.condition ?? '');
+      if (evaluateCondition(compiled, { steps, request: { text: tracker.request.text } })) {
+        return true;
+      }
+      tracker.stepSkipped(step.id, `condition is false: ${step.condition}`);
+      notNeeded.add(step.id);
+    } catch (error) {
+      if (!(error instanceof ConditionError)) throw error;
+      tracker.stepFailed(step.id, `ConditionFailed: ${error.message}`, 0);
+    }
+    return false;
+  };
+
   const start = (step: PlanStep): void => {
     running.add(step.id);
     tracker.stepStarted(step.id);
@@ -73,11 +114,13 @@ export async function runPlan(
       turn: tracker.turn,
       request: tracker.request.text,
       step,
-      upstream: step.dependsOn.map((id) => ({
-        stepId: id,
-        agent: plan.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown',
-        output: results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
-      })),
+      upstream: allDependencies(step)
+        .filter((id) => results.has(id))
+        .map((id) => ({
+          stepId: id,
+          agent: plan.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown',
+          output: results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
+        })),
     };
     runStep(input, step)
       .then((result) => {
@@ -112,7 +155,9 @@ export async function runPlan(
     }
     throw error;
   }
-  const succeeded = plan.steps.every((step) => tracker.stepState(step.id) === 'succeeded');
+  const succeeded = plan.steps.every(
+    (step) => tracker.stepState(step.id) === 'succeeded' || notNeeded.has(step.id),
+  );
   return { succeeded, results };
 }
 
