@@ -4,7 +4,8 @@ import { MAX_PLAN_STEPS, allDependencies, type Plan, type PlanStep } from './pla
 const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export type PlanValidation =
-  { ok: true; plan: Plan; levels: string[][] } | { ok: false; errors: string[] };
+  | { ok: true; plan: Plan; levels: string[][]; criticalPath: string[] }
+  | { ok: false; errors: string[] };
 
 /**
  * Checks a plan's structure against the known agents: unique well-formed step ids, known
@@ -51,7 +52,12 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
       errors: [`dependency cycle: ${cycle.join(' -> ')} (-> means "depends on")`],
     };
   }
-  return { ok: true, plan, levels: planLevels(plan.steps) };
+  return {
+    ok: true,
+    plan,
+    levels: planLevels(plan.steps),
+    criticalPath: criticalPath(plan.steps),
+  };
 }
 
 /** A condition must parse and may only read steps this step waits for (settled by then). */
@@ -123,4 +129,41 @@ export function planLevels(steps: readonly PlanStep[]): string[][] {
     (levels[index] ??= []).push(step.id);
   }
   return levels;
+}
+
+/**
+ * The longest chain of dependencies (hard and soft), first step first: the steps that bound the
+ * plan's duration however wide it runs. Each step weighs `weightOf(step)` (1 by default, e.g. a
+ * timeout or an expected latency otherwise); ties go to the step listed first. Assumes an acyclic plan.
+ */
+export function criticalPath(
+  steps: readonly PlanStep[],
+  weightOf: (step: PlanStep) => number = () => 1,
+): string[] {
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const best = new Map<string, { length: number; previous: string | undefined }>();
+  const longestTo = (id: string): number => {
+    const known = best.get(id);
+    if (known) return known.length;
+    const step = byId.get(id);
+    if (!step) return 0;
+    let previous: string | undefined;
+    let longest = 0;
+    for (const dependency of allDependencies(step)) {
+      const length = longestTo(dependency);
+      if (length > longest) [longest, previous] = [length, dependency];
+    }
+    const length = longest + weightOf(step);
+    best.set(id, { length, previous });
+    return length;
+  };
+  let end: string | undefined;
+  let endLength = -1;
+  for (const step of steps) {
+    const length = longestTo(step.id);
+    if (length > endLength) [endLength, end] = [length, step.id];
+  }
+  const path: string[] = [];
+  for (let id = end; id !== undefined; id = best.get(id)?.previous) path.unshift(id);
+  return path;
 }

@@ -1,6 +1,7 @@
 import {
   MAX_PLAN_STEPS,
   PLAN_SCHEMA_VERSION,
+  criticalPath,
   findCycle,
   planLevels,
   validatePlan,
@@ -164,5 +165,31 @@ describe('soft dependencies and conditions', () => {
     expect(errorsOf(withExtras({ condition: 'steps.scan.state == "succeeded"' }))).toEqual([
       'step "docs" condition reads step "scan", which is not one of its dependencies',
     ]);
+  });
+});
+
+describe('criticalPath', () => {
+  test('follows the longest dependency chain, through soft dependencies too', () => {
+    const candidate = plan([
+      ['design', 'design', []],
+      ['code', 'code', ['design']],
+      ['test', 'test', ['code']],
+      ['docs', 'docs', ['design']],
+    ]);
+    expect(criticalPath(candidate.steps)).toEqual(['design', 'code', 'test']);
+    candidate.steps[3] = { ...candidate.steps[3]!, softDependsOn: ['test'] };
+    expect(criticalPath(candidate.steps)).toEqual(['design', 'code', 'test', 'docs']);
+  });
+
+  test('weighs steps by a given duration and is part of a valid plan', () => {
+    const candidate = plan([
+      ['a', 'code', []],
+      ['b', 'code', ['a']],
+      ['slow', 'code', []],
+    ]);
+    expect(criticalPath(candidate.steps, (step) => (step.id === 'slow' ? 10 : 1))).toEqual([
+      'slow',
+    ]);
+    expect(validatePlan(candidate, agents)).toMatchObject({ ok: true, criticalPath: ['a', 'b'] });
   });
 });
