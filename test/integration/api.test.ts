@@ -275,6 +275,35 @@ describe('validation and limits', () => {
     expect(result.body.type).toBe('https://t-developer.dev/problems/plan-invalid');
   });
 
+  test('a plan step condition that does not parse or reads a step it does not wait for → 422', async () => {
+    const step = (id: string, extra: object) => ({
+      id,
+      agent: 'code',
+      title: id,
+      instruction: id,
+      dependsOn: [],
+      ...extra,
+    });
+    const result = await call('POST', '/v1/sessions', {
+      body: {
+        request: 'x',
+        plan: {
+          schemaVersion: PLAN_SCHEMA_VERSION,
+          steps: [
+            step('a', {}),
+            step('b', { condition: 'steps.a.state ==' }),
+            step('c', { condition: 'steps.a.state == "succeeded"' }),
+          ],
+        },
+      },
+    });
+    expectProblem(result, 422);
+    expect(result.body.errors).toEqual([
+      expect.stringMatching(/^step "b" condition is invalid: /),
+      'step "c" condition reads step "a", which is not one of its dependencies',
+    ]);
+  });
+
   test('an oversize body → 413, and nothing is started', async () => {
     const before = await call('GET', '/v1/sessions?limit=100');
     const result = await call('POST', '/v1/sessions', { body: { request: 'x'.repeat(20 * 1024) } });
