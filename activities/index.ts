@@ -2,7 +2,8 @@
  * The session activities, built from their dependencies: the worker wires real clients,
  * tests wire local servers. Nothing here opens a connection on import.
  */
-import { BUILTIN_AGENT_NAMES } from '../core/agents/builtin-agents';
+import type { AgentCatalog } from '../core/agents/agent-spec';
+import { BUILTIN_AGENT_CATALOG } from '../core/agents/builtin-agents';
 import type {
   AgentStepInput,
   AgentStepResult,
@@ -20,21 +21,24 @@ import { runAgentStepWith } from './session/run-agent-step';
 export interface ActivityDependencies {
   model: ModelProvider;
   sessionIndex: Pick<SessionIndexStore, 'upsert'>;
+  /** Where agents are looked up; the built-in agents when absent. */
+  agents?: AgentCatalog;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
+  const agents = dependencies.agents ?? BUILTIN_AGENT_CATALOG;
   return {
     /** Normalises the request and extracts language, keywords and intents. Pure. */
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
       return analyzeText(input.text);
     },
-    /** Plans the turn (rules, or the supplied plan) and validates it. Pure. */
+    /** Plans the turn (rules, or the supplied plan) and validates it against enabled agents. */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
-      return planTurn(input, BUILTIN_AGENT_NAMES);
+      return planTurn(input, await agents.enabledNames());
     },
     /** Runs one agent step through the model layer. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
-      return runAgentStepWith(dependencies.model, input);
+      return runAgentStepWith(dependencies.model, input, agents);
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
     async recordSession(record: SessionIndexRecord): Promise<void> {

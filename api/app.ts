@@ -7,17 +7,20 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../runtime/logger';
+import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { HealthCheck } from './health/health-check';
 import { bearerAuth } from './middleware/bearer-auth';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
+import { agentRoutes } from './routes/agents';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 import type { SessionService } from './sessions/session-service';
 
 export interface ApiDependencies {
   sessions: SessionService;
+  agents: AgentRegistryStore;
   health: HealthCheck;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -74,9 +77,11 @@ export function createApp(dependencies: ApiDependencies) {
     '/sessions',
     sessionRoutes({
       sessions: dependencies.sessions,
+      agents: dependencies.agents,
       ssePollIntervalMs: dependencies.ssePollIntervalMs,
     }),
   );
+  v1.route('/agents', agentRoutes(dependencies.agents));
   app.route('/v1', v1);
   return app;
 }

@@ -8,6 +8,7 @@ import { createTokenVerifier } from '../runtime/auth/tokens';
 import type { ApiConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import type { Logger } from '../runtime/logger';
+import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { createApp } from './app';
@@ -59,6 +60,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
   });
   const app = createApp({
     sessions,
+    agents: new AgentRegistryStore(dynamo.documents, tables.agents),
     health,
     verifyToken,
     logger,

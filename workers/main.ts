@@ -10,6 +10,7 @@ import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import { createLogger, type Logger } from '../runtime/logger';
+import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { createSessionWorker } from './session-worker';
 
@@ -27,16 +28,15 @@ async function main(): Promise<void> {
     logger.info(`model provider: ${model.reason}`);
   }
   const dynamo = createDynamoClients(config.dynamo);
-  const sessionIndex = new SessionIndexStore(
-    dynamo.documents,
-    tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX).sessions,
-  );
+  const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const connection = await NativeConnection.connect({ address: config.temporal.TEMPORAL_ADDRESS });
   const worker = await createSessionWorker({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ model: model.provider, sessionIndex }),
+    activities: createActivities({ model: model.provider, sessionIndex, agents }),
     identity: `session-worker@${hostname()}:${process.pid}`,
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

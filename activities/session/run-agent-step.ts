@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { findBuiltinAgent } from '../../core/agents/builtin-agents';
+import type { AgentCatalog } from '../../core/agents/agent-spec';
 import { ERROR_TYPES } from '../../core/errors';
 import {
   MAX_STEP_OUTPUT_CHARS,
@@ -19,14 +19,15 @@ import type { ModelProvider } from '../models/model-provider';
 export async function runAgentStepWith(
   model: ModelProvider,
   input: AgentStepInput,
+  agents: AgentCatalog,
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
-  const agent = findBuiltinAgent(input.step.agent);
-  if (!agent) {
+  const agent = await agents.get(input.step.agent);
+  if (!agent?.enabled) {
     throw ApplicationFailure.create({
       type: ERROR_TYPES.invalidInput,
-      message: `unknown agent "${input.step.agent}" in step "${input.step.id}"`,
+      message: `${agent ? 'disabled' : 'unknown'} agent "${input.step.agent}" in step "${input.step.id}"`,
       nonRetryable: true,
       details: [{ attempt } satisfies AgentStepFailureDetails],
     });

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { BUILTIN_AGENT_NAMES } from '../../core/agents/builtin-agents';
+import type { AgentCatalog } from '../../core/agents/agent-spec';
 import { describeZodIssues, validatePlan, type Plan } from '../../core/plan';
 import { SESSION_SIGNALS, type SessionSignalName } from '../../core/session';
 import { InvalidCursorError } from '../../runtime/stores/session-index-store';
@@ -18,13 +18,14 @@ import {
 
 export interface SessionRoutesOptions {
   sessions: SessionService;
+  agents: AgentCatalog;
   ssePollIntervalMs: number;
 }
 
-/** A supplied plan must reference known agents and form a DAG: 422 with every problem. */
-function assertPlanValid(plan: Plan | undefined): void {
+/** A supplied plan must reference known, enabled agents and form a DAG: 422 with every problem. */
+async function assertPlanValid(plan: Plan | undefined, agents: AgentCatalog): Promise<void> {
   if (!plan) return;
-  const validation = validatePlan(plan, BUILTIN_AGENT_NAMES);
+  const validation = validatePlan(plan, await agents.enabledNames());
   if (!validation.ok) {
     throw problems.unprocessable(
       'plan-invalid',
@@ -37,11 +38,11 @@ function assertPlanValid(plan: Plan | undefined): void {
   }
 }
 
-export function sessionRoutes({ sessions, ssePollIntervalMs }: SessionRoutesOptions) {
+export function sessionRoutes({ sessions, agents, ssePollIntervalMs }: SessionRoutesOptions) {
   return new Hono()
     .post('/', validate('json', startSessionSchema), async (context) => {
       const body = context.req.valid('json');
-      assertPlanValid(body.plan);
+      await assertPlanValid(body.plan, agents);
       const idempotencyKey = context.req.header('idempotency-key');
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
         throw problems.badRequest('Idempotency-Key must be 1–255 visible ASCII characters');
@@ -102,7 +103,7 @@ export function sessionRoutes({ sessions, ssePollIntervalMs }: SessionRoutesOpti
           errors,
         });
       }
-      if ('plan' in parsed.data) assertPlanValid(parsed.data.plan);
+      if ('plan' in parsed.data) await assertPlanValid(parsed.data.plan, agents);
       const principal = context.get('principal');
       await sessions.signal(principal, context.req.param('id'), signalName, {
         ...parsed.data,

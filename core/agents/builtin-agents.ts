@@ -1,24 +1,29 @@
 /**
- * The built-in agents: the seed's roles (design, code, test, security) plus review and docs.
- * An agent is a small immutable description; the work is done by the agent-step activity.
+ * The built-in agents: the seed's roles (design, code, test, security) plus review and docs,
+ * as version 1 specs. The registry (DynamoDB) can add agents and newer versions of these.
  */
-export interface AgentDescriptor {
-  readonly name: string;
-  readonly role: string;
-  /** System prompt given to the model for every step this agent runs. */
-  readonly systemPrompt: string;
-}
+import type { AgentCatalog, AgentSpec } from './agent-spec';
 
-const agent = (name: string, role: string, focus: string): AgentDescriptor =>
+const agent = (name: string, role: string, focus: string): AgentSpec =>
   Object.freeze({
     name,
+    version: 1,
+    source: 'builtin' as const,
     role,
+    description: focus,
+    capabilities: [name],
+    modelPreferences: [],
+    maxConcurrency: 10,
+    timeoutMs: 15 * 60 * 1000,
+    retry: { maximumAttempts: 5, initialIntervalMs: 1_000 },
     systemPrompt:
       `You are the ${role} of T-Developer, a team of software agents. ${focus} ` +
       'Answer with concrete, reviewable output; state assumptions explicitly.',
+    alternatives: [],
+    enabled: true,
   });
 
-export const BUILTIN_AGENTS: readonly AgentDescriptor[] = Object.freeze([
+export const BUILTIN_AGENTS: readonly AgentSpec[] = Object.freeze([
   agent(
     'design',
     'design agent',
@@ -49,6 +54,13 @@ export const BUILTIN_AGENTS: readonly AgentDescriptor[] = Object.freeze([
 
 export const BUILTIN_AGENT_NAMES: ReadonlySet<string> = new Set(BUILTIN_AGENTS.map((a) => a.name));
 
-export function findBuiltinAgent(name: string): AgentDescriptor | undefined {
+export function findBuiltinAgent(name: string): AgentSpec | undefined {
   return BUILTIN_AGENTS.find((candidate) => candidate.name === name);
 }
+
+/** The catalog of the built-in agents only (no registry): demos, tests, replay recording. */
+export const BUILTIN_AGENT_CATALOG: AgentCatalog = {
+  get: async (name) => findBuiltinAgent(name),
+  list: async () => [...BUILTIN_AGENTS],
+  enabledNames: async () => BUILTIN_AGENT_NAMES,
+};

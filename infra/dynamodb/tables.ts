@@ -14,10 +14,15 @@ import {
 export interface TableNames {
   sessions: string;
   idempotency: string;
+  agents: string;
 }
 
 export function tableNames(prefix: string): TableNames {
-  return { sessions: `${prefix}sessions`, idempotency: `${prefix}idempotency` };
+  return {
+    sessions: `${prefix}sessions`,
+    idempotency: `${prefix}idempotency`,
+    agents: `${prefix}agents`,
+  };
 }
 
 interface TableDefinition {
@@ -51,6 +56,21 @@ function definitions(names: TableNames): TableDefinition[] {
         KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
       },
       ttlAttribute: 'expiresAt',
+    },
+    {
+      // agent name → its spec versions (immutable; the highest version is current).
+      create: {
+        TableName: names.agents,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'name', AttributeType: 'S' },
+          { AttributeName: 'version', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'name', KeyType: 'HASH' },
+          { AttributeName: 'version', KeyType: 'RANGE' },
+        ],
+      },
     },
   ];
 }

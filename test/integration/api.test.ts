@@ -455,6 +455,110 @@ describe('sessions', () => {
   });
 });
 
+describe('agent registry', () => {
+  const admin = () => token('acme', 'root', { roles: ['admin'] });
+  const migrations = {
+    role: 'migrations agent',
+    description: 'Writes reversible database migrations.',
+    capabilities: ['database', 'migrations'],
+    systemPrompt: 'You are the MIGRATIONS agent. Write reversible migrations.',
+    alternatives: ['code'],
+  };
+  const planWith = (agent: string) => ({
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    steps: [{ id: 'migrate', agent, title: 'migrate', instruction: 'add a column', dependsOn: [] }],
+  });
+
+  test('lists the built-in agents as version 1 specs', async () => {
+    const result = await call('GET', '/v1/agents');
+    expect(result.status).toBe(200);
+    const agents = result.body.agents as { name: string; version: number; enabled: boolean }[];
+    expect(agents.map((agent) => agent.name)).toEqual(
+      expect.arrayContaining(['code', 'design', 'docs', 'review', 'security', 'test']),
+    );
+    expect(agents.every((agent) => agent.version === 1 && agent.enabled)).toBe(true);
+  });
+
+  test('registering needs the admin role, a valid name and a valid spec', async () => {
+    expectProblem(await call('PUT', '/v1/agents/migrations', { body: migrations }), 403, /admin/);
+    const asAdmin = { token: await admin() };
+    expectProblem(
+      await call('PUT', '/v1/agents/Bad_Name', { ...asAdmin, body: migrations }),
+      400,
+      /agent name must match/,
+    );
+    const invalid = await call('PUT', '/v1/agents/migrations', {
+      ...asAdmin,
+      body: { ...migrations, systemPrompt: undefined, colour: 'red', maxConcurrency: 0 },
+    });
+    expectProblem(invalid, 400);
+    expect(invalid.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^systemPrompt: /),
+        expect.stringMatching(/^maxConcurrency: /),
+        expect.stringMatching(/colour/),
+      ]),
+    );
+    expectProblem(
+      await call('PUT', '/v1/agents/migrations', {
+        ...asAdmin,
+        body: { ...migrations, alternatives: ['nobody'] },
+      }),
+      400,
+      'unknown alternative agent(s): nobody',
+    );
+    expectProblem(await call('GET', '/v1/agents/migrations'), 404);
+  });
+
+  test('a registered agent runs in sessions with its prompt; a disabled version can no longer be scheduled', async () => {
+    const created = await call('PUT', '/v1/agents/migrations', {
+      token: await admin(),
+      body: migrations,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'migrations', version: 1, updatedBy: 'root' });
+
+    const started = await call('POST', '/v1/sessions', {
+      body: { request: 'add a column', plan: planWith('migrations') },
+    });
+    expect(started.status).toBe(201);
+    const sessionId = String(started.body.sessionId);
+    const outcome = await call('GET', `/v1/sessions/${sessionId}/result?wait=30`);
+    expect(outcome.body).toMatchObject({ done: true, result: { phase: 'completed' } });
+    const system = bedrock.calls.find((c) => c.sessionId === sessionId)?.body.system?.[0]?.text;
+    expect(system).toBe(migrations.systemPrompt);
+
+    const disabled = await call('PUT', '/v1/agents/migrations', {
+      token: await admin(),
+      body: { ...migrations, enabled: false },
+    });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ version: 2, enabled: false });
+    expect((await call('GET', '/v1/agents/migrations')).body).toMatchObject({ version: 2 });
+    expectProblem(
+      await call('POST', '/v1/sessions', {
+        body: { request: 'add a column', plan: planWith('migrations') },
+      }),
+      422,
+      'step "migrate" uses unknown agent "migrations"',
+    );
+  });
+
+  test('a new version of a built-in agent replaces it', async () => {
+    const updated = await call('PUT', '/v1/agents/docs', {
+      token: await admin(),
+      body: {
+        ...migrations,
+        role: 'docs agent',
+        systemPrompt: 'You are DOCS v2.',
+        alternatives: [],
+      },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ name: 'docs', version: 2, source: 'registry' });
+  });
+});
+
 describe('over real HTTP', () => {
   let server: RunningApi;
 

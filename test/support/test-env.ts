@@ -7,6 +7,7 @@ import { createBedrockProvider } from '../../activities/models/bedrock-provider'
 import { DEFAULT_NAMESPACE } from '../../core/names';
 import { ensureTables, type TableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients, type DynamoClients } from '../../runtime/dynamodb';
+import { AgentRegistryStore } from '../../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { createSessionWorker } from '../../workers/session-worker';
@@ -43,6 +44,8 @@ export interface Harness {
   dynamo: DynamoClients;
   sessionIndex: SessionIndexStore;
   idempotency: IdempotencyStore;
+  /** This file's agent registry (no read cache, so registrations show at once). */
+  agents: AgentRegistryStore;
   /** A worker on this file's task queue whose agent steps call `bedrock`. */
   createWorker(bedrock: FakeBedrock, overrides?: Partial<ActivityDependencies>): Promise<Worker>;
   close(): Promise<void>;
@@ -63,6 +66,7 @@ export async function createHarness(name: string): Promise<Harness> {
   });
   const tables = await ensureTables(dynamo.client, tablePrefix);
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const agents = new AgentRegistryStore(dynamo.documents, tables.agents, { cacheTtlMs: 0 });
   const nativeConnections: NativeConnection[] = [];
   return {
     env,
@@ -73,6 +77,7 @@ export async function createHarness(name: string): Promise<Harness> {
     dynamo,
     sessionIndex,
     idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
+    agents,
     async createWorker(bedrock, overrides = {}) {
       const native = await NativeConnection.connect({ address: env.temporalAddress });
       nativeConnections.push(native);
@@ -86,7 +91,7 @@ export async function createHarness(name: string): Promise<Harness> {
         connection: native,
         namespace: env.namespace,
         taskQueue,
-        activities: createActivities({ model, sessionIndex, ...overrides }),
+        activities: createActivities({ model, sessionIndex, agents, ...overrides }),
         workflowBundlePath: env.workflowBundlePath,
       });
     },
