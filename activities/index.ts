@@ -34,7 +34,12 @@ export function createActivities(dependencies: ActivityDependencies) {
     },
     /** Plans the turn (rules, or the supplied plan) and validates it against enabled agents. */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
-      return planTurn(input, await agents.enabledNames());
+      const specs = new Map((await agents.list()).map((spec) => [spec.name, spec]));
+      return planTurn(
+        input,
+        await agents.enabledNames(),
+        (agent) => specs.get(agent)?.alternatives ?? [],
+      );
     },
     /** Runs one agent step through the model layer. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {

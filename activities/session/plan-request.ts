@@ -12,6 +12,7 @@ import { planByRules } from '../planning/rule-planner';
 export function planTurn(
   input: PlanRequestInput,
   knownAgents: ReadonlySet<string>,
+  alternativesOf: (agent: string) => readonly string[] = () => [],
 ): PlanRequestResult {
   const supplied = input.request.plan;
   const candidate = supplied
@@ -26,7 +27,15 @@ export function planTurn(
       details: [validation.errors],
     });
   }
-  return { plan: validation.plan, decisions: candidate.decisions };
+  // Steps without their own alternatives get their agent's (enabled ones only).
+  const steps = validation.plan.steps.map((step) => {
+    if (step.alternatives) return step;
+    const alternatives = alternativesOf(step.agent).filter(
+      (agent) => agent !== step.agent && knownAgents.has(agent),
+    );
+    return alternatives.length > 0 ? { ...step, alternatives } : step;
+  });
+  return { plan: { ...validation.plan, steps }, decisions: candidate.decisions };
 }
 
 function parseSuppliedPlan(supplied: unknown): {

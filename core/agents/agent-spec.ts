@@ -13,7 +13,10 @@ export const agentSpecInputSchema = z
   .object({
     role: z.string().min(1).max(100),
     description: z.string().min(1).max(2_000),
-    capabilities: z.array(z.string().regex(/^[a-z0-9-]{1,48}$/)).min(1).max(32),
+    capabilities: z
+      .array(z.string().regex(/^[a-z0-9-]{1,48}$/))
+      .min(1)
+      .max(32),
     /** Model ids in order of preference; empty means the worker's default model. */
     modelPreferences: z.array(z.string().min(1).max(200)).max(25).default([]),
     /** Task queue of the agent's worker pool; absent means the session's own queue. */

@@ -11,6 +11,7 @@ export const planStepSchema = z.object({
   dependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).default([]),
   softDependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).optional(),
   condition: z.string().min(1).max(CONDITION_LIMITS.maxSourceLength).optional(),
+  alternatives: z.array(z.string().min(1).max(64)).max(5).optional(),
 });
 
 export const planSchema = z.object({

@@ -27,6 +27,11 @@ export interface PlanStep {
    * dependencies have settled, and may only reference those dependencies; false skips the step.
    */
   condition?: string;
+  /**
+   * Agents to try, in order, when this step's agent fails with a non-retryable error (after
+   * Temporal's retries for transient ones). Filled from the agent's spec when the plan has none.
+   */
+  alternatives?: string[];
 }
 
 /** Every step this one waits for: hard dependencies first, then soft ones. */

@@ -29,6 +29,13 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
     if (!knownAgents.has(step.agent)) {
       errors.push(`step "${step.id}" uses unknown agent "${step.agent}"`);
     }
+    for (const alternative of step.alternatives ?? []) {
+      if (alternative === step.agent) {
+        errors.push(`step "${step.id}" lists its own agent "${alternative}" as an alternative`);
+      } else if (!knownAgents.has(alternative)) {
+        errors.push(`step "${step.id}" has unknown alternative agent "${alternative}"`);
+      }
+    }
   }
   for (const step of plan.steps) {
     for (const dependency of allDependencies(step)) {

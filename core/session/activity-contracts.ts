@@ -27,6 +27,8 @@ export interface AgentStepInput {
   request: string;
   step: PlanStep;
   upstream: UpstreamOutput[];
+  /** 0 for the step's own agent, n for its n-th alternative agent (a fallback hop). */
+  fallback?: number;
 }
 
 export interface AgentStepResult {

@@ -123,6 +123,8 @@ export interface StepStatus {
   offlineModel?: boolean;
   usage?: StepUsage;
   error?: string;
+  /** Agents that failed this step non-retryably before `agent` ran it (fallback hops). */
+  failedAgents?: { agent: string; error: string }[];
 }
 
 export interface ApprovalRecord {

@@ -382,6 +382,31 @@ test('a plan whose only skipped steps were skipped by their condition completes'
   expect(result.phase).toBe('completed');
 });
 
+test('a step whose agent fails non-retryably is taken over by its alternative agent, as its own activity', async () => {
+  bedrock.setScript((call) =>
+    call.body.system?.[0]?.text?.includes('the code agent')
+      ? { kind: 'error', status: 403, name: 'AccessDeniedException', message: 'no access' }
+      : { kind: 'text' },
+  );
+  const [code] = plan([['code', 'code', []]]).steps;
+  const handle = await start({
+    plan: { schemaVersion: PLAN_SCHEMA_VERSION, steps: [{ ...code!, alternatives: ['review'] }] },
+  });
+  const result = (await handle.result()) as SessionResult;
+  expect(result.phase).toBe('completed');
+  const [step] = (await handle.query(statusQuery)).steps;
+  expect(step).toMatchObject({ state: 'succeeded', agent: 'review' });
+  expect(step?.failedAgents).toEqual([
+    { agent: 'code', error: expect.stringContaining('ModelAccessDenied') },
+  ]);
+  expect(bedrock.callsForStep(handle.workflowId, 'code')).toBe(2);
+  const history = await handle.fetchHistory();
+  const activityIds = (history.events ?? [])
+    .map((event) => event.activityTaskScheduledEventAttributes?.activityId)
+    .filter((id): id is string => Boolean(id));
+  expect(activityIds).toEqual(['turn-1/code', 'turn-1/code/fallback-1-review']);
+});
+
 test('an invalid supplied plan fails planning with a typed, non-retryable error', async () => {
   const handle = await start({
     plan: plan([

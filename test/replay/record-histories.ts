@@ -176,6 +176,29 @@ const SCENARIOS: Scenario[] = [
           : { kind: 'text' },
   },
   {
+    name: 'alternative-agent-after-non-retryable-failure',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          {
+            id: 'code',
+            agent: 'code',
+            title: 'code',
+            instruction: 'code',
+            dependsOn: [],
+            alternatives: ['review'],
+          },
+        ],
+      },
+    },
+    script: (call) =>
+      call.body.system?.[0]?.text?.includes('the code agent')
+        ? { kind: 'error', status: 403, name: 'AccessDeniedException' }
+        : { kind: 'text' },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),

@@ -149,6 +149,13 @@ describe('soft dependencies and conditions', () => {
     ]);
   });
 
+  test('names unknown alternative agents and a step listing its own agent', () => {
+    expect(errorsOf(withExtras({ alternatives: ['code', 'deployer', 'docs'] }))).toEqual([
+      'step "docs" has unknown alternative agent "deployer"',
+      'step "docs" lists its own agent "docs" as an alternative',
+    ]);
+  });
+
   test('finds cycles through soft dependencies', () => {
     const cyclic = withExtras({ softDependsOn: ['scan'] });
     cyclic.steps[0] = { ...cyclic.steps[0]!, dependsOn: ['docs'] };

@@ -106,6 +106,31 @@ export async function runPlan(
     return false;
   };
 
+  /**
+   * Runs the step with its agent; when that fails non-retryably (Temporal already retried
+   * transient faults), tries the step's alternative agents in order, each its own activity.
+   */
+  const runWithAlternatives = async (
+    input: AgentStepInput,
+    step: PlanStep,
+  ): Promise<AgentStepResult> => {
+    const agents = [step.agent, ...(step.alternatives ?? [])];
+    for (let index = 0; ; index += 1) {
+      const agent = agents[index] ?? step.agent;
+      const hop = { ...step, agent };
+      try {
+        return await runStep(
+          { ...input, step: hop, ...(index > 0 ? { fallback: index } : {}) },
+          hop,
+        );
+      } catch (error) {
+        const next = agents[index + 1];
+        if (next === undefined || !isNonRetryableFailure(error)) throw error;
+        tracker.stepFellBack(step.id, agent, describeStepError(error), next);
+      }
+    }
+  };
+
   const start = (step: PlanStep): void => {
     running.add(step.id);
     tracker.stepStarted(step.id);
@@ -122,7 +147,7 @@ export async function runPlan(
           output: results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
         })),
     };
-    runStep(input, step)
+    runWithAlternatives(input, step)
       .then((result) => {
         results.set(step.id, result);
         tracker.stepSucceeded(step.id, result);
@@ -168,6 +193,14 @@ function describeStepError(error: unknown): string {
     return `${type}${cause.message}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+function isNonRetryableFailure(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.nonRetryable === true
+  );
 }
 
 function attemptsOf(error: unknown): number {

@@ -160,6 +160,13 @@ export class SessionTracker {
     });
   }
 
+  /** The step's agent failed non-retryably; `next` takes the step over (a fallback hop). */
+  stepFellBack(id: string, failedAgent: string, error: string, next: string): void {
+    const step = this.steps.get(id);
+    const failedAgents = [...(step?.failedAgents ?? []), { agent: failedAgent, error }];
+    this.updateStep(id, { agent: next, failedAgents });
+  }
+
   stepFailed(id: string, error: string, attempts: number): void {
     this.updateStep(id, { state: 'failed', error, attempts, ...this.finishTimes(id) });
   }
