@@ -12,6 +12,7 @@ const STEP_MARKS: Partial<Record<StepStatus['state'], string>> = {
   failed: '✗',
   skipped: '⤼',
   cancelled: '■',
+  compensated: '↶',
 };
 
 export function progressBar(percent: number, width = 24): string {

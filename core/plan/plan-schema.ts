@@ -12,11 +12,16 @@ export const planStepSchema = z.object({
   softDependsOn: z.array(z.string().min(1).max(64)).max(MAX_PLAN_STEPS).optional(),
   condition: z.string().min(1).max(CONDITION_LIMITS.maxSourceLength).optional(),
   alternatives: z.array(z.string().min(1).max(64)).max(5).optional(),
+  compensation: z
+    .object({ agent: z.string().min(1).max(64), instruction: z.string().min(1).max(20_000) })
+    .strict()
+    .optional(),
 });
 
 export const planSchema = z.object({
   schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
   steps: z.array(planStepSchema).min(1).max(MAX_PLAN_STEPS),
+  onFailure: z.enum(['continue', 'compensate']).optional(),
 }) satisfies z.ZodType<Plan, unknown>;
 
 /** Human-readable one-line messages for every zod issue, e.g. `steps.2.agent: Required`. */

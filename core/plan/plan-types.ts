@@ -32,6 +32,8 @@ export interface PlanStep {
    * Temporal's retries for transient ones). Filled from the agent's spec when the plan has none.
    */
   alternatives?: string[];
+  /** How to undo this step if the plan fails after it succeeded (see `Plan.onFailure`). */
+  compensation?: { agent: string; instruction: string };
 }
 
 /** Every step this one waits for: hard dependencies first, then soft ones. */
@@ -42,6 +44,12 @@ export function allDependencies(step: PlanStep): string[] {
 export interface Plan {
   schemaVersion: typeof PLAN_SCHEMA_VERSION;
   steps: PlanStep[];
+  /**
+   * What happens when a step fails for good: `continue` (default) runs every branch that does
+   * not depend on it; `compensate` also then undoes the succeeded steps that have a
+   * compensation, newest first (saga).
+   */
+  onFailure?: 'continue' | 'compensate';
 }
 
 /** Why an agent is in the plan: recorded in the session so a user can see the reasoning. */

@@ -29,6 +29,9 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
     if (!knownAgents.has(step.agent)) {
       errors.push(`step "${step.id}" uses unknown agent "${step.agent}"`);
     }
+    if (step.compensation && !knownAgents.has(step.compensation.agent)) {
+      errors.push(`step "${step.id}" compensation uses unknown agent "${step.compensation.agent}"`);
+    }
     for (const alternative of step.alternatives ?? []) {
       if (alternative === step.agent) {
         errors.push(`step "${step.id}" lists its own agent "${alternative}" as an alternative`);

@@ -29,6 +29,8 @@ export interface AgentStepInput {
   upstream: UpstreamOutput[];
   /** 0 for the step's own agent, n for its n-th alternative agent (a fallback hop). */
   fallback?: number;
+  /** True when this call undoes the step (its compensation), after the plan failed. */
+  compensation?: boolean;
 }
 
 export interface AgentStepResult {

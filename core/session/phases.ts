@@ -22,7 +22,13 @@ export function isTerminalPhase(phase: SessionPhase): boolean {
   return TERMINAL_PHASES.includes(phase);
 }
 
-const FINISHED_STEP_STATES = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+const FINISHED_STEP_STATES = new Set([
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+  'compensated',
+]);
 
 /**
  * Progress of the current turn in percent: analysis and planning take the first 10 %, the

@@ -29,7 +29,15 @@ export const TERMINAL_PHASES: readonly SessionPhase[] = [
 ];
 
 export type StepState =
-  'pending' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  | 'pending'
+  | 'waiting'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  /** Succeeded, then undone by its compensation step after the plan failed (saga). */
+  | 'compensated';
 
 /** What the user asked for in one turn of a session. */
 export interface SessionRequest {

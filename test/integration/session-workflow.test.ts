@@ -407,6 +407,45 @@ test('a step whose agent fails non-retryably is taken over by its alternative ag
   expect(activityIds).toEqual(['turn-1/code', 'turn-1/code/fallback-1-review']);
 });
 
+test('a failed plan with onFailure "compensate" undoes the succeeded steps newest first (saga)', async () => {
+  bedrock.setScript((call) =>
+    call.stepId === 'deploy' && call.callNumber === 1
+      ? { kind: 'error', status: 400, name: 'ValidationException', message: 'bad manifest' }
+      : { kind: 'text' },
+  );
+  const undo = (id: string) => ({ agent: 'code', instruction: `revert ${id}` });
+  const steps = plan([
+    ['schema', 'code', []],
+    ['api', 'code', ['schema']],
+    ['deploy', 'code', ['api']],
+    ['notes', 'docs', []],
+  ]).steps.map((step) =>
+    step.id === 'schema' || step.id === 'api' ? { ...step, compensation: undo(step.id) } : step,
+  );
+  const handle = await start({
+    plan: { schemaVersion: PLAN_SCHEMA_VERSION, steps, onFailure: 'compensate' },
+  });
+  const error = (await handle.result().catch((failure: unknown) => failure)) as WorkflowFailedError;
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const byId = new Map((await handle.query(statusQuery)).steps.map((step) => [step.id, step]));
+  expect(byId.get('deploy')?.state).toBe('failed');
+  expect(byId.get('schema')?.state).toBe('compensated');
+  expect(byId.get('api')?.state).toBe('compensated');
+  expect(byId.get('notes')?.state).toBe('succeeded'); // no compensation defined
+  const history = await handle.fetchHistory();
+  const compensations = (history.events ?? [])
+    .map((event) => event.activityTaskScheduledEventAttributes?.activityId)
+    .filter((id): id is string => Boolean(id?.endsWith('/compensate')));
+  expect(compensations).toEqual(['turn-1/api/compensate', 'turn-1/schema/compensate']);
+  const undoCall = bedrock.calls.find(
+    (call) =>
+      call.sessionId === handle.workflowId &&
+      call.stepId === 'api' &&
+      call.body.messages?.[0]?.content[0]?.text?.includes('revert api'),
+  );
+  expect(undoCall).toBeDefined();
+});
+
 test('an invalid supplied plan fails planning with a typed, non-retryable error', async () => {
   const handle = await start({
     plan: plan([

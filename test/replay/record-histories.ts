@@ -199,6 +199,37 @@ const SCENARIOS: Scenario[] = [
         : { kind: 'text' },
   },
   {
+    name: 'saga-compensation',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        onFailure: 'compensate',
+        steps: [
+          {
+            id: 'schema',
+            agent: 'code',
+            title: 'schema',
+            instruction: 'schema',
+            dependsOn: [],
+            compensation: { agent: 'code', instruction: 'revert schema' },
+          },
+          {
+            id: 'deploy',
+            agent: 'code',
+            title: 'deploy',
+            instruction: 'deploy',
+            dependsOn: ['schema'],
+          },
+        ],
+      },
+    },
+    script: (call) =>
+      call.stepId === 'deploy'
+        ? { kind: 'error', status: 400, name: 'ValidationException' }
+        : { kind: 'text' },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),

@@ -50,6 +50,8 @@ export async function runPlan(
   const running = new Set<string>();
   /** Steps skipped because their condition was false: a skip by design, not a failure. */
   const notNeeded = new Set<string>();
+  /** Succeeded steps in the order they finished: compensation undoes them newest first. */
+  const completionOrder: PlanStep[] = [];
   let completions = 0;
 
   /** One pass over the plan; returns true if it settled or started any step. */
@@ -131,6 +133,41 @@ export async function runPlan(
     }
   };
 
+  /** Saga: undoes succeeded steps that have a compensation, newest first, one at a time. */
+  const compensate = async (): Promise<void> => {
+    for (const step of [...completionOrder].reverse()) {
+      if (!step.compensation) continue;
+      const undo: PlanStep = {
+        id: step.id,
+        agent: step.compensation.agent,
+        title: `undo ${step.title}`,
+        instruction: step.compensation.instruction,
+        dependsOn: [],
+      };
+      const input: AgentStepInput = {
+        sessionId: tracker.input.sessionId,
+        turn: tracker.turn,
+        request: tracker.request.text,
+        step: undo,
+        upstream: [
+          {
+            stepId: step.id,
+            agent: step.agent,
+            output: results.get(step.id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
+          },
+        ],
+        compensation: true,
+      };
+      try {
+        await runStep(input, undo);
+        tracker.stepCompensated(step.id);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        tracker.stepCompensationFailed(step.id, describeStepError(error));
+      }
+    }
+  };
+
   const start = (step: PlanStep): void => {
     running.add(step.id);
     tracker.stepStarted(step.id);
@@ -150,6 +187,7 @@ export async function runPlan(
     runWithAlternatives(input, step)
       .then((result) => {
         results.set(step.id, result);
+        completionOrder.push(step);
         tracker.stepSucceeded(step.id, result);
       })
       .catch((error: unknown) => {
@@ -183,6 +221,7 @@ export async function runPlan(
   const succeeded = plan.steps.every(
     (step) => tracker.stepState(step.id) === 'succeeded' || notNeeded.has(step.id),
   );
+  if (!succeeded && plan.onFailure === 'compensate') await compensate();
   return { succeeded, results };
 }
 

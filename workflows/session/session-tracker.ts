@@ -167,6 +167,14 @@ export class SessionTracker {
     this.updateStep(id, { agent: next, failedAgents });
   }
 
+  stepCompensated(id: string): void {
+    this.updateStep(id, { state: 'compensated' });
+  }
+
+  stepCompensationFailed(id: string, error: string): void {
+    this.updateStep(id, { error: `compensation failed: ${error}` });
+  }
+
   stepFailed(id: string, error: string, attempts: number): void {
     this.updateStep(id, { state: 'failed', error, attempts, ...this.finishTimes(id) });
   }

@@ -141,7 +141,12 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     tracker.setPhase('running');
     const outcome = await runPlan(plan, tracker, options.maxParallelSteps, (stepInput, step) => {
       // A readable activity id per step (turn/step) for the Web UI and `temporal` CLI.
-      const activityId = `turn-${tracker.turn}/${step.id}${stepInput.fallback ? `/fallback-${stepInput.fallback}-${step.agent}` : ''}`;
+      const suffix = stepInput.compensation
+        ? '/compensate'
+        : stepInput.fallback
+          ? `/fallback-${stepInput.fallback}-${step.agent}`
+          : '';
+      const activityId = `turn-${tracker.turn}/${step.id}${suffix}`;
       return proxyActivities<SessionActivities>({ ...stepProfile, activityId }).runAgentStep(
         stepInput,
       );
