@@ -1,6 +1,7 @@
 /** Request shapes of the session routes (zod), with the limits the API enforces. */
 import { z } from 'zod';
 import { planSchema } from '../../core/plan';
+import type { SessionSignalName } from '../../core/session';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -50,7 +51,9 @@ export const signalPayloadSchemas = {
     })
     .strict(),
   cancel: z.object({ reason: z.string().max(500).optional() }).strict(),
-} as const;
+  pause: z.object({ reason: z.string().max(500).optional() }).strict(),
+  resume: z.object({}).strict(),
+} as const satisfies Record<SessionSignalName, z.ZodType>;
 
 export const listSessionsQuerySchema = z
   .object({

@@ -16,7 +16,19 @@ export interface CancelSignalInput {
   by?: string;
 }
 
+/** Pause: running steps finish, no new step starts until `resume`. */
+export interface PauseSignalInput {
+  reason?: string;
+  by?: string;
+}
+
+export interface ResumeSignalInput {
+  by?: string;
+}
+
 export const approveSignal = defineSignal<[ApproveSignalInput]>('approve');
+export const pauseSignal = defineSignal<[PauseSignalInput]>('pause');
+export const resumeSignal = defineSignal<[ResumeSignalInput]>('resume');
 export const addInputSignal = defineSignal<[UserInput]>('addInput');
 export const cancelSignal = defineSignal<[CancelSignalInput]>('cancel');
 
@@ -27,6 +39,8 @@ export const SESSION_SIGNALS = {
   approve: approveSignal,
   'add-input': addInputSignal,
   cancel: cancelSignal,
+  pause: pauseSignal,
+  resume: resumeSignal,
 } as const;
 
 export type SessionSignalName = keyof typeof SESSION_SIGNALS;

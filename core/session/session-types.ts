@@ -164,6 +164,14 @@ export interface CarriedSessionState {
   usage: StepUsage;
   /** Status version reached, so versions keep increasing across runs. */
   version: number;
+  /** Set while the session is paused (see the `pause` signal). */
+  paused?: PauseRecord;
+}
+
+export interface PauseRecord {
+  by?: string;
+  reason?: string;
+  at: string;
 }
 
 /** The answer of the `status` query: everything a user or operator needs to follow a session. */
@@ -190,6 +198,8 @@ export interface SessionStatus {
   decisions?: PlanDecision[];
   steps: StepStatus[];
   approval?: ApprovalRecord;
+  /** Present while paused: running steps finish, no new step starts until `resume`. */
+  paused?: PauseRecord;
   pendingInputs: number;
   history: TurnSummary[];
   usage: StepUsage;

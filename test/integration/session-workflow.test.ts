@@ -12,6 +12,8 @@ import {
   addInputSignal,
   approveSignal,
   cancelSignal,
+  pauseSignal,
+  resumeSignal,
   statusQuery,
   type SessionInput,
   type SessionResult,
@@ -444,6 +446,32 @@ test('a failed plan with onFailure "compensate" undoes the succeeded steps newes
       call.body.messages?.[0]?.content[0]?.text?.includes('revert api'),
   );
   expect(undoCall).toBeDefined();
+});
+
+test('pause lets running steps finish but starts nothing new until resume', async () => {
+  bedrock.setScript(() => ({ kind: 'text', delayMs: 800 }));
+  const handle = await start({
+    plan: plan([
+      ['a', 'code', []],
+      ['b', 'test', ['a']],
+    ]),
+  });
+  await waitForStatus(handle, (status) => status.steps[0]?.state === 'running');
+  await handle.signal(pauseSignal, { reason: 'lunch', by: 'ada' });
+  const paused = await waitForStatus(handle, (status) => status.steps[0]?.state === 'succeeded');
+  expect(paused.paused).toMatchObject({ reason: 'lunch', by: 'ada' });
+  // a finished while paused; b stays waiting and the model is not called for it.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const still = await handle.query(statusQuery);
+  expect(still.steps[1]?.state).toBe('waiting');
+  expect(bedrock.callsForStep(handle.workflowId, 'b')).toBe(0);
+
+  await handle.signal(resumeSignal, { by: 'ada' });
+  const result = (await handle.result()) as SessionResult;
+  expect(result.phase).toBe('completed');
+  const done = await handle.query(statusQuery);
+  expect(done.paused).toBeUndefined();
+  expect(Date.parse(done.steps[1]?.startedAt ?? '')).toBeGreaterThan(Date.parse(still.updatedAt));
 });
 
 test('an invalid supplied plan fails planning with a typed, non-retryable error', async () => {

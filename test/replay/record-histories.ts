@@ -23,6 +23,8 @@ import {
   addInputSignal,
   approveSignal,
   cancelSignal,
+  pauseSignal,
+  resumeSignal,
   statusQuery,
   type SessionInput,
   type SessionStatus,
@@ -228,6 +230,26 @@ const SCENARIOS: Scenario[] = [
       call.stepId === 'deploy'
         ? { kind: 'error', status: 400, name: 'ValidationException' }
         : { kind: 'text' },
+  },
+  {
+    name: 'paused-and-resumed',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: [] },
+          { id: 'b', agent: 'test', title: 'b', instruction: 'b', dependsOn: ['a'] },
+        ],
+      },
+    },
+    script: () => ({ kind: 'text', delayMs: 500 }),
+    drive: async (handle) => {
+      await waitFor(handle, running);
+      await handle.signal(pauseSignal, { reason: 'review first', by: 'lead' });
+      await waitFor(handle, (status) => status.steps[0]?.state === 'succeeded');
+      await handle.signal(resumeSignal, { by: 'lead' });
+    },
   },
   {
     name: 'cancelled-through-temporal',

@@ -72,6 +72,10 @@ export async function runPlan(
         changed = true;
         continue;
       }
+      if (tracker.paused) {
+        if (tracker.stepState(step.id) === 'pending') tracker.stepWaiting(step.id);
+        continue;
+      }
       if (running.size >= maxParallel) {
         if (tracker.stepState(step.id) === 'pending') tracker.stepWaiting(step.id);
         continue;
@@ -208,7 +212,8 @@ export async function runPlan(
       }
       if (settled.size === plan.steps.length) break;
       const seen = completions;
-      await condition(() => completions !== seen);
+      const paused = tracker.paused !== undefined;
+      await condition(() => completions !== seen || (tracker.paused !== undefined) !== paused);
     }
   } catch (error) {
     // The surrounding scope was cancelled (cancel signal, Temporal cancellation or the

@@ -13,6 +13,7 @@ import {
   statusOfPhase,
   type AgentStepResult,
   type ApprovalRecord,
+  type PauseRecord,
   type CarriedSessionState,
   type RequestAnalysis,
   type SessionIndexRecord,
@@ -49,6 +50,7 @@ export class SessionTracker {
   plan?: Plan;
   decisions?: PlanDecision[];
   approval?: ApprovalRecord;
+  paused?: PauseRecord;
   result?: string;
   error?: string;
   closeReason?: string;
@@ -72,6 +74,7 @@ export class SessionTracker {
     this.history = [...(carried?.history ?? [])];
     this.usage = { ...(carried?.usage ?? { inputTokens: 0, outputTokens: 0 }) };
     this.version = carried?.version ?? 0;
+    if (carried?.paused) this.paused = carried.paused;
     this.request = { ...input.request };
   }
 
@@ -125,6 +128,11 @@ export class SessionTracker {
         attempts: 0,
       });
     }
+    this.touch();
+  }
+
+  setPaused(paused: PauseRecord | undefined): void {
+    this.paused = paused;
     this.touch();
   }
 
@@ -227,6 +235,7 @@ export class SessionTracker {
       runNumber: this.runNumber,
       usage: { ...this.usage },
       version: this.version,
+      ...(this.paused ? { paused: this.paused } : {}),
     };
   }
 
@@ -268,6 +277,7 @@ export class SessionTracker {
       ...(this.decisions ? { decisions: this.decisions } : {}),
       steps,
       ...(this.approval ? { approval: this.approval } : {}),
+      ...(this.paused ? { paused: this.paused } : {}),
       pendingInputs: this.pendingInputs.length,
       history: [...this.history],
       usage: { ...this.usage },

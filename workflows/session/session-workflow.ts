@@ -25,6 +25,8 @@ import {
   addInputSignal,
   approveSignal,
   cancelSignal,
+  pauseSignal,
+  resumeSignal,
   resolveSessionOptions,
   statusQuery,
   type SessionInput,
@@ -65,6 +67,15 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     tracker.pendingInputs.push(userInput);
     tracker.touch();
   });
+  setHandler(pauseSignal, ({ reason, by }) => {
+    if (tracker.paused) return;
+    tracker.setPaused({
+      at: new Date().toISOString(),
+      ...(by ? { by } : {}),
+      ...(reason ? { reason } : {}),
+    });
+  });
+  setHandler(resumeSignal, () => tracker.setPaused(undefined));
   setHandler(cancelSignal, ({ reason, by }) => {
     if (cancelRequest) return;
     cancelRequest = { reason: reason ?? 'cancelled by signal', by };
