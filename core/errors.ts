@@ -13,6 +13,10 @@ export const ERROR_TYPES = {
   modelRequestInvalid: 'ModelRequestInvalid',
   /** The model id does not exist for this provider or account. */
   modelNotFound: 'ModelNotFound',
+  /** The prompt (plus the requested output) does not fit the model's context window. */
+  modelContextOverflow: 'ModelContextOverflow',
+  /** The provider's safety system refused the request or filtered the answer. */
+  modelContentPolicy: 'ModelContentPolicy',
   /** An agent step failed after its retries; carried as the session's failure. */
   sessionFailed: 'SessionFailed',
 } as const;
@@ -26,4 +30,6 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ERROR_TYPES.modelAccessDenied,
   ERROR_TYPES.modelRequestInvalid,
   ERROR_TYPES.modelNotFound,
+  ERROR_TYPES.modelContextOverflow,
+  ERROR_TYPES.modelContentPolicy,
 ];
