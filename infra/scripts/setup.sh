@@ -21,4 +21,5 @@ bash infra/temporal/install.sh
 if [[ "${1:-}" == "--system-packages" ]]; then
   step "Debian packages for the tests"
   bash infra/scripts/system-packages.sh
+  bash infra/scripts/media-packages.sh
 fi

@@ -1,0 +1,21 @@
+export {
+  BlobNotFoundError,
+  BlobTooLargeError,
+  assertSha256,
+  blobKeyPath,
+  isBlobRef,
+  type BlobContent,
+  type BlobKey,
+  type BlobRef,
+  type BlobStore,
+  type PutBlobOptions,
+} from './blob-store';
+export { LocalBlobStore, type LocalBlobStoreOptions } from './local-blob-store';
+export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
+export {
+  DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES,
+  fromClaimCheck,
+  toClaimCheck,
+  type ClaimCheck,
+  type ToClaimCheckOptions,
+} from './claim-check';

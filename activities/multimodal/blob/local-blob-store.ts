@@ -1,0 +1,132 @@
+/**
+ * Filesystem blob store: `<root>/sha256/ab/<hash>`. Bytes are streamed to a temporary file
+ * in `<root>/tmp` while hashed, then published with a hard link (fails if the blob already
+ * exists, so it is written once) or, where links are unsupported, an atomic rename.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobNotFoundError,
+  BlobTooLargeError,
+  blobKeyPath,
+  chunksOf,
+  type BlobContent,
+  type BlobKey,
+  type BlobRef,
+  type BlobStore,
+  type PutBlobOptions,
+} from './blob-store';
+
+export interface LocalBlobStoreOptions {
+  /** Directory holding the blobs; created on first put. */
+  root: string;
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly root: string;
+
+  constructor(options: LocalBlobStoreOptions) {
+    this.root = path.resolve(options.root);
+  }
+
+  /** Absolute path of a blob's file. */
+  pathOf(key: BlobKey): string {
+    return path.join(this.root, ...blobKeyPath(key.sha256).split('/'));
+  }
+
+  async put(content: BlobContent, options: PutBlobOptions): Promise<BlobRef> {
+    const temporaryDirectory = path.join(this.root, 'tmp');
+    await mkdir(temporaryDirectory, { recursive: true });
+    const temporaryPath = path.join(temporaryDirectory, `${randomUUID()}.part`);
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      async function* hashed(): AsyncIterable<Buffer> {
+        for await (const chunk of chunksOf(content)) {
+          hash.update(chunk);
+          size += chunk.byteLength;
+          if (options.maxBytes !== undefined && size > options.maxBytes) {
+            throw new BlobTooLargeError(options.maxBytes);
+          }
+          yield chunk;
+        }
+      }
+      await pipeline(hashed(), createWriteStream(temporaryPath, { flags: 'wx' }));
+      const sha256 = hash.digest('hex');
+      const finalPath = this.pathOf({ sha256 });
+      await mkdir(path.dirname(finalPath), { recursive: true });
+      await publish(temporaryPath, finalPath);
+      return { sha256, size, contentType: options.contentType, uri: pathToFileURL(finalPath).href };
+    } finally {
+      await rm(temporaryPath, { force: true });
+    }
+  }
+
+  async get(key: BlobKey): Promise<Readable> {
+    const filePath = this.pathOf(key);
+    await this.statOrThrow(key, filePath);
+    return createReadStream(filePath);
+  }
+
+  async getBytes(key: BlobKey): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(key.sha256);
+      throw error;
+    }
+  }
+
+  async has(key: BlobKey): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async delete(key: BlobKey): Promise<boolean> {
+    try {
+      await unlink(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  private async statOrThrow(key: BlobKey, filePath: string): Promise<void> {
+    try {
+      await stat(filePath);
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(key.sha256);
+      throw error;
+    }
+  }
+}
+
+/** Makes `temporaryPath` visible as `finalPath` atomically; keeps an existing blob untouched. */
+async function publish(temporaryPath: string, finalPath: string): Promise<void> {
+  try {
+    await link(temporaryPath, finalPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'EMLINK') {
+      await rename(temporaryPath, finalPath);
+      return;
+    }
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
