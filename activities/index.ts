@@ -19,7 +19,13 @@ import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
 
 export interface ActivityDependencies {
+  /** The primary model. */
   model: ModelProvider;
+  /**
+   * The fallback chain, primary first (defaults to `[model]`). A step moves down it one
+   * activity per hop when a model is unavailable; see workflows/session/run-plan.ts.
+   */
+  models?: ModelProvider[];
   sessionIndex: Pick<SessionIndexStore, 'upsert'>;
   /** Where agents are looked up; the built-in agents when absent. */
   agents?: AgentCatalog;
@@ -27,6 +33,8 @@ export interface ActivityDependencies {
 
 export function createActivities(dependencies: ActivityDependencies) {
   const agents = dependencies.agents ?? BUILTIN_AGENT_CATALOG;
+  const models = dependencies.models?.length ? dependencies.models : [dependencies.model];
+  const modelChain = models.map((model) => `${model.name}:${model.model}`);
   return {
     /** Normalises the request and extracts language, keywords and intents. Pure. */
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
@@ -35,15 +43,17 @@ export function createActivities(dependencies: ActivityDependencies) {
     /** Plans the turn (rules, or the supplied plan) and validates it against enabled agents. */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
       const specs = new Map((await agents.list()).map((spec) => [spec.name, spec]));
-      return planTurn(
+      const planned = planTurn(
         input,
         await agents.enabledNames(),
         (agent) => specs.get(agent)?.alternatives ?? [],
       );
+      return models.length > 1 ? { ...planned, modelChain } : planned;
     },
     /** Runs one agent step through the model layer. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
-      return runAgentStepWith(dependencies.model, input, agents);
+      const model = models[input.modelHop ?? 0] ?? dependencies.model;
+      return runAgentStepWith(model, input, agents);
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
     async recordSession(record: SessionIndexRecord): Promise<void> {

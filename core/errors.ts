@@ -17,6 +17,8 @@ export const ERROR_TYPES = {
   modelContextOverflow: 'ModelContextOverflow',
   /** The provider's safety system refused the request or filtered the answer. */
   modelContentPolicy: 'ModelContentPolicy',
+  /** The provider's circuit breaker is open: no call was made (move to the next model). */
+  providerUnavailable: 'ProviderUnavailable',
   /** An agent step failed after its retries; carried as the session's failure. */
   sessionFailed: 'SessionFailed',
 } as const;
@@ -32,4 +34,5 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ERROR_TYPES.modelNotFound,
   ERROR_TYPES.modelContextOverflow,
   ERROR_TYPES.modelContentPolicy,
+  ERROR_TYPES.providerUnavailable,
 ];

@@ -41,6 +41,21 @@ const modelSchema = z.object({
   /** Bedrock runtime endpoint override (tests point it at a local Converse server). */
   BEDROCK_ENDPOINT: z.string().url().optional(),
   OFFLINE_MODEL_LATENCY_MS: z.coerce.number().int().min(0).default(300),
+  /**
+   * Fallback models after the primary, in order: provider ids of the AI SDK catalog
+   * (activities/models/ai-sdk/catalog.ts), e.g. `openai,anthropic`, each configured by its env.
+   */
+  MODEL_FALLBACKS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  /** Redis for state shared by all workers (the providers' circuit breakers). */
+  REDIS_URL: z.string().url().optional(),
 });
 
 const workerSchema = z.object({

@@ -5,7 +5,13 @@
 import { hostname } from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { selectModelProvider } from '../activities/models/create-model-provider';
+import { Redis } from 'ioredis';
+import {
+  selectFallbackProviders,
+  selectModelProvider,
+} from '../activities/models/create-model-provider';
+import { guardWithBreaker } from '../activities/models/resilience/breaker-guarded-provider';
+import { CircuitBreaker } from '../activities/models/resilience/circuit-breaker';
 import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
@@ -27,6 +33,22 @@ async function main(): Promise<void> {
   } else {
     logger.info(`model provider: ${model.reason}`);
   }
+  // Fallback models after the primary; with Redis, every model sits behind a circuit breaker
+  // shared by all workers, so none keeps calling a dead provider.
+  const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
+  const breaker = redis ? new CircuitBreaker({ redis }) : undefined;
+  const models = [model.provider, ...selectFallbackProviders(config.model)].map((provider) =>
+    breaker ? guardWithBreaker(provider, breaker) : provider,
+  );
+  if (models.length > 1 || breaker) {
+    logger.info(
+      {
+        chain: models.map((entry) => `${entry.name}:${entry.model}`),
+        circuitBreaker: Boolean(breaker),
+      },
+      'model fallback chain',
+    );
+  }
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
@@ -36,7 +58,12 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ model: model.provider, sessionIndex, agents }),
+    activities: createActivities({
+      model: models[0] ?? model.provider,
+      models,
+      sessionIndex,
+      agents,
+    }),
     identity: `session-worker@${hostname()}:${process.pid}`,
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -54,6 +81,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     dynamo.client.destroy();
+    redis?.disconnect();
     logger.info('worker stopped');
   }
 }

@@ -44,7 +44,7 @@ export const bookkeepingDurable = {
  * failures stop at once. The heartbeat timeout is per session (`stepHeartbeatTimeoutMs`) so a
  * killed worker's step moves to another worker quickly.
  */
-export function agentStepProfile(heartbeatTimeoutMs: number): ActivityOptions {
+export function agentStepProfile(heartbeatTimeoutMs: number, maximumAttempts = 5): ActivityOptions {
   return {
     startToCloseTimeout: '15m',
     heartbeatTimeout: heartbeatTimeoutMs,
@@ -52,7 +52,7 @@ export function agentStepProfile(heartbeatTimeoutMs: number): ActivityOptions {
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '1m',
-      maximumAttempts: 5,
+      maximumAttempts,
       nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
     },
   };

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../../runtime/config';
+import { catalogEntry, createCatalogProvider, settingsFromEnv } from './ai-sdk';
 import { createBedrockProvider } from './bedrock-provider';
 import type { ModelProvider } from './model-provider';
 import { createOfflineProvider } from './offline-provider';
@@ -43,4 +44,24 @@ export function selectModelProvider(config: ModelConfig, env = process.env): Mod
     }),
     reason: `Bedrock ${config.BEDROCK_MODEL_ID} in ${region}${config.BEDROCK_ENDPOINT ? ` via ${config.BEDROCK_ENDPOINT}` : ''}`,
   };
+}
+
+/**
+ * The fallback models of MODEL_FALLBACKS, in order. Fails at start-up (not mid-session) for an
+ * unknown provider id or one whose settings (API key, base URL) are missing from the env.
+ */
+export function selectFallbackProviders(
+  config: ModelConfig,
+  env: Record<string, string | undefined> = process.env,
+): ModelProvider[] {
+  return config.MODEL_FALLBACKS.map((id) => {
+    const entry = catalogEntry(id);
+    const settings = settingsFromEnv(entry, env);
+    if (!settings) {
+      throw new Error(
+        `MODEL_FALLBACKS names "${id}" but it is not configured (set ${entry.env.apiKey ?? entry.env.enabledBy ?? 'its settings'})`,
+      );
+    }
+    return createCatalogProvider(id, settings);
+  });
 }

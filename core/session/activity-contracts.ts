@@ -12,6 +12,11 @@ export interface PlanRequestInput {
 export interface PlanRequestResult {
   plan: Plan;
   decisions: PlanDecision[];
+  /**
+   * The worker's model fallback chain (`provider:model`, primary first), when it has more
+   * than one model: each step may move down it, one activity per hop.
+   */
+  modelChain?: string[];
 }
 
 /** Output of an earlier step handed to a dependent step. */
@@ -31,6 +36,8 @@ export interface AgentStepInput {
   fallback?: number;
   /** True when this call undoes the step (its compensation), after the plan failed. */
   compensation?: boolean;
+  /** Index into the model fallback chain; 0 (the primary) when absent. */
+  modelHop?: number;
 }
 
 export interface AgentStepResult {

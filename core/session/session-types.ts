@@ -133,6 +133,8 @@ export interface StepStatus {
   error?: string;
   /** Agents that failed this step non-retryably before `agent` ran it (fallback hops). */
   failedAgents?: { agent: string; error: string }[];
+  /** Models that failed this step before the one that answered (model fallback hops). */
+  failedModels?: { model: string; error: string }[];
 }
 
 export interface ApprovalRecord {

@@ -42,6 +42,8 @@ import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-se
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const TASK_QUEUE = 'replay-recording';
+const PRIMARY_MODEL = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+const FALLBACK_MODEL = 'us.amazon.nova-pro-v1:0';
 
 interface Scenario {
   name: string;
@@ -50,6 +52,8 @@ interface Scenario {
   /** Drives the running session (signals, cancellation) and waits for its end. */
   drive?: (handle: WorkflowHandle, bedrock: FakeBedrock) => Promise<void>;
   script?: Parameters<FakeBedrock['setScript']>[0];
+  /** Run on a worker whose model chain has a fallback (PRIMARY_MODEL, then FALLBACK_MODEL). */
+  modelFallback?: boolean;
 }
 
 interface HistoryEventJson {
@@ -252,6 +256,21 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'model-fallback-primary-down',
+    request: {
+      text: 'explicit plan',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [{ id: 'code', agent: 'code', title: 'code', instruction: 'code', dependsOn: [] }],
+      },
+    },
+    modelFallback: true,
+    script: (call) =>
+      call.modelId === PRIMARY_MODEL
+        ? { kind: 'error', status: 503, name: 'ServiceUnavailableException' }
+        : { kind: 'text' },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),
@@ -320,58 +339,68 @@ async function main(): Promise<void> {
   });
   const tables = await ensureTables(dynamoClients.client, 'rec-');
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createSessionWorker({
-    connection: nativeConnection,
-    namespace: DEFAULT_NAMESPACE,
-    taskQueue: TASK_QUEUE,
-    activities: createActivities({
-      model: createBedrockProvider({
-        region: 'us-east-1',
-        modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0',
-        endpoint: bedrock.url,
-        credentials: { accessKeyId: 'AKIDRECORD', secretAccessKey: 'record' },
-      }),
-      sessionIndex: new SessionIndexStore(dynamoClients.documents, tables.sessions),
-    }),
-  });
+  const sessionIndex = new SessionIndexStore(dynamoClients.documents, tables.sessions);
+  const bedrockModel = (modelId: string) =>
+    createBedrockProvider({
+      region: 'us-east-1',
+      modelId,
+      endpoint: bedrock.url,
+      credentials: { accessKeyId: 'AKIDRECORD', secretAccessKey: 'record' },
+    });
+  const workerFor = (taskQueue: string, models: ReturnType<typeof bedrockModel>[]) =>
+    createSessionWorker({
+      connection: nativeConnection,
+      namespace: DEFAULT_NAMESPACE,
+      taskQueue,
+      activities: createActivities({ model: models[0]!, models, sessionIndex }),
+    });
+  const worker = await workerFor(TASK_QUEUE, [bedrockModel(PRIMARY_MODEL)]);
+  // Scenarios with a model fallback chain run on their own worker.
+  const fallbackWorker = await workerFor(`${TASK_QUEUE}-fallback`, [
+    bedrockModel(PRIMARY_MODEL),
+    bedrockModel(FALLBACK_MODEL),
+  ]);
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
-    await worker.runUntil(async () => {
-      for (const scenario of scenarios) {
-        bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
-        const sessionId = newSessionId();
-        const input: SessionInput = {
-          sessionId,
-          tenantId: 'replay',
-          userId: 'recorder',
-          request: { text: 'request', ...scenario.request },
-          options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
-        };
-        const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
-          workflowId: sessionId,
-          taskQueue: TASK_QUEUE,
-          args: [input],
-        });
-        await scenario.drive?.(handle, bedrock);
-        await handle.result().catch(() => undefined);
-        // Every run of the session (continue-as-new makes several) is one history file.
-        let runId: string | undefined = handle.firstExecutionRunId;
-        for (let index = 1; runId; index += 1) {
-          // The temporal CLI writes the standard history JSON (as the Web UI exports it).
-          const json = await showHistory(address, sessionId, runId);
-          const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
-          const file = path.join(
-            HISTORIES_DIR,
-            `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
-          );
-          writeFileSync(file, json);
-          console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
-          runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    await worker.runUntil(() =>
+      fallbackWorker.runUntil(async () => {
+        for (const scenario of scenarios) {
+          bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
+          const sessionId = newSessionId();
+          const input: SessionInput = {
+            sessionId,
+            tenantId: 'replay',
+            userId: 'recorder',
+            request: { text: 'request', ...scenario.request },
+            options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
+          };
+          const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
+            workflowId: sessionId,
+            taskQueue: scenario.modelFallback ? `${TASK_QUEUE}-fallback` : TASK_QUEUE,
+            args: [input],
+          });
+          await scenario.drive?.(handle, bedrock);
+          await handle.result().catch(() => undefined);
+          // Every run of the session (continue-as-new makes several) is one history file.
+          let runId: string | undefined = handle.firstExecutionRunId;
+          for (let index = 1; runId; index += 1) {
+            // The temporal CLI writes the standard history JSON (as the Web UI exports it).
+            const json = await showHistory(address, sessionId, runId);
+            const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
+            const file = path.join(
+              HISTORIES_DIR,
+              `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
+            );
+            writeFileSync(file, json);
+            console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
+            runId =
+              events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+          }
         }
-      }
-    });
+      }),
+    );
   } finally {
     await connection.close();
     await nativeConnection.close();

@@ -1,3 +1,4 @@
+import { selectFallbackProviders } from '../../activities/models/create-model-provider';
 import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../runtime/config';
 
 test('worker config has defaults that run the local stack', () => {
@@ -23,4 +24,20 @@ test('the API needs a way to verify tokens', () => {
   expect(config.api.API_PORT).toBe(9090);
   expect(config.auth).toMatchObject({ AUTH_ALGORITHM: 'ES256', AUTH_AUDIENCE: 't-developer-api' });
   expect(config.api.SESSION_MAX_DURATION_MS).toBe(8 * 60 * 60 * 1000);
+});
+
+test('MODEL_FALLBACKS builds the configured fallback providers in order, and refuses unconfigured ones', () => {
+  const config = loadWorkerConfig({ MODEL_FALLBACKS: ' groq, openai ,' }).model;
+  expect(config.MODEL_FALLBACKS).toEqual(['groq', 'openai']);
+  const providers = selectFallbackProviders(config, {
+    GROQ_API_KEY: 'gsk-test',
+    OPENAI_API_KEY: 'sk-test',
+  });
+  expect(providers.map((provider) => provider.name)).toEqual(['groq', 'openai']);
+  expect(() => selectFallbackProviders(config, { GROQ_API_KEY: 'gsk-test' })).toThrow(
+    'MODEL_FALLBACKS names "openai" but it is not configured (set OPENAI_API_KEY)',
+  );
+  expect(() =>
+    selectFallbackProviders(loadWorkerConfig({ MODEL_FALLBACKS: 'nope' }).model, {}),
+  ).toThrow('Unknown model provider "nope"');
 });

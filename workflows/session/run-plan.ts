@@ -8,9 +8,12 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   condition,
   isCancellation,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import { ERROR_TYPES } from '../../core/errors';
 import {
   ConditionError,
   allDependencies,
@@ -44,6 +47,8 @@ export async function runPlan(
   tracker: SessionTracker,
   maxParallel: number,
   runStep: RunStep,
+  /** The worker's model fallback chain; steps move down it, one activity per hop. */
+  modelChain: readonly string[] = [],
 ): Promise<PlanRunOutcome> {
   const results = new Map<string, AgentStepResult>();
   const settled = new Set<string>();
@@ -113,6 +118,25 @@ export async function runPlan(
   };
 
   /**
+   * Runs one agent's attempt at a step down the model chain: when a model is unavailable
+   * (breaker open), exhausted its retries on transient faults, timed out, or refused for
+   * context size or content policy, the next model gets the step as its own activity.
+   */
+  const runOnModels = async (input: AgentStepInput): Promise<AgentStepResult> => {
+    for (let modelHop = 0; ; modelHop += 1) {
+      try {
+        return await runStep({ ...input, ...(modelHop > 0 ? { modelHop } : {}) }, input.step);
+      } catch (error) {
+        const model = modelChain[modelHop];
+        if (model === undefined || modelHop + 1 >= modelChain.length || !isModelFailure(error)) {
+          throw error;
+        }
+        tracker.stepModelFellBack(input.step.id, model, describeStepError(error));
+      }
+    }
+  };
+
+  /**
    * Runs the step with its agent; when that fails non-retryably (Temporal already retried
    * transient faults), tries the step's alternative agents in order, each its own activity.
    */
@@ -125,10 +149,11 @@ export async function runPlan(
       const agent = agents[index] ?? step.agent;
       const hop = { ...step, agent };
       try {
-        return await runStep(
-          { ...input, step: hop, ...(index > 0 ? { fallback: index } : {}) },
-          hop,
-        );
+        return await runOnModels({
+          ...input,
+          step: hop,
+          ...(index > 0 ? { fallback: index } : {}),
+        });
       } catch (error) {
         const next = agents[index + 1];
         if (next === undefined || !isNonRetryableFailure(error)) throw error;
@@ -237,6 +262,22 @@ function describeStepError(error: unknown): string {
     return `${type}${cause.message}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+const MODEL_FAILURE_TYPES: ReadonlySet<string> = new Set([
+  ERROR_TYPES.providerUnavailable,
+  ERROR_TYPES.modelContextOverflow,
+  ERROR_TYPES.modelContentPolicy,
+]);
+
+/** A failure another model may not have: the provider's, not the request's. */
+function isModelFailure(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure) || isCancellation(error)) return false;
+  if (error.cause instanceof TimeoutFailure) return true;
+  if (error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED) return true;
+  return (
+    error.cause instanceof ApplicationFailure && MODEL_FAILURE_TYPES.has(error.cause.type ?? '')
+  );
 }
 
 function isNonRetryableFailure(error: unknown): boolean {

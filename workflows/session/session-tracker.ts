@@ -175,6 +175,12 @@ export class SessionTracker {
     this.updateStep(id, { agent: next, failedAgents });
   }
 
+  /** The step's model failed (provider down, throttled past its retries, …); the next is tried. */
+  stepModelFellBack(id: string, model: string, error: string): void {
+    const step = this.steps.get(id);
+    this.updateStep(id, { failedModels: [...(step?.failedModels ?? []), { model, error }] });
+  }
+
   stepCompensated(id: string): void {
     this.updateStep(id, { state: 'compensated' });
   }

@@ -54,6 +54,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
   const options = resolveSessionOptions(input.options);
   const tracker = new SessionTracker(input, options, workflowInfo().startTime);
   const stepProfile = agentStepProfile(options.stepHeartbeatTimeoutMs);
+  const stepProfileBeforeFallback = agentStepProfile(options.stepHeartbeatTimeoutMs, 2);
 
   let cancelRequest: { reason: string; by?: string } | undefined;
   let turnScope: CancellationScope | undefined;
@@ -126,7 +127,11 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     tracker.setAnalysis(analysis);
 
     tracker.setPhase('planning');
-    const { plan, decisions } = await planRequest({
+    const {
+      plan,
+      decisions,
+      modelChain = [],
+    } = await planRequest({
       sessionId: input.sessionId,
       turn: tracker.turn,
       request,
@@ -150,18 +155,30 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     }
 
     tracker.setPhase('running');
-    const outcome = await runPlan(plan, tracker, options.maxParallelSteps, (stepInput, step) => {
-      // A readable activity id per step (turn/step) for the Web UI and `temporal` CLI.
-      const suffix = stepInput.compensation
-        ? '/compensate'
-        : stepInput.fallback
-          ? `/fallback-${stepInput.fallback}-${step.agent}`
-          : '';
-      const activityId = `turn-${tracker.turn}/${step.id}${suffix}`;
-      return proxyActivities<SessionActivities>({ ...stepProfile, activityId }).runAgentStep(
-        stepInput,
-      );
-    });
+    const outcome = await runPlan(
+      plan,
+      tracker,
+      options.maxParallelSteps,
+      (stepInput, step) => {
+        // A readable activity id per step (turn/step) for the Web UI and `temporal` CLI.
+        const suffix = stepInput.compensation
+          ? '/compensate'
+          : stepInput.fallback
+            ? `/fallback-${stepInput.fallback}-${step.agent}`
+            : '';
+        const hop = stepInput.modelHop ? `/model-${stepInput.modelHop}` : '';
+        const activityId = `turn-${tracker.turn}/${step.id}${suffix}${hop}`;
+        // With a model to fall back to, give up on this one sooner.
+        const profile =
+          (stepInput.modelHop ?? 0) + 1 < modelChain.length
+            ? stepProfileBeforeFallback
+            : stepProfile;
+        return proxyActivities<SessionActivities>({ ...profile, activityId }).runAgentStep(
+          stepInput,
+        );
+      },
+      modelChain,
+    );
     const summary = plan.steps
       .map((step) => {
         const output = outcome.results.get(step.id)?.output;
