@@ -63,6 +63,42 @@ export default tseslint.config(
     },
   },
   {
+    // The workflow bundle is loaded into every workflow context: keep zod (schemas for the
+    // API and activities) out of it, including through the core/plan index that re-exports them.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflow code must be deterministic: Node built-ins are not allowed here.',
+            })),
+            { name: 'zod', message: 'Keep zod out of the workflow bundle.' },
+          ],
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows may import activity *types* only (import type).',
+            },
+            {
+              group: ['**/api/**', '**/runtime/**', '**/workers/**', '**/cli/**', '**/infra/**'],
+              message: 'Workflow code may import only @temporalio/workflow and core/.',
+            },
+            {
+              regex: 'core/plan(/index|/plan-schema)?$',
+              allowTypeImports: true,
+              message:
+                'Import core/plan modules directly (plan-types, condition-expression): the index pulls zod into the workflow bundle.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -14,14 +14,14 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import { ERROR_TYPES } from '../../core/errors';
+// Direct module imports: the core/plan index also exports the zod schemas, which would pull
+// zod (1.3 MB) into the workflow bundle that every workflow context loads.
 import {
   ConditionError,
-  allDependencies,
   evaluateCondition,
   parseCondition,
-  type Plan,
-  type PlanStep,
-} from '../../core/plan';
+} from '../../core/plan/condition-expression';
+import { allDependencies, type Plan, type PlanStep } from '../../core/plan/plan-types';
 import {
   MAX_UPSTREAM_CHARS,
   type AgentStepFailureDetails,
