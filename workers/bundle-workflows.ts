@@ -7,8 +7,12 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from './session-worker';
 
-export async function writeWorkflowBundle(outputPath: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+/** Bundles `workflowsPath` (the session workflows by default) into `outputPath`. */
+export async function writeWorkflowBundle(
+  outputPath: string,
+  workflowsPath: string = WORKFLOWS_PATH,
+): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   await writeFile(outputPath, code);
   return outputPath;
 }

@@ -13,15 +13,10 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { WORKFLOW_TYPES } from '../../core/names';
-import {
-  statusQuery,
-  type SessionInput,
-  type SessionResult,
-  type SessionStatus,
-} from '../../core/session';
+import { statusQuery, type SessionResult, type SessionStatus } from '../../core/session';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, type Harness, waitForStatus } from '../support/test-env';
 
 const START_MARKER = '<!-- operator-commands:start -->';
 const END_MARKER = '<!-- operator-commands:end -->';
@@ -122,36 +117,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-async function start(requireApproval: boolean): Promise<WorkflowHandle> {
-  const sessionId = newSessionId();
-  const input: SessionInput = {
-    sessionId,
-    tenantId: tenant,
-    userId: 'ada',
-    projectId: 'billing',
-    request: { text: 'Add OAuth login to billing', requireApproval },
-    options: { stepHeartbeatTimeoutMs: 5000 },
-  };
-  return harness.client.workflow.start(WORKFLOW_TYPES.session, {
-    workflowId: sessionId,
-    taskQueue: harness.taskQueue,
-    args: [input],
-  });
-}
-
-async function waitForStatus(
-  handle: WorkflowHandle,
-  predicate: (status: SessionStatus) => boolean,
-  timeoutMs = 30_000,
-): Promise<SessionStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SessionStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`status never matched; last: ${JSON.stringify(last, null, 1)}`);
+function start(requireApproval: boolean): Promise<WorkflowHandle> {
+  return harness.startSession({ requireApproval }, { tenantId: tenant });
 }
 
 /** Waits until the visibility store answers `query` with exactly these workflow statuses. */

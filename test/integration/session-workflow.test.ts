@@ -6,7 +6,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { ERROR_TYPES } from '../../core/errors';
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../core/names';
+import { SEARCH_ATTRIBUTES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION, type Plan } from '../../core/plan';
 import {
   addInputSignal,
@@ -17,10 +17,9 @@ import {
   statusQuery,
   type SessionInput,
   type SessionResult,
-  type SessionStatus,
 } from '../../core/session';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, type Harness, waitForStatus } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -54,39 +53,11 @@ const plan = (steps: [id: string, agent: string, dependsOn: string[]][]): Plan =
   })),
 });
 
-async function start(
+function start(
   request: Partial<SessionInput['request']> & { text?: string },
   options: SessionInput['options'] = {},
 ): Promise<WorkflowHandle> {
-  const sessionId = newSessionId();
-  const input: SessionInput = {
-    sessionId,
-    tenantId: 'acme',
-    userId: 'ada',
-    projectId: 'billing',
-    request: { text: 'Add OAuth login to billing', ...request },
-    options: { stepHeartbeatTimeoutMs: 5000, ...options },
-  };
-  return harness.client.workflow.start(WORKFLOW_TYPES.session, {
-    workflowId: sessionId,
-    taskQueue: harness.taskQueue,
-    args: [input],
-  });
-}
-
-async function waitForStatus(
-  handle: WorkflowHandle,
-  predicate: (status: SessionStatus) => boolean,
-  timeoutMs = 30_000,
-): Promise<SessionStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SessionStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`status never matched; last: ${JSON.stringify(last, null, 1)}`);
+  return harness.startSession(request, { options });
 }
 
 test('a full session plans by rules, runs every step through Bedrock and is indexed', async () => {

@@ -10,9 +10,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { WORKFLOW_TYPES } from '../../core/names';
-import { statusQuery, type SessionInput, type SessionResult } from '../../core/session';
+import { statusQuery, type SessionResult } from '../../core/session';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, type Harness } from '../support/test-env';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** How long the UI gets to show something (it polls the server itself). */
@@ -60,21 +60,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-async function start(tenantId: string, requireApproval: boolean): Promise<WorkflowHandle> {
-  const sessionId = newSessionId();
-  const input: SessionInput = {
-    sessionId,
-    tenantId,
-    userId: 'ada',
-    projectId: 'billing',
-    request: { text: 'Add OAuth login to billing', requireApproval },
-    options: { stepHeartbeatTimeoutMs: 5000 },
-  };
-  return harness.client.workflow.start(WORKFLOW_TYPES.session, {
-    workflowId: sessionId,
-    taskQueue: harness.taskQueue,
-    args: [input],
-  });
+function start(tenantId: string, requireApproval: boolean): Promise<WorkflowHandle> {
+  return harness.startSession({ requireApproval }, { tenantId });
 }
 
 /** Polls `check` until it returns true; fails with `describe()` after `timeoutMs`. */

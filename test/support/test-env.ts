@@ -4,7 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import { createBedrockProvider } from '../../activities/models/bedrock-provider';
-import { DEFAULT_NAMESPACE } from '../../core/names';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
+import { statusQuery, type SessionInput, type SessionStatus } from '../../core/session';
+import { newSessionId } from '../../runtime/session-ids';
 import { ensureTables, type TableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients, type DynamoClients } from '../../runtime/dynamodb';
 import { AgentRegistryStore } from '../../runtime/stores/agent-registry-store';
@@ -13,7 +16,7 @@ import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { createSessionWorker } from '../../workers/session-worker';
 import type { FakeBedrock } from '../fakes/bedrock-converse-server';
 
-export { newSessionId } from '../../runtime/session-ids';
+export { newSessionId };
 
 export function testEnv() {
   const required = (name: string): string => {
@@ -46,6 +49,14 @@ export interface Harness {
   idempotency: IdempotencyStore;
   /** This file's agent registry (no read cache, so registrations show at once). */
   agents: AgentRegistryStore;
+  /**
+   * Starts a session on this file's task queue: tenant `acme`, user `ada`, project `billing`,
+   * request "Add OAuth login to billing" and a 5 s step heartbeat unless overridden.
+   */
+  startSession(
+    request?: Partial<SessionInput['request']>,
+    overrides?: Partial<Omit<SessionInput, 'request'>>,
+  ): Promise<WorkflowHandle>;
   /** A worker on this file's task queue whose agent steps call `bedrock`. */
   createWorker(bedrock: FakeBedrock, overrides?: Partial<ActivityDependencies>): Promise<Worker>;
   close(): Promise<void>;
@@ -78,6 +89,23 @@ export async function createHarness(name: string): Promise<Harness> {
     sessionIndex,
     idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
     agents,
+    async startSession(request = {}, overrides = {}) {
+      const sessionId = newSessionId();
+      const input: SessionInput = {
+        sessionId,
+        tenantId: 'acme',
+        userId: 'ada',
+        projectId: 'billing',
+        ...overrides,
+        request: { text: 'Add OAuth login to billing', ...request },
+        options: { stepHeartbeatTimeoutMs: 5000, ...overrides.options },
+      };
+      return client.workflow.start(WORKFLOW_TYPES.session, {
+        workflowId: sessionId,
+        taskQueue,
+        args: [input],
+      });
+    },
     async createWorker(bedrock, overrides = {}) {
       const native = await NativeConnection.connect({ address: env.temporalAddress });
       nativeConnections.push(native);
@@ -101,4 +129,20 @@ export async function createHarness(name: string): Promise<Harness> {
       dynamo.client.destroy();
     },
   };
+}
+
+/** Queries the session until `predicate` holds; fails with the last status after `timeoutMs`. */
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (status: SessionStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<SessionStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: SessionStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery);
+    if (predicate(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`status never matched; last: ${JSON.stringify(last, null, 1)}`);
 }
