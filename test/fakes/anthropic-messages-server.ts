@@ -6,6 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import {
+  isAnswer,
+  renderCommonReply,
   sendJson,
   sleep,
   startLlmServer,
@@ -161,19 +163,9 @@ const anthropicMessages: WireProtocol = {
   notFound: (response, what) =>
     sendJson(response, 404, anthropicError('not_found_error', `Not Found: ${what}`)),
   async render(reply, call, response) {
-    if (reply.kind === 'text' && reply.delayMs && !call.stream) await sleep(reply.delayMs);
-    if (reply.kind === 'malformed') {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{"id":"msg_fake","type":"message","role":"assistant","content":[{"ty');
-      return;
-    }
-    if (reply.kind === 'gateway-timeout') {
-      response.writeHead(504, { 'content-type': 'text/html' });
-      response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
-      return;
-    }
-    const answers = ['text', 'content-filtered', 'stream-cut', 'stream-error'];
-    if (!answers.includes(reply.kind)) {
+    const malformed = '{"id":"msg_fake","type":"message","role":"assistant","content":[{"ty';
+    if (await renderCommonReply(reply, call, response, malformed)) return;
+    if (!isAnswer(reply)) {
       const [status, body, headers] = errorFor(reply, call);
       sendJson(response, status, body, { 'request-id': messageId(call), ...headers });
       return;

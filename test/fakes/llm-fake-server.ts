@@ -161,3 +161,39 @@ function emptyCall(request: IncomingMessage, path: string): FakeCall {
     prompt: '',
   };
 }
+
+/** Replies every protocol renders alike; the rest are the protocol's own errors. */
+const ANSWER_KINDS: ReadonlySet<FakeReply['kind']> = new Set([
+  'text',
+  'content-filtered',
+  'stream-cut',
+  'stream-error',
+]);
+
+/** True when `reply` is an answer (200) rather than an error reply. */
+export const isAnswer = (reply: FakeReply): boolean => ANSWER_KINDS.has(reply.kind);
+
+/**
+ * Handles what is the same in every protocol: the delay of a non-streaming answer, a 200 whose
+ * body breaks off (`malformedStart` is the protocol's first bytes) and a proxy's HTML 504.
+ * Returns true when the reply was fully rendered.
+ */
+export async function renderCommonReply(
+  reply: FakeReply,
+  call: FakeCall,
+  response: ServerResponse,
+  malformedStart: string,
+): Promise<boolean> {
+  if (reply.kind === 'text' && reply.delayMs && !call.stream) await sleep(reply.delayMs);
+  if (reply.kind === 'malformed') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(malformedStart);
+    return true;
+  }
+  if (reply.kind === 'gateway-timeout') {
+    response.writeHead(504, { 'content-type': 'text/html' });
+    response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
+    return true;
+  }
+  return false;
+}

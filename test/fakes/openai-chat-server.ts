@@ -6,6 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import {
+  isAnswer,
+  renderCommonReply,
   sendJson,
   sleep,
   startLlmServer,
@@ -210,19 +212,10 @@ const openAiChat: WireProtocol = {
   notFound: (response, what) =>
     sendJson(response, 404, openAiError(`Invalid URL (${what})`, 'invalid_request_error', null)),
   async render(reply, call, response) {
-    if (reply.kind === 'text' && reply.delayMs && !call.stream) await sleep(reply.delayMs);
-    if (reply.kind === 'malformed') {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{"id":"chatcmpl-fake","object":"chat.completion","choices":[{"index":0,"mess');
-      return;
-    }
-    if (reply.kind === 'gateway-timeout') {
-      response.writeHead(504, { 'content-type': 'text/html' });
-      response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
-      return;
-    }
-    const answers = ['text', 'content-filtered', 'stream-cut', 'stream-error'];
-    if (!answers.includes(reply.kind)) {
+    const malformed =
+      '{"id":"chatcmpl-fake","object":"chat.completion","choices":[{"index":0,"mess';
+    if (await renderCommonReply(reply, call, response, malformed)) return;
+    if (!isAnswer(reply)) {
       const [status, body, headers] = errorFor(reply, call);
       sendJson(response, status, body, headers);
       return;

@@ -48,19 +48,24 @@ export class AiSdkProvider implements ModelProvider {
     this.#now = options.now ?? (() => performance.now());
   }
 
+  /** What every call sends: the SDK's own retries off (Temporal is the one retry owner). */
+  #callSettings(request: ModelRequest, signal: AbortSignal | undefined) {
+    return {
+      model: this.#options.model,
+      ...(request.system ? { system: request.system } : {}),
+      messages: toSdkMessages(request),
+      maxOutputTokens: request.maxTokens ?? this.#options.defaultMaxTokens ?? 2048,
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      maxRetries: 0,
+      ...(signal ? { abortSignal: signal } : {}),
+    };
+  }
+
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const started = this.#now();
     const { signal, timedOut } = this.#signal(request);
     try {
-      const result = await generateText({
-        model: this.#options.model,
-        ...(request.system ? { system: request.system } : {}),
-        messages: toSdkMessages(request),
-        maxOutputTokens: request.maxTokens ?? this.#options.defaultMaxTokens ?? 2048,
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        maxRetries: 0,
-        ...(signal ? { abortSignal: signal } : {}),
-      });
+      const result = await generateText(this.#callSettings(request, signal));
       if (result.finishReason === 'content-filter') {
         throw contentFilteredFailure(this.name, this.model);
       }
@@ -76,13 +81,7 @@ export class AiSdkProvider implements ModelProvider {
     const { signal, timedOut } = this.#signal(request);
     try {
       const result = streamText({
-        model: this.#options.model,
-        ...(request.system ? { system: request.system } : {}),
-        messages: toSdkMessages(request),
-        maxOutputTokens: request.maxTokens ?? this.#options.defaultMaxTokens ?? 2048,
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        maxRetries: 0,
-        ...(signal ? { abortSignal: signal } : {}),
+        ...this.#callSettings(request, signal),
         // Errors arrive as `error` parts below; the SDK's default handler would also log them.
         onError: () => undefined,
       });
