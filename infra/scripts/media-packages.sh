@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Debian packages the image pipeline needs: Tesseract OCR with English and Korean data
-# (activities/multimodal/image/recognize-text.ts runs the `tesseract` CLI).
-# Installs only what is missing; safe to run repeatedly.
+# Debian packages the media pipelines need. Installs only what is missing; safe to run
+# repeatedly.
+# - Tesseract OCR with English and Korean data
+#   (activities/multimodal/image/recognize-text.ts runs the `tesseract` CLI).
+# - ffmpeg (ffmpeg + ffprobe) for probing, transcoding and key frames
+#   (activities/multimodal/audio, activities/multimodal/video).
+# - pocketsphinx + pocketsphinx-en-us for offline speech-to-text
+#   (activities/multimodal/audio/transcribe-speech.ts runs `pocketsphinx_continuous`, the
+#   CLI of Debian 12's pocketsphinx 0.8+5prealpha).
+# - espeak-ng, which the tests use to synthesise speech fixtures.
 set -euo pipefail
-wanted=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-kor)
+wanted=(
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-kor
+  ffmpeg pocketsphinx pocketsphinx-en-us espeak-ng
+)
 missing=()
 for package in "${wanted[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)"
@@ -24,3 +34,9 @@ for language in eng kor; do
   grep -qx "$language" <<<"$languages" || { echo "tesseract language data missing: $language" >&2; exit 1; }
 done
 echo "tesseract $(tesseract --version 2>/dev/null | head -n1 | awk '{print $2}') with eng, kor"
+# Fail loudly if a media binary is missing from PATH.
+for binary in ffmpeg ffprobe pocketsphinx_continuous espeak-ng; do
+  command -v "$binary" >/dev/null || { echo "missing binary: $binary" >&2; exit 1; }
+done
+[[ -d /usr/share/pocketsphinx/model/en-us ]] || { echo "pocketsphinx en-us model missing" >&2; exit 1; }
+echo "$(ffmpeg -version 2>/dev/null | head -n1 | awk '{print "ffmpeg", $3}'), pocketsphinx $(dpkg-query -W -f='${Version}' pocketsphinx), espeak-ng $(dpkg-query -W -f='${Version}' espeak-ng)"

@@ -18,7 +18,15 @@ export type MediaInputErrorCode =
   /** Width × height exceeds the pixel limit (decompression bomb guard). */
   | 'pixel-limit'
   /** Processing the input took longer than its time limit. */
-  | 'timeout';
+  | 'timeout'
+  /** Audio or video lasts longer than the duration limit. */
+  | 'duration-limit'
+  /** A URL that intake refuses: scheme, credentials, or a host that is not public. */
+  | 'url-not-allowed'
+  /** A remote server answered with a client error or the host does not exist. */
+  | 'fetch-failed'
+  /** A remote server redirected more often than the limit allows. */
+  | 'too-many-redirects';
 
 export class MediaInputError extends Error {
   override readonly name = 'MediaInputError';

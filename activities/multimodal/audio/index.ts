@@ -1,0 +1,35 @@
+export {
+  DEFAULT_MEDIA_LIMITS,
+  LOCAL_FILES_ONLY,
+  durationLimitArguments,
+  fileArgument,
+  resolveMediaLimits,
+  type MediaLimits,
+  type MediaToolPaths,
+} from './media-limits';
+export {
+  lastLine,
+  runMediaTool,
+  type MediaToolResult,
+  type RunMediaToolOptions,
+} from './run-media-tool';
+export {
+  parseFfprobeJson,
+  probeMedia,
+  type MediaProbe,
+  type MediaStreamInfo,
+  type ProbeMediaOptions,
+} from './probe-media';
+export {
+  transcodeAudio,
+  type TranscodeAudioOptions,
+  type TranscodedAudio,
+} from './transcode-audio';
+export {
+  DEFAULT_POCKETSPHINX_MODEL_DIRECTORY,
+  parsePocketsphinxOutput,
+  transcribeSpeech,
+  type SpeechTranscript,
+  type TranscribeSpeechOptions,
+  type TranscribedWord,
+} from './transcribe-speech';
