@@ -2,6 +2,7 @@
  * The session activities, built from their dependencies: the worker wires real clients,
  * tests wire local servers. Nothing here opens a connection on import.
  */
+import { Context } from '@temporalio/activity';
 import type { AgentCatalog } from '../core/agents/agent-spec';
 import { BUILTIN_AGENT_CATALOG } from '../core/agents/builtin-agents';
 import type {
@@ -14,6 +15,10 @@ import type {
 } from '../core/session';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { ModelProvider } from './models/model-provider';
+import type { AgentHistoryReader } from './planning/agent-history';
+import type { PlannerMode } from './planning/decision-engine';
+import { routePlanSteps, type StepRouting } from './planning/route-steps';
+import type { AgentHistoryWriter } from './planning/history-recorder';
 import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
@@ -29,6 +34,17 @@ export interface ActivityDependencies {
   sessionIndex: Pick<SessionIndexStore, 'upsert'>;
   /** Where agents are looked up; the built-in agents when absent. */
   agents?: AgentCatalog;
+  /**
+   * Per (intent, agent) track records: read when planning, written after every agent step
+   * attempt. Without it planning ignores history and steps record nothing.
+   */
+  agentHistory?: AgentHistoryReader & AgentHistoryWriter;
+  /** How the planner uses the primary model (`PLANNER_MODE`); `hybrid` when absent. */
+  plannerMode?: PlannerMode;
+  /** Bound on the planner's LLM part; 60 s when absent (tests shorten it). */
+  plannerTimeoutMs?: number;
+  /** Routes planned steps to agent pools and records routing metrics; off when absent. */
+  routing?: StepRouting;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -40,20 +56,45 @@ export function createActivities(dependencies: ActivityDependencies) {
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
       return analyzeText(input.text);
     },
-    /** Plans the turn (rules, or the supplied plan) and validates it against enabled agents. */
+    /**
+     * Plans the turn with the decision engine (rules, the primary model, agent history), or
+     * checks the supplied plan, and validates it against enabled agents. The LLM part is
+     * bounded to 60 s; see activities/planning/decision-engine.ts for its failure modes.
+     */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
-      const specs = new Map((await agents.list()).map((spec) => [spec.name, spec]));
-      const planned = planTurn(
-        input,
-        await agents.enabledNames(),
-        (agent) => specs.get(agent)?.alternatives ?? [],
-      );
-      return models.length > 1 ? { ...planned, modelChain } : planned;
+      const signal = activitySignal();
+      const specs = await agents.list();
+      const planned = await planTurn(input, {
+        agents: specs,
+        model: dependencies.model,
+        ...(dependencies.plannerMode ? { mode: dependencies.plannerMode } : {}),
+        ...(dependencies.agentHistory ? { history: dependencies.agentHistory } : {}),
+        ...(signal ? { signal } : {}),
+        ...(dependencies.plannerTimeoutMs !== undefined
+          ? { llmTimeoutMs: dependencies.plannerTimeoutMs }
+          : {}),
+      });
+      const enabledAgents = specs.filter((spec) => spec.enabled).map((spec) => spec.name);
+      const plan = dependencies.routing
+        ? await routePlanSteps(planned.plan, specs, dependencies.routing)
+        : planned.plan;
+      return { ...planned, plan, enabledAgents, ...(models.length > 1 ? { modelChain } : {}) };
     },
-    /** Runs one agent step through the model layer. */
+    /** Runs one agent step through the model layer; records the attempt in the agent history. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
       const model = models[input.modelHop ?? 0] ?? dependencies.model;
-      return runAgentStepWith(model, input, agents);
+      const recorder = dependencies.routing?.recorder;
+      if (!recorder) return runAgentStepWith(model, input, agents, dependencies.agentHistory);
+      const spec = await agents.get(input.step.agent);
+      const finish = recorder.stepStarted(input.step.agent, spec?.maxConcurrency ?? 1);
+      try {
+        const result = await runAgentStepWith(model, input, agents, dependencies.agentHistory);
+        finish('succeeded');
+        return result;
+      } catch (error) {
+        finish(activitySignal()?.aborted ? 'cancelled' : 'failed');
+        throw error;
+      }
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
     async recordSession(record: SessionIndexRecord): Promise<void> {
@@ -63,3 +104,12 @@ export function createActivities(dependencies: ActivityDependencies) {
 }
 
 export type SessionActivities = ReturnType<typeof createActivities>;
+
+/** The running activity's cancellation signal; undefined when called outside an activity (tests). */
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}

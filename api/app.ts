@@ -6,10 +6,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger';
 import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { HealthCheck } from './health/health-check';
+import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
@@ -22,6 +24,8 @@ export interface ApiDependencies {
   sessions: SessionService;
   agents: AgentRegistryStore;
   health: HealthCheck;
+  /** Served at `GET /metrics` when set (METRICS_ENABLED). */
+  metrics?: Registry;
   verifyToken: TokenVerifier;
   logger: Logger;
   bodyLimitBytes: number;
@@ -62,6 +66,7 @@ export function createApp(dependencies: ApiDependencies) {
   );
 
   app.route('/health', healthRoutes(dependencies.health));
+  if (dependencies.metrics) app.route('/metrics', metricsRoutes(dependencies.metrics));
 
   const v1 = new Hono();
   v1.use(

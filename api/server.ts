@@ -2,11 +2,14 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import type { Registry } from 'prom-client';
 import { tableNames } from '../infra/dynamodb/tables';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { createTokenVerifier } from '../runtime/auth/tokens';
 import type { ApiConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
+import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics';
+import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
@@ -51,17 +54,47 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     maxSessionDurationMs: config.api.SESSION_MAX_DURATION_MS,
     defaultIdleTimeoutMs: config.api.SESSION_IDLE_TIMEOUT_MS,
   });
+  const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
+  // One reader for /health and /metrics: Temporal is asked once per queue per TTL.
+  const loads = createTaskQueueLoadReader({
+    connection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    ttlMs: config.metrics.METRICS_QUEUE_LOAD_TTL_MS,
+  });
+  const agentTaskQueues = async (): Promise<string[]> => {
+    const pools = (await agents.list()).flatMap((spec) =>
+      spec.enabled && spec.taskQueue ? [spec.taskQueue] : [],
+    );
+    return [...new Set(pools)];
+  };
   const health = createHealthCheck({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    agentTaskQueues,
     dynamo: dynamo.client,
     sessionsTable: tables.sessions,
+    loads,
   });
+  let metrics: Registry | undefined;
+  if (config.metrics.METRICS_ENABLED) {
+    metrics = createMetricsRegistry({ defaultLabels: { process: 'api' } });
+    createRoutingMetrics(metrics, {
+      queueLoads: {
+        reader: loads,
+        taskQueues: async () => [
+          config.temporal.TEMPORAL_TASK_QUEUE,
+          ...(await agentTaskQueues().catch(() => [])),
+        ],
+        timeoutMs: config.metrics.METRICS_COLLECT_TIMEOUT_MS,
+      },
+    });
+  }
   const app = createApp({
     sessions,
-    agents: new AgentRegistryStore(dynamo.documents, tables.agents),
+    agents,
     health,
+    ...(metrics ? { metrics } : {}),
     verifyToken,
     logger,
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,

@@ -7,6 +7,8 @@ export const ERROR_TYPES = {
   invalidInput: 'InvalidInput',
   /** A plan failed validation (unknown agent, cycle, dangling dependency, too large). */
   planInvalid: 'PlanInvalid',
+  /** The planner model's output stayed invalid after one repair attempt (`PLANNER_MODE=llm`). */
+  plannerOutputInvalid: 'PlannerOutputInvalid',
   /** The model provider rejected the credentials or the caller lacks access. */
   modelAccessDenied: 'ModelAccessDenied',
   /** The model provider rejected the request as malformed. */
@@ -29,6 +31,7 @@ export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
 export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ERROR_TYPES.invalidInput,
   ERROR_TYPES.planInvalid,
+  ERROR_TYPES.plannerOutputInvalid,
   ERROR_TYPES.modelAccessDenied,
   ERROR_TYPES.modelRequestInvalid,
   ERROR_TYPES.modelNotFound,

@@ -56,6 +56,11 @@ const modelSchema = z.object({
     ),
   /** Redis for state shared by all workers (the providers' circuit breakers). */
   REDIS_URL: z.string().url().optional(),
+  /**
+   * How the Supervisor plans a turn: `hybrid` asks the primary model and falls back to the
+   * rules when its answer is unusable; `llm` fails the turn instead (PlannerOutputInvalid).
+   */
+  PLANNER_MODE: z.enum(['hybrid', 'llm']).default('hybrid'),
 });
 
 const workerSchema = z.object({
@@ -83,6 +88,18 @@ const apiSchema = z.object({
   SSE_POLL_INTERVAL_MS: positiveInt.default(500),
   SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),
   SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
+});
+
+/** Prometheus: the API's `GET /metrics` and the worker's metrics port. */
+const metricsSchema = z.object({
+  /** `false` leaves `GET /metrics` off the API. */
+  METRICS_ENABLED: booleanFlag.default(true),
+  /** A scrape waits at most this long for Temporal's task-queue stats. */
+  METRICS_COLLECT_TIMEOUT_MS: positiveInt.default(1_500),
+  /** Task-queue load (pollers, backlog) is reused this long by routing, /health and scrapes. */
+  METRICS_QUEUE_LOAD_TTL_MS: z.coerce.number().int().min(0).default(2_000),
+  /** The worker serves `/metrics` on this port when set (0 picks a free port). */
+  WORKER_METRICS_PORT: listenPort.optional(),
 });
 
 const loggingSchema = z.object({
@@ -118,6 +135,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     model: loadModelConfig(env),
     worker: parse(workerSchema, env),
+    metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
   };
 }
@@ -133,6 +151,7 @@ export function loadApiConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     auth,
     api: parse(apiSchema, env),
+    metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
   };
 }

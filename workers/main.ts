@@ -3,6 +3,7 @@
  * session task queue. Stops gracefully on SIGINT/SIGTERM.
  */
 import { hostname } from 'node:os';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { Redis } from 'ioredis';
@@ -16,8 +17,16 @@ import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import { createLogger, type Logger } from '../runtime/logger';
+import {
+  createMetricsRegistry,
+  createRoutingMetrics,
+  createStepRecorder,
+} from '../runtime/metrics';
+import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
+import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { startWorkerMetricsServer } from './metrics-server';
 import { createSessionWorker } from './session-worker';
 
 async function main(): Promise<void> {
@@ -53,7 +62,24 @@ async function main(): Promise<void> {
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
+  const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const connection = await NativeConnection.connect({ address: config.temporal.TEMPORAL_ADDRESS });
+  // Routing reads task-queue load through the client API (DescribeTaskQueue), cached briefly.
+  const clientConnection = await Connection.connect({
+    address: config.temporal.TEMPORAL_ADDRESS,
+  });
+  const queueLoads = createTaskQueueLoadReader({
+    connection: clientConnection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    ttlMs: config.metrics.METRICS_QUEUE_LOAD_TTL_MS,
+  });
+  const registry = createMetricsRegistry({ defaultLabels: { process: 'worker' } });
+  const recorder = createStepRecorder({ metrics: createRoutingMetrics(registry) });
+  const metricsServer =
+    config.metrics.WORKER_METRICS_PORT !== undefined
+      ? await startWorkerMetricsServer({ port: config.metrics.WORKER_METRICS_PORT, registry })
+      : undefined;
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
   const worker = await createSessionWorker({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -63,6 +89,19 @@ async function main(): Promise<void> {
       models,
       sessionIndex,
       agents,
+      agentHistory,
+      plannerMode: config.model.PLANNER_MODE,
+      routing: {
+        recorder,
+        defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+        models: models.map((entry) => ({
+          id: entry.model,
+          capabilities: ['text'],
+          contextWindow: 200_000,
+          costPer1kTokens: 0,
+        })),
+        queueLoads: (queues) => queueLoads.snapshot(queues),
+      },
     }),
     identity: `session-worker@${hostname()}:${process.pid}`,
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -80,6 +119,8 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await clientConnection.close();
+    await metricsServer?.close();
     dynamo.client.destroy();
     redis?.disconnect();
     logger.info('worker stopped');

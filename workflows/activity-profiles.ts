@@ -18,6 +18,16 @@ export const quickLocal = {
 } as const satisfies LocalActivityOptions;
 
 /**
+ * Planning: may call an LLM (the decision engine bounds that part to 60 s and falls back to
+ * rules), so it gets more time than the quick steps; still a local activity (no extra events
+ * beyond its marker).
+ */
+export const planningLocal = {
+  ...quickLocal,
+  startToCloseTimeout: '2m',
+} as const satisfies LocalActivityOptions;
+
+/**
  * Session-index writes, first try: a short local activity, done within one workflow task (a
  * few retries, well under the workflow task timeout, so a slow store never makes the workflow
  * heartbeat its task and grow its history).

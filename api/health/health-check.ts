@@ -1,11 +1,22 @@
 /**
- * Health of the platform as the API sees it: Temporal reachable, workers polling the session
- * task queue, the DynamoDB session index reachable. `down` when a backing service is
- * unreachable; `degraded` when they are up but no worker polls (sessions would not progress).
+ * Health of the platform as the API sees it: Temporal reachable, DynamoDB reachable and fast,
+ * and for the session task queue and every agent pool queue, who polls it and what waits.
+ *
+ * - `down`: Temporal or DynamoDB is unreachable (the API answers 503).
+ * - `degraded`: both are up, but work would stall or lag: the session queue lacks workflow or
+ *   activity pollers, an agent pool queue has no activity pollers, tasks wait on a side nobody
+ *   polls, a queue's load could not be read, or DynamoDB answered slower than `slowMs`.
+ * - `ok`: none of that.
+ *
+ * Each probe has a deadline, so a check resolves within about twice `timeoutMs`.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import {
+  createTaskQueueLoadReader,
+  type TaskQueueLoad,
+  type TaskQueueLoadReader,
+} from '../../runtime/temporal/task-queue-load';
 
 export type HealthState = 'ok' | 'degraded' | 'down';
 
@@ -15,32 +26,69 @@ export interface ComponentHealth {
   detail?: string;
 }
 
+/** Pollers of the session task queue (the report's shape before per-queue health). */
 export interface WorkerHealth {
   taskQueue: string;
   workflowPollers: number;
   activityPollers: number;
 }
 
+export interface TaskQueueHealth {
+  taskQueue: string;
+  /** `session`: workflows and orchestration activities; `agent-pool`: agent activities only. */
+  kind: 'session' | 'agent-pool';
+  status: 'ok' | 'degraded' | 'unknown';
+  workflowPollers: number;
+  activityPollers: number;
+  workflowBacklog: number;
+  activityBacklog: number;
+  /** Age of the oldest waiting task on either side, seconds. */
+  backlogAgeSeconds: number;
+  /** Why the queue is not ok. */
+  detail?: string;
+}
+
 export interface HealthReport {
   status: HealthState;
   checkedAt: string;
   components: { temporal: ComponentHealth; dynamodb: ComponentHealth };
+  /** Session queue pollers; absent while Temporal is down. */
   workers?: WorkerHealth;
+  /** Every checked queue, session queue first; absent while Temporal is down. */
+  taskQueues?: TaskQueueHealth[];
+  /** Why the status is not ok, one line each. */
+  reasons?: string[];
 }
 
 export interface HealthCheckOptions {
   connection: Connection;
   namespace: string;
+  /** The session task queue. */
   taskQueue: string;
+  /** Agent pool queues (activities only): a list, or read on every check (errors → none). */
+  agentTaskQueues?: readonly string[] | (() => Promise<readonly string[]>);
   dynamo: DynamoDBClient;
   sessionsTable: string;
+  /** Deadline of each probe; 2 s unless set. */
   timeoutMs?: number;
+  /** DynamoDB answering slower than this is `degraded`; 1 s unless set. */
+  slowMs?: number;
+  /** Shared queue-load reader (its cache TTL applies); one is created when absent. */
+  loads?: TaskQueueLoadReader;
 }
 
 export type HealthCheck = () => Promise<HealthReport>;
 
 export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
   const timeoutMs = options.timeoutMs ?? 2000;
+  const slowMs = options.slowMs ?? 1000;
+  const loads =
+    options.loads ??
+    createTaskQueueLoadReader({
+      connection: options.connection,
+      namespace: options.namespace,
+      timeoutMs,
+    });
   const timed = async (probe: () => Promise<unknown>): Promise<ComponentHealth> => {
     const started = performance.now();
     try {
@@ -54,22 +102,27 @@ export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
       };
     }
   };
-  const pollers = async (type: temporal.api.enums.v1.TaskQueueType): Promise<number> => {
-    const response = await options.connection.withDeadline(Date.now() + timeoutMs, () =>
-      options.connection.workflowService.describeTaskQueue({
-        namespace: options.namespace,
-        taskQueue: {
-          name: options.taskQueue,
-          kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-        },
-        taskQueueType: type,
-      }),
-    );
-    return response.pollers?.length ?? 0;
+  const agentQueues = async (): Promise<readonly string[]> => {
+    const source = options.agentTaskQueues;
+    if (!source) return [];
+    if (typeof source !== 'function') return source;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        source(),
+        new Promise<readonly string[]>((resolve) => {
+          timer = setTimeout(() => resolve([]), timeoutMs);
+        }),
+      ]);
+    } catch {
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   return async function checkHealth(): Promise<HealthReport> {
-    const [temporalHealth, dynamodb] = await Promise.all([
+    const [temporalHealth, dynamodb, pools] = await Promise.all([
       timed(() =>
         options.connection.withDeadline(Date.now() + timeoutMs, () =>
           options.connection.workflowService.getSystemInfo({}),
@@ -80,22 +133,78 @@ export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
           abortSignal: AbortSignal.timeout(timeoutMs),
         }),
       ),
+      agentQueues(),
     ]);
-    let workers: WorkerHealth | undefined;
+    const reasons: string[] = [];
+    if (temporalHealth.status === 'down') reasons.push(`Temporal: ${temporalHealth.detail}`);
+    if (dynamodb.status === 'down') reasons.push(`DynamoDB: ${dynamodb.detail}`);
+    else if (dynamodb.latencyMs > slowMs)
+      reasons.push(`DynamoDB slow: ${dynamodb.latencyMs} ms > ${slowMs} ms`);
+
+    let taskQueues: TaskQueueHealth[] | undefined;
     if (temporalHealth.status === 'up') {
-      const [workflowPollers, activityPollers] = await Promise.all([
-        pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW).catch(() => 0),
-        pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY).catch(() => 0),
-      ]);
-      workers = { taskQueue: options.taskQueue, workflowPollers, activityPollers };
+      const names = [options.taskQueue, ...pools.filter((name) => name !== options.taskQueue)];
+      const results = await loads.readMany(names);
+      taskQueues = results.map((load) =>
+        queueHealth(load, load.taskQueue === options.taskQueue ? 'session' : 'agent-pool'),
+      );
+      for (const queue of taskQueues) {
+        if (queue.status !== 'ok') reasons.push(`task queue ${queue.taskQueue}: ${queue.detail}`);
+      }
     }
+    const session = taskQueues?.[0];
     const down = temporalHealth.status === 'down' || dynamodb.status === 'down';
-    const degraded = !workers || workers.workflowPollers === 0 || workers.activityPollers === 0;
     return {
-      status: down ? 'down' : degraded ? 'degraded' : 'ok',
+      status: down ? 'down' : reasons.length > 0 ? 'degraded' : 'ok',
       checkedAt: new Date().toISOString(),
       components: { temporal: temporalHealth, dynamodb },
-      ...(workers ? { workers } : {}),
+      ...(session
+        ? {
+            workers: {
+              taskQueue: session.taskQueue,
+              workflowPollers: session.workflowPollers,
+              activityPollers: session.activityPollers,
+            },
+          }
+        : {}),
+      ...(taskQueues ? { taskQueues } : {}),
+      ...(reasons.length > 0 ? { reasons } : {}),
     };
+  };
+}
+
+/** A queue's health from its load; the rules are in the module comment. */
+export function queueHealth(load: TaskQueueLoad, kind: TaskQueueHealth['kind']): TaskQueueHealth {
+  if (load.status === 'unknown') {
+    return {
+      taskQueue: load.taskQueue,
+      kind,
+      status: 'unknown',
+      workflowPollers: 0,
+      activityPollers: 0,
+      workflowBacklog: 0,
+      activityBacklog: 0,
+      backlogAgeSeconds: 0,
+      detail: `load unknown: ${load.error}`,
+    };
+  }
+  const { workflow, activity } = load;
+  const problems: string[] = [];
+  if (kind === 'session' && workflow.pollers === 0) problems.push('no workflow pollers');
+  if (activity.pollers === 0) problems.push('no activity pollers');
+  if (workflow.backlog > 0 && workflow.pollers === 0)
+    problems.push(`${workflow.backlog} workflow tasks wait with nobody polling`);
+  if (activity.backlog > 0 && activity.pollers === 0)
+    problems.push(`${activity.backlog} activity tasks wait with nobody polling`);
+  return {
+    taskQueue: load.taskQueue,
+    kind,
+    status: problems.length > 0 ? 'degraded' : 'ok',
+    workflowPollers: workflow.pollers,
+    activityPollers: activity.pollers,
+    workflowBacklog: workflow.backlog,
+    activityBacklog: activity.backlog,
+    backlogAgeSeconds: Math.max(workflow.backlogAgeSeconds, activity.backlogAgeSeconds),
+    ...(problems.length > 0 ? { detail: problems.join('; ') } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /** Request shapes of the session routes (zod), with the limits the API enforces. */
 import { z } from 'zod';
-import { planSchema } from '../../core/plan';
+import { STEP_PRIORITIES, planSchema } from '../../core/plan';
 import type { SessionSignalName } from '../../core/session';
 
 const HOUR = 60 * 60 * 1000;
@@ -35,6 +35,7 @@ export const startSessionSchema = z
       .optional(),
     requireApproval: z.boolean().optional(),
     plan: planSchema.optional(),
+    priority: z.enum(STEP_PRIORITIES).optional(),
     options: sessionOptionsSchema.optional(),
   })
   .strict();
@@ -53,7 +54,24 @@ export const signalPayloadSchemas = {
   cancel: z.object({ reason: z.string().max(500).optional() }).strict(),
   pause: z.object({ reason: z.string().max(500).optional() }).strict(),
   resume: z.object({}).strict(),
+  'approve-step': z
+    .object({
+      stepId: z.string().min(1).max(64),
+      approved: z.boolean().default(true),
+      comment: z.string().max(2000).optional(),
+    })
+    .strict(),
+  replan: z
+    .object({
+      reason: z.string().max(500).optional(),
+      instruction: z.string().trim().min(1).max(20_000).optional(),
+    })
+    .strict(),
 } as const satisfies Record<SessionSignalName, z.ZodType>;
+
+export const amendPlanSchema = z
+  .object({ plan: planSchema, reason: z.string().max(500).optional() })
+  .strict();
 
 export const listSessionsQuerySchema = z
   .object({

@@ -10,6 +10,7 @@ import { streamSessionEvents } from '../sessions/session-events';
 import { validate } from '../validation';
 import {
   IDEMPOTENCY_KEY_PATTERN,
+  amendPlanSchema,
   listSessionsQuerySchema,
   resultQuerySchema,
   signalPayloadSchemas,
@@ -111,6 +112,27 @@ export function sessionRoutes({ sessions, agents, ssePollIntervalMs }: SessionRo
       });
       return context.json({ accepted: true, signal: name }, 202);
     })
+    .post('/:id/plan/amendments', validate('json', amendPlanSchema), async (context) => {
+      const body = context.req.valid('json');
+      // Agents are checked here against the registry; the workflow re-validates the structure
+      // and refuses changes to steps that already started (409).
+      await assertPlanValid(body.plan, agents);
+      const principal = context.get('principal');
+      const result = await sessions.amendPlan(principal, context.req.param('id'), {
+        ...body,
+        by: principal.userId,
+      });
+      return context.json(result, 200);
+    })
+    .get('/:id/steps/:stepId/output', async (context) =>
+      context.json(
+        await sessions.stepOutput(
+          context.get('principal'),
+          context.req.param('id'),
+          context.req.param('stepId'),
+        ),
+      ),
+    )
     .post('/:id/cancel', async (context) => {
       await sessions.cancel(context.get('principal'), context.req.param('id'));
       return context.json({ accepted: true }, 202);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionDescription,
   type WorkflowExecutionStatusName,
@@ -14,10 +15,16 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure, ApplicationFailure } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../core/names';
+import { PRIORITY_SCORE } from '../../core/plan/priority';
 import {
   SESSION_SIGNALS,
+  amendPlanUpdate,
   isSessionId,
   statusQuery,
+  stepOutputQuery,
+  type AmendPlanInput,
+  type AmendPlanResult,
+  type StepOutput,
   type SessionIndexRecord,
   type SessionInput,
   type SessionOptions,
@@ -34,7 +41,7 @@ import type {
   SessionIndexStore,
   SessionPage,
 } from '../../runtime/stores/session-index-store';
-import { problems } from '../problem';
+import { ProblemError, problems } from '../problem';
 import { temporalProblem } from './temporal-errors';
 
 export interface SessionServiceOptions {
@@ -58,6 +65,7 @@ export interface StartSessionBody {
   projectId?: string;
   requireApproval?: boolean;
   plan?: SessionRequest['plan'];
+  priority?: SessionRequest['priority'];
   options?: Partial<SessionOptions>;
 }
 
@@ -142,6 +150,7 @@ export class SessionService {
       ...(body.title ? { title: body.title } : {}),
       ...(body.requireApproval !== undefined ? { requireApproval: body.requireApproval } : {}),
       ...(body.plan ? { plan: body.plan } : {}),
+      ...(body.priority ? { priority: body.priority } : {}),
     };
     const input: SessionInput = {
       sessionId,
@@ -161,6 +170,8 @@ export class SessionService {
           workflowExecutionTimeout: requestedDuration + EXECUTION_TIMEOUT_GRACE_MS,
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // The session's activities inherit it; steps may override (see core/plan/priority.ts).
+          ...(body.priority ? { priority: { priorityKey: PRIORITY_SCORE[body.priority] } } : {}),
           memo: { title },
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.tenant, value: principal.tenantId },
@@ -244,6 +255,43 @@ export class SessionService {
   ): Promise<void> {
     const { handle } = await this.describeOpen(principal, sessionId);
     await this.temporal(() => handle.signal(SESSION_SIGNALS[name] as never, payload as never));
+  }
+
+  /**
+   * Amends the running turn's plan (the `amendPlan` update). The workflow's validator refuses
+   * changes to started steps and invalid plans: that comes back as 409 with the reasons.
+   */
+  async amendPlan(
+    principal: Principal,
+    sessionId: string,
+    input: AmendPlanInput,
+  ): Promise<AmendPlanResult> {
+    const { handle } = await this.describeOpen(principal, sessionId);
+    try {
+      return await handle.executeUpdate(amendPlanUpdate, { args: [input] });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause;
+        const errors =
+          cause instanceof ApplicationFailure ? (cause.details?.[0] as string[] | undefined) : [];
+        throw new ProblemError(
+          409,
+          'plan-amendment-refused',
+          'The plan amendment was refused',
+          cause?.message ?? error.message,
+          { errors: errors ?? [] },
+        );
+      }
+      throw this.mapTemporalError(error);
+    }
+  }
+
+  /** The full output of one step of the current turn (404 when the step has none). */
+  async stepOutput(principal: Principal, sessionId: string, stepId: string): Promise<StepOutput> {
+    const { handle } = await this.describeOwned(principal, sessionId);
+    const output = await this.temporal(() => handle.query(stepOutputQuery, stepId));
+    if (!output) throw problems.notFound(`step "${stepId}" has no output in the current turn`);
+    return output;
   }
 
   /** Requests Temporal cancellation: the session stops its steps and ends as Canceled. */

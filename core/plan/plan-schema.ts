@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { CONDITION_LIMITS } from './condition-expression';
-import { MAX_PLAN_STEPS, PLAN_SCHEMA_VERSION, type Plan } from './plan-types';
+import { MAX_PLAN_STEPS, PLAN_SCHEMA_VERSION, STEP_PRIORITIES, type Plan } from './plan-types';
+
+const HOUR_MS = 60 * 60 * 1000;
 
 /** Shape of a plan received from outside (API body, LLM output). Structure only: see validatePlan. */
 export const planStepSchema = z.object({
@@ -16,12 +18,30 @@ export const planStepSchema = z.object({
     .object({ agent: z.string().min(1).max(64), instruction: z.string().min(1).max(20_000) })
     .strict()
     .optional(),
+  priority: z.enum(STEP_PRIORITIES).optional(),
+  slaMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(8 * HOUR_MS)
+    .optional(),
+  timeoutMs: z.number().int().min(1_000).max(HOUR_MS).optional(),
+  retry: z
+    .object({
+      maximumAttempts: z.number().int().min(1).max(20),
+      initialIntervalMs: z.number().int().min(100).max(60_000),
+    })
+    .strict()
+    .optional(),
+  requiresApproval: z.boolean().optional(),
+  taskQueue: z.string().min(1).max(200).optional(),
 });
 
 export const planSchema = z.object({
   schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
   steps: z.array(planStepSchema).min(1).max(MAX_PLAN_STEPS),
   onFailure: z.enum(['continue', 'compensate']).optional(),
+  priority: z.enum(STEP_PRIORITIES).optional(),
 }) satisfies z.ZodType<Plan, unknown>;
 
 /** Human-readable one-line messages for every zod issue, e.g. `steps.2.agent: Required`. */

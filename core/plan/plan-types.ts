@@ -34,6 +34,29 @@ export interface PlanStep {
   alternatives?: string[];
   /** How to undo this step if the plan fails after it succeeded (see `Plan.onFailure`). */
   compensation?: { agent: string; instruction: string };
+  /** Scheduling priority (default: the plan's, else `normal`); see core/plan/priority.ts. */
+  priority?: StepPriority;
+  /**
+   * Service level: the step should start within this many milliseconds of the turn's start.
+   * A waiting step close to it is boosted ahead of others (see core/plan/priority.ts).
+   */
+  slaMs?: number;
+  /** Time limit of one attempt (default: the agent's `timeoutMs`). */
+  timeoutMs?: number;
+  /** Retry profile for transient failures (default: the agent's). */
+  retry?: StepRetry;
+  /** The step waits for a person to approve it (signal `approve-step`) before it starts. */
+  requiresApproval?: boolean;
+  /** The agent pool (task queue) that runs the step; the session's own queue when absent. */
+  taskQueue?: string;
+}
+
+export const STEP_PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type StepPriority = (typeof STEP_PRIORITIES)[number];
+
+export interface StepRetry {
+  maximumAttempts: number;
+  initialIntervalMs: number;
 }
 
 /** Every step this one waits for: hard dependencies first, then soft ones. */
@@ -50,12 +73,8 @@ export interface Plan {
    * compensation, newest first (saga).
    */
   onFailure?: 'continue' | 'compensate';
+  /** Default priority of the plan's steps. */
+  priority?: StepPriority;
 }
 
-/** Why an agent is in the plan: recorded in the session so a user can see the reasoning. */
-export interface PlanDecision {
-  agent: string;
-  confidence: number;
-  reasoning: string;
-  source: 'rule' | 'default';
-}
+export type { PlanDecision, PlanIntent } from './decision-types';

@@ -1,4 +1,5 @@
 import { ConditionSyntaxError, parseCondition, referencedSteps } from './condition-expression';
+import { referencedOutputs } from './input-references';
 import { MAX_PLAN_STEPS, allDependencies, type Plan, type PlanStep } from './plan-types';
 
 const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -53,6 +54,14 @@ export function validatePlan(plan: Plan, knownAgents: ReadonlySet<string>): Plan
       }
     }
     if (step.condition !== undefined) errors.push(...conditionProblems(step));
+    const waitsFor = new Set(allDependencies(step));
+    for (const id of referencedOutputs(step.instruction)) {
+      if (!waitsFor.has(id)) {
+        errors.push(
+          `step "${step.id}" instruction uses the output of step "${id}", which is not one of its dependencies`,
+        );
+      }
+    }
   }
   if (errors.length > 0) return { ok: false, errors };
   const cycle = findCycle(plan.steps);

@@ -1,5 +1,5 @@
 /** Inputs and outputs of the session activities, shared by workflow and activity code. */
-import type { Plan, PlanDecision, PlanStep } from '../plan';
+import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../plan';
 import type { RequestAnalysis, SessionRequest, StepUsage } from './session-types';
 
 export interface PlanRequestInput {
@@ -7,11 +7,24 @@ export interface PlanRequestInput {
   turn: number;
   request: SessionRequest;
   analysis: RequestAnalysis;
+  /** Present when the turn is planned again (the `replan` signal) from its current state. */
+  replan?: ReplanContext;
+}
+
+/** What a replan starts from: the succeeded steps are kept with their results. */
+export interface ReplanContext {
+  reason?: string;
+  instruction?: string;
+  completed: { stepId: string; agent: string; title: string }[];
 }
 
 export interface PlanRequestResult {
   plan: Plan;
   decisions: PlanDecision[];
+  /** Agents that could be scheduled when the plan was made (amendments are checked against it). */
+  enabledAgents?: string[];
+  /** The request's intent as the decision engine read it; absent for supplied plans. */
+  intent?: PlanIntent;
   /**
    * The worker's model fallback chain (`provider:model`, primary first), when it has more
    * than one model: each step may move down it, one activity per hop.
@@ -32,6 +45,8 @@ export interface AgentStepInput {
   request: string;
   step: PlanStep;
   upstream: UpstreamOutput[];
+  /** The turn's intent labels, so the step's outcome feeds the per-intent agent history. */
+  intents?: string[];
   /** 0 for the step's own agent, n for its n-th alternative agent (a fallback hop). */
   fallback?: number;
   /** True when this call undoes the step (its compensation), after the plan failed. */

@@ -2,7 +2,7 @@
  * The session contract shared by the workflow, the activities, the API and the CLI.
  * Plain data only: everything here crosses Temporal payloads and the HTTP API.
  */
-import type { Plan, PlanDecision } from '../plan';
+import type { Plan, PlanDecision, PlanIntent, StepPriority } from '../plan';
 
 /** Where a session is in its life. Terminal phases never change again. */
 export type SessionPhase =
@@ -52,6 +52,11 @@ export interface SessionRequest {
    * no dangling dependencies) instead of planning the request itself.
    */
   plan?: Plan;
+  /**
+   * Priority of this turn's steps unless the plan says otherwise (default `normal`): orders
+   * ready steps in the session and sets each activity's Temporal task priority.
+   */
+  priority?: StepPriority;
 }
 
 /** Limits and behaviour of one session. Missing fields take `DEFAULT_SESSION_OPTIONS`. */
@@ -135,6 +140,44 @@ export interface StepStatus {
   failedAgents?: { agent: string; error: string }[];
   /** Models that failed this step before the one that answered (model fallback hops). */
   failedModels?: { model: string; error: string }[];
+  /** Effective priority when the step was scheduled (after ageing and SLA boost). */
+  priority?: StepPriority;
+  /** Temporal task priority key the step's activity was scheduled with (1 first … 5). */
+  priorityKey?: number;
+  /** The agent pool (task queue) that ran the step, when not the session's own. */
+  taskQueue?: string;
+  /** What a `waiting` step waits for. */
+  waitingFor?: 'slot' | 'approval' | 'resume';
+  /** Set on steps the plan marks `requiresApproval` once a person answered. */
+  approval?: ApprovalRecord;
+  /**
+   * Length of the full output: the status keeps a preview; the whole text is read with the
+   * `stepOutput` query (API: GET /v1/sessions/:id/steps/:stepId/output).
+   */
+  outputChars?: number;
+}
+
+/** A change of the running plan through the `amendPlan` update. */
+export interface PlanAmendment {
+  at: string;
+  by?: string;
+  reason?: string;
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** A re-planning of the current turn asked for with the `replan` signal. */
+export interface ReplanRecord {
+  at: string;
+  by?: string;
+  reason?: string;
+  /** Succeeded steps kept with their results (not run again). */
+  kept: string[];
+  /** Steps of the new plan that still had to run. */
+  planned: string[];
+  /** Set when the new plan could not be used; the turn went on with the old one. */
+  error?: string;
 }
 
 export interface ApprovalRecord {
@@ -198,6 +241,10 @@ export interface SessionStatus {
   analysis?: RequestAnalysis;
   plan?: Plan;
   decisions?: PlanDecision[];
+  /** The request's intent as the Supervisor read it. */
+  intent?: PlanIntent;
+  amendments?: PlanAmendment[];
+  replans?: ReplanRecord[];
   steps: StepStatus[];
   approval?: ApprovalRecord;
   /** Present while paused: running steps finish, no new step starts until `resume`. */

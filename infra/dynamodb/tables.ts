@@ -15,6 +15,7 @@ export interface TableNames {
   sessions: string;
   idempotency: string;
   agents: string;
+  agentHistory: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -22,6 +23,7 @@ export function tableNames(prefix: string): TableNames {
     sessions: `${prefix}sessions`,
     idempotency: `${prefix}idempotency`,
     agents: `${prefix}agents`,
+    agentHistory: `${prefix}agent-history`,
   };
 }
 
@@ -69,6 +71,21 @@ function definitions(names: TableNames): TableDefinition[] {
         KeySchema: [
           { AttributeName: 'name', KeyType: 'HASH' },
           { AttributeName: 'version', KeyType: 'RANGE' },
+        ],
+      },
+    },
+    {
+      // (intent label, agent) → attempt/success/latency counters, updated with atomic ADDs.
+      create: {
+        TableName: names.agentHistory,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'intent', AttributeType: 'S' },
+          { AttributeName: 'agent', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'intent', KeyType: 'HASH' },
+          { AttributeName: 'agent', KeyType: 'RANGE' },
         ],
       },
     },

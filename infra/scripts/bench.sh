@@ -9,4 +9,5 @@ cd "$root"
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 bash infra/scripts/setup.sh
 printf '\n== benchmark\n'
-exec node --import tsx bench/run.ts "$@"
+# --expose-gc: the agent-spec metric forces GC around its heap measurement.
+exec node --expose-gc --import tsx bench/run.ts "$@"

@@ -18,8 +18,19 @@ export interface TemporalDevServerOptions {
   name?: string;
   /** SQLite pragmas, e.g. `journal_mode=WAL`. */
   sqlitePragmas?: string[];
+  /** Dynamic config on top of {@link PLATFORM_DYNAMIC_CONFIG}. */
+  dynamicConfig?: Record<string, unknown>;
   extraArgs?: string[];
 }
+
+/**
+ * Dynamic config every server of the platform runs with. `matching.useNewMatcher` turns on task
+ * queue priority (off by default in server 1.29, on by default in later releases): step
+ * priorities (core/plan/priority.ts) become Temporal priority keys.
+ */
+export const PLATFORM_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'matching.useNewMatcher': true,
+};
 
 export function temporalDevServerArgs(options: TemporalDevServerOptions): string[] {
   const args = [
@@ -42,6 +53,12 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions): string
     args.push('--sqlite-pragma', pragma);
   for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS)
     args.push('--search-attribute', registration);
+  for (const [key, value] of Object.entries({
+    ...PLATFORM_DYNAMIC_CONFIG,
+    ...options.dynamicConfig,
+  })) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   args.push(...(options.extraArgs ?? []));
   return args;
 }

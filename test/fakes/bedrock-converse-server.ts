@@ -4,6 +4,12 @@
  * `x-amzn-errortype` errors), so the real @aws-sdk/client-bedrock-runtime code path runs in
  * tests. It records every call and answers from a script: text, a typed error, a delay, or a
  * hang (a call that never answers).
+ *
+ * Calls of the Supervisor's planner (system prompt carrying PLANNER_PROMPT_ID) are kept apart:
+ * they answer from the planner script, are recorded in `plannerCalls` only, and count in no
+ * other statistic. Without a planner script they fail with a ValidationException, so a
+ * hybrid-mode worker plans by rules after one quick call, as tests written before the
+ * planner expect.
  */
 import {
   createServer,
@@ -12,6 +18,7 @@ import {
   type Http2Session,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { PLANNER_PROMPT_ID } from '../../activities/planning/planner-prompt';
 
 export interface ConverseCall {
   modelId: string;
@@ -39,6 +46,23 @@ export type ScriptedReply =
 
 export type ConverseScript = (call: ConverseCall) => ScriptedReply;
 
+export interface PlannerCall {
+  body: ConverseBody;
+  /** The request text the planner was asked about ("Request:\n..." in the first message). */
+  request: string;
+  /** True for the repair turn (the model's previous answer and its errors follow). */
+  repair: boolean;
+  /** 1-based count of planner calls so far, this one included. */
+  callNumber: number;
+}
+
+export type PlannerScript = (call: PlannerCall) => ScriptedReply;
+
+export interface FakeBedrockOptions {
+  /** Answers the planner's calls; see the module comment for the default. */
+  planner?: PlannerScript;
+}
+
 export interface FakeBedrock {
   url: string;
   calls: ConverseCall[];
@@ -48,6 +72,10 @@ export interface FakeBedrock {
   callsForSession(sessionId: string): number;
   /** Replaces the script for calls from now on. */
   setScript(script: ConverseScript): void;
+  /** The planner's calls (not in `calls`). */
+  plannerCalls: PlannerCall[];
+  /** Replaces the planner script for planner calls from now on. */
+  setPlannerScript(script: PlannerScript): void;
   /** Total usage reported to clients (200 responses only). */
   reportedUsage: { inputTokens: number; outputTokens: number };
   /** Most calls that were in progress at the same moment. */
@@ -60,10 +88,20 @@ const SIGV4 =
 
 const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
 
+const UNSCRIPTED_PLANNER: PlannerScript = () => ({
+  kind: 'error',
+  status: 400,
+  name: 'ValidationException',
+  message: 'planner replies are not scripted in this fake',
+});
+
 export async function startFakeBedrock(
   script: ConverseScript = () => ({ kind: 'text' }),
+  options: FakeBedrockOptions = {},
 ): Promise<FakeBedrock> {
   let current = script;
+  let planner = options.planner ?? UNSCRIPTED_PLANNER;
+  const plannerCalls: PlannerCall[] = [];
   const calls: ConverseCall[] = [];
   const perStep = new Map<string, number>();
   const reportedUsage = { inputTokens: 0, outputTokens: 0 };
@@ -123,6 +161,18 @@ export async function startFakeBedrock(
     const prompt = (body.messages ?? [])
       .flatMap((message) => message.content.map((block) => block.text ?? ''))
       .join('\n');
+    if ((body.system ?? []).some((block) => block.text?.includes(PLANNER_PROMPT_ID))) {
+      const first = body.messages?.[0]?.content[0]?.text ?? '';
+      const call: PlannerCall = {
+        body,
+        request: /^Request:\n([\s\S]*?)\n\nAgents you may use/.exec(first)?.[1] ?? '',
+        repair: (body.messages?.length ?? 0) > 1,
+        callNumber: plannerCalls.length + 1,
+      };
+      plannerCalls.push(call);
+      await answerPlanner(response, planner(call));
+      return;
+    }
     const sessionId = /Session: (\S+)/.exec(prompt)?.[1];
     const stepId = /· step ([a-z0-9_-]+)/.exec(prompt)?.[1];
     const key = `${sessionId ?? '-'}/${stepId ?? '-'}`;
@@ -173,6 +223,29 @@ export async function startFakeBedrock(
     );
   };
 
+  const answerPlanner = async (response: ServerResponse, reply: ScriptedReply): Promise<void> => {
+    if (reply.kind === 'hang') {
+      hanging.add(response);
+      response.on('close', () => hanging.delete(response));
+      return;
+    }
+    if (reply.kind === 'error') {
+      sendError(response, reply.status, reply.name, reply.message ?? reply.name);
+      return;
+    }
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    const text = reply.text ?? '{}';
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        output: { message: { role: 'assistant', content: [{ text }] } },
+        stopReason: 'end_turn',
+        usage: { inputTokens: 1, outputTokens: tokens(text), totalTokens: 1 + tokens(text) },
+        metrics: { latencyMs: reply.delayMs ?? 1 },
+      }),
+    );
+  };
+
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       sendError(response, 500, 'InternalServerException', String(error));
@@ -192,6 +265,10 @@ export async function startFakeBedrock(
     callsForSession: (sessionId) => calls.filter((call) => call.sessionId === sessionId).length,
     setScript(next) {
       current = next;
+    },
+    plannerCalls,
+    setPlannerScript(next) {
+      planner = next;
     },
     reportedUsage,
     maxInFlight: () => maxInFlight,

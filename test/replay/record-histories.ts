@@ -21,8 +21,11 @@ import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION } from '../../core/plan';
 import {
   addInputSignal,
+  amendPlanUpdate,
   approveSignal,
+  approveStepSignal,
   cancelSignal,
+  replanSignal,
   pauseSignal,
   resumeSignal,
   statusQuery,
@@ -309,6 +312,94 @@ const SCENARIOS: Scenario[] = [
       await waitFor(handle, (status) => status.runNumber > 1 || status.phase === 'awaiting_input');
       await handle.signal(addInputSignal, { text: 'Now add tests', by: 'ada' });
     },
+  },
+  {
+    name: 'amended-with-step-approval',
+    request: {
+      text: 'explicit plan',
+      requireApproval: true,
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: [] },
+          {
+            id: 'b',
+            agent: 'test',
+            title: 'b',
+            instruction: 'check {{steps.a.output}}',
+            dependsOn: ['a'],
+            requiresApproval: true,
+          },
+        ],
+      },
+    },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      const status = await handle.query(statusQuery);
+      const plan = status.plan!;
+      // Refused by the validator (not in history), then an accepted amendment.
+      await handle
+        .executeUpdate(amendPlanUpdate, {
+          args: [{ plan: { ...plan, steps: [{ ...plan.steps[0]!, agent: 'wizard' }] } }],
+        })
+        .catch(() => undefined);
+      await handle.executeUpdate(amendPlanUpdate, {
+        args: [
+          {
+            plan: {
+              ...plan,
+              steps: [
+                ...plan.steps,
+                { id: 'c', agent: 'docs', title: 'c', instruction: 'c', dependsOn: ['a'] },
+              ],
+            },
+            by: 'ada',
+          },
+        ],
+      });
+      await handle.signal(approveSignal, { approved: true, by: 'ada' });
+      await waitFor(handle, (current) => current.steps[1]?.waitingFor === 'approval');
+      await handle.signal(approveStepSignal, { stepId: 'b', approved: true, by: 'lee' });
+    },
+  },
+  {
+    name: 'replanned',
+    request: { text: 'Add OAuth login to billing' },
+    script: (call) => ({ kind: 'text', delayMs: call.stepId === 'code' ? 1000 : 0 }),
+    drive: async (handle) => {
+      await waitFor(handle, running);
+      await handle.signal(replanSignal, {
+        reason: 'docs forgotten',
+        instruction: 'Also document it in the README.',
+        by: 'ada',
+      });
+    },
+  },
+  {
+    name: 'priorities-and-sla',
+    request: {
+      text: 'explicit plan',
+      priority: 'low',
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: [] },
+          { id: 'b', agent: 'docs', title: 'b', instruction: 'b', dependsOn: [], priority: 'high' },
+          { id: 'c', agent: 'test', title: 'c', instruction: 'c', dependsOn: [], slaMs: 60_000 },
+          {
+            id: 'd',
+            agent: 'review',
+            title: 'd',
+            instruction: 'd',
+            dependsOn: [],
+            priority: 'critical',
+            timeoutMs: 60_000,
+            retry: { maximumAttempts: 2, initialIntervalMs: 500 },
+          },
+        ],
+      },
+    },
+    options: { maxParallelSteps: 1 },
   },
   {
     name: 'deadline-expired',

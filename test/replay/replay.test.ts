@@ -45,6 +45,9 @@ test('histories cover every workflow type and the main session paths', () => {
       'session-approval-approved.json',
       'session-cancelled-through-temporal.json',
       'session-keep-open-continue-as-new-run2.json',
+      'session-amended-with-step-approval.json',
+      'session-replanned.json',
+      'session-priorities-and-sla.json',
     ]),
   );
 });

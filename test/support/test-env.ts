@@ -10,6 +10,7 @@ import { statusQuery, type SessionInput, type SessionStatus } from '../../core/s
 import { newSessionId } from '../../runtime/session-ids';
 import { ensureTables, type TableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients, type DynamoClients } from '../../runtime/dynamodb';
+import { AgentHistoryStore } from '../../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
@@ -49,6 +50,8 @@ export interface Harness {
   idempotency: IdempotencyStore;
   /** This file's agent registry (no read cache, so registrations show at once). */
   agents: AgentRegistryStore;
+  /** This file's agent history (what planning reads and agent steps write). */
+  agentHistory: AgentHistoryStore;
   /**
    * Starts a session on this file's task queue: tenant `acme`, user `ada`, project `billing`,
    * request "Add OAuth login to billing" and a 5 s step heartbeat unless overridden.
@@ -58,7 +61,11 @@ export interface Harness {
     overrides?: Partial<Omit<SessionInput, 'request'>>,
   ): Promise<WorkflowHandle>;
   /** A worker on this file's task queue whose agent steps call `bedrock`. */
-  createWorker(bedrock: FakeBedrock, overrides?: Partial<ActivityDependencies>): Promise<Worker>;
+  createWorker(
+    bedrock: FakeBedrock,
+    overrides?: Partial<ActivityDependencies>,
+    worker?: { taskQueue?: string; maxConcurrentActivityTaskExecutions?: number },
+  ): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,7 @@ export async function createHarness(name: string): Promise<Harness> {
   const tables = await ensureTables(dynamo.client, tablePrefix);
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents, { cacheTtlMs: 0 });
+  const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const nativeConnections: NativeConnection[] = [];
   return {
     env,
@@ -89,6 +97,7 @@ export async function createHarness(name: string): Promise<Harness> {
     sessionIndex,
     idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
     agents,
+    agentHistory,
     async startSession(request = {}, overrides = {}) {
       const sessionId = newSessionId();
       const input: SessionInput = {
@@ -106,7 +115,7 @@ export async function createHarness(name: string): Promise<Harness> {
         args: [input],
       });
     },
-    async createWorker(bedrock, overrides = {}) {
+    async createWorker(bedrock, overrides = {}, worker = {}) {
       const native = await NativeConnection.connect({ address: env.temporalAddress });
       nativeConnections.push(native);
       const model = createBedrockProvider({
@@ -118,9 +127,12 @@ export async function createHarness(name: string): Promise<Harness> {
       return createSessionWorker({
         connection: native,
         namespace: env.namespace,
-        taskQueue,
-        activities: createActivities({ model, sessionIndex, agents, ...overrides }),
+        taskQueue: worker.taskQueue ?? taskQueue,
+        activities: createActivities({ model, sessionIndex, agents, agentHistory, ...overrides }),
         workflowBundlePath: env.workflowBundlePath,
+        ...(worker.maxConcurrentActivityTaskExecutions !== undefined
+          ? { maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions }
+          : {}),
       });
     },
     async close() {

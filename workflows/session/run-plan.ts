@@ -1,9 +1,14 @@
 /**
  * Runs a validated plan: every step starts as soon as its hard dependencies succeeded and its
  * soft ones settled (in any state), at most `maxParallel` at a time; independent steps overlap.
- * A step with a condition runs only if the condition holds on its dependencies' results.
- * A failed step does not stop independent branches; its hard dependents are skipped.
- * Deterministic: the scheduler loop walks steps in plan order and wakes only on completions.
+ * When more steps are ready than slots are free, priority decides (with ageing and SLA boost),
+ * and each activity carries its Temporal task priority. A step with a condition runs only if the
+ * condition holds on its dependencies' results; a step marked `requiresApproval` waits for a
+ * person. A failed step does not stop independent branches; its hard dependents are skipped.
+ * The plan may be amended while it runs (only steps not started change), and a replan request
+ * stops new starts so the Supervisor can plan again from the current state.
+ * Deterministic: the scheduler loop walks steps in plan order and wakes only on completions
+ * and on outside changes (amendment, approval, pause, replan).
  */
 import {
   ActivityFailure,
@@ -21,48 +26,108 @@ import {
   evaluateCondition,
   parseCondition,
 } from '../../core/plan/condition-expression';
+import { resolveInputReferences } from '../../core/plan/input-references';
 import { allDependencies, type Plan, type PlanStep } from '../../core/plan/plan-types';
+import {
+  clockOf,
+  orderByPriority,
+  priorityKeyOf,
+  priorityScore,
+  stepPriority,
+} from '../../core/plan/priority';
 import {
   MAX_UPSTREAM_CHARS,
   type AgentStepFailureDetails,
   type AgentStepInput,
   type AgentStepResult,
+  type ApprovalRecord,
 } from '../../core/session';
 import type { SessionTracker } from './session-tracker';
 
-export type RunStep = (input: AgentStepInput, step: PlanStep) => Promise<AgentStepResult>;
+/** How a step's activity is scheduled: its Temporal task priority. */
+export interface StepSchedule {
+  priorityKey: number;
+}
+
+export type RunStep = (
+  input: AgentStepInput,
+  step: PlanStep,
+  schedule: StepSchedule,
+) => Promise<AgentStepResult>;
+
+/** What the session's handlers change while a plan runs; the scheduler wakes on `changes`. */
+export interface PlanControl {
+  /** The plan being run; the `amendPlan` update replaces it. */
+  plan: Plan;
+  /** Bumped by every outside change (amendment, step approval, replan request). */
+  changes: number;
+  /** Set by the `replan` signal: nothing new starts; the run returns once running steps settle. */
+  stopRequested: boolean;
+  /** Answers for steps marked `requiresApproval`, by step id. */
+  stepApprovals: Map<string, ApprovalRecord>;
+}
+
+export function newPlanControl(plan: Plan): PlanControl {
+  return { plan, changes: 0, stopRequested: false, stepApprovals: new Map() };
+}
+
+export interface RunPlanOptions {
+  control: PlanControl;
+  tracker: SessionTracker;
+  maxParallel: number;
+  runStep: RunStep;
+  /** The worker's model fallback chain; steps move down it, one activity per hop. */
+  modelChain?: readonly string[];
+  /** Results of steps that already succeeded (kept across a replan); they do not run again. */
+  initialResults?: ReadonlyMap<string, AgentStepResult>;
+  /** Anchor of the steps' service levels (workflow time, ms). */
+  turnStartedMs: number;
+  /** Priority of steps that have none and whose plan has none. */
+  defaultPriority?: PlanStep['priority'];
+}
 
 export interface PlanRunOutcome {
   succeeded: boolean;
   results: Map<string, AgentStepResult>;
+  /** True when the run stopped early because a replan was requested. */
+  interrupted: boolean;
 }
 
 /**
- * Resolves when every step has settled (succeeded, failed or skipped). Rejects with the
- * cancellation when the surrounding scope is cancelled; unfinished steps are then marked
- * cancelled.
+ * Resolves when every step has settled (succeeded, failed or skipped), or, after a replan
+ * request, when the running steps have settled. Rejects with the cancellation when the
+ * surrounding scope is cancelled; unfinished steps are then marked cancelled.
  */
-export async function runPlan(
-  plan: Plan,
-  tracker: SessionTracker,
-  maxParallel: number,
-  runStep: RunStep,
-  /** The worker's model fallback chain; steps move down it, one activity per hop. */
-  modelChain: readonly string[] = [],
-): Promise<PlanRunOutcome> {
+export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> {
+  const { control, tracker, maxParallel, runStep, modelChain = [] } = options;
   const results = new Map<string, AgentStepResult>();
   const settled = new Set<string>();
   const running = new Set<string>();
-  /** Steps skipped because their condition was false: a skip by design, not a failure. */
+  /** Steps skipped by design (condition false, approval refused): not failures. */
   const notNeeded = new Set<string>();
+  /** Steps whose condition held (evaluated once, when their dependencies settled). */
+  const conditionPassed = new Set<string>();
+  /** When each waiting step became ready (workflow time): ageing starts there. */
+  const readySince = new Map<string, number>();
   /** Succeeded steps in the order they finished: compensation undoes them newest first. */
   const completionOrder: PlanStep[] = [];
   let completions = 0;
 
+  for (const [id, result] of options.initialResults ?? []) {
+    const step = control.plan.steps.find((candidate) => candidate.id === id);
+    if (!step) continue;
+    results.set(id, result);
+    settled.add(id);
+    completionOrder.push(step);
+  }
+
+  const planPriority = (): PlanStep['priority'] => control.plan.priority ?? options.defaultPriority;
+
   /** One pass over the plan; returns true if it settled or started any step. */
   const scheduleReadySteps = (): boolean => {
     let changed = false;
-    for (const step of plan.steps) {
+    const ready: PlanStep[] = [];
+    for (const step of control.plan.steps) {
       if (settled.has(step.id) || running.has(step.id)) continue;
       if (!allDependencies(step).every((id) => settled.has(id))) continue;
       const blocker = step.dependsOn.find((id) => tracker.stepState(id) !== 'succeeded');
@@ -72,20 +137,56 @@ export async function runPlan(
         changed = true;
         continue;
       }
-      if (step.condition !== undefined && !conditionHolds(step)) {
-        settled.add(step.id);
-        changed = true;
-        continue;
+      if (step.condition !== undefined && !conditionPassed.has(step.id)) {
+        if (!conditionHolds(step)) {
+          settled.add(step.id);
+          changed = true;
+          continue;
+        }
+        conditionPassed.add(step.id);
       }
+      if (step.requiresApproval) {
+        const approval = control.stepApprovals.get(step.id);
+        if (!approval) {
+          tracker.stepWaiting(step.id, 'approval');
+          continue;
+        }
+        if (!approval.approved) {
+          const comment = approval.comment ? `: ${approval.comment}` : '';
+          tracker.stepSkipped(
+            step.id,
+            `not approved${approval.by ? ` by ${approval.by}` : ''}${comment}`,
+          );
+          notNeeded.add(step.id);
+          settled.add(step.id);
+          changed = true;
+          continue;
+        }
+      }
+      if (control.stopRequested) continue;
       if (tracker.paused) {
-        if (tracker.stepState(step.id) === 'pending') tracker.stepWaiting(step.id);
+        tracker.stepWaiting(step.id, 'resume');
         continue;
       }
+      if (!readySince.has(step.id)) readySince.set(step.id, Date.now());
+      ready.push(step);
+    }
+    if (ready.length === 0) return changed;
+    const nowMs = Date.now();
+    const ordered = orderByPriority(
+      ready.map((step) => ({ step, readySinceMs: readySince.get(step.id) ?? nowMs })),
+      nowMs,
+      options.turnStartedMs,
+      planPriority(),
+    );
+    for (const entry of ordered) {
       if (running.size >= maxParallel) {
-        if (tracker.stepState(step.id) === 'pending') tracker.stepWaiting(step.id);
+        tracker.stepWaiting(entry.step.id, 'slot');
         continue;
       }
-      start(step);
+      const priority = stepPriority(entry.step, planPriority());
+      const score = priorityScore(priority, clockOf(entry, nowMs, options.turnStartedMs));
+      start(entry.step, { priorityKey: priorityKeyOf(score) });
       changed = true;
     }
     return changed;
@@ -122,10 +223,17 @@ export async function runPlan(
    * (breaker open), exhausted its retries on transient faults, timed out, or refused for
    * context size or content policy, the next model gets the step as its own activity.
    */
-  const runOnModels = async (input: AgentStepInput): Promise<AgentStepResult> => {
+  const runOnModels = async (
+    input: AgentStepInput,
+    schedule: StepSchedule,
+  ): Promise<AgentStepResult> => {
     for (let modelHop = 0; ; modelHop += 1) {
       try {
-        return await runStep({ ...input, ...(modelHop > 0 ? { modelHop } : {}) }, input.step);
+        return await runStep(
+          { ...input, ...(modelHop > 0 ? { modelHop } : {}) },
+          input.step,
+          schedule,
+        );
       } catch (error) {
         const model = modelChain[modelHop];
         if (model === undefined || modelHop + 1 >= modelChain.length || !isModelFailure(error)) {
@@ -143,17 +251,17 @@ export async function runPlan(
   const runWithAlternatives = async (
     input: AgentStepInput,
     step: PlanStep,
+    schedule: StepSchedule,
   ): Promise<AgentStepResult> => {
     const agents = [step.agent, ...(step.alternatives ?? [])];
     for (let index = 0; ; index += 1) {
       const agent = agents[index] ?? step.agent;
       const hop = { ...step, agent };
       try {
-        return await runOnModels({
-          ...input,
-          step: hop,
-          ...(index > 0 ? { fallback: index } : {}),
-        });
+        return await runOnModels(
+          { ...input, step: hop, ...(index > 0 ? { fallback: index } : {}) },
+          schedule,
+        );
       } catch (error) {
         const next = agents[index + 1];
         if (next === undefined || !isNonRetryableFailure(error)) throw error;
@@ -188,7 +296,8 @@ export async function runPlan(
         compensation: true,
       };
       try {
-        await runStep(input, undo);
+        // Undoing is urgent: it runs ahead of other work on the queue.
+        await runStep(input, undo, { priorityKey: 1 });
         tracker.stepCompensated(step.id);
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -197,23 +306,33 @@ export async function runPlan(
     }
   };
 
-  const start = (step: PlanStep): void => {
+  const outputOf = (id: string): string | undefined =>
+    results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS);
+
+  const start = (step: PlanStep, schedule: StepSchedule): void => {
     running.add(step.id);
-    tracker.stepStarted(step.id);
+    tracker.stepStarted(step.id, {
+      priority: stepPriority(step, planPriority()),
+      priorityKey: schedule.priorityKey,
+      ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
+    });
+    const agentOf = (id: string): string =>
+      control.plan.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown';
+    const resolved = step.instruction.includes('{{')
+      ? { ...step, instruction: resolveInputReferences(step.instruction, outputOf) }
+      : step;
+    const intents = tracker.intent?.labels ?? tracker.analysis?.intents;
     const input: AgentStepInput = {
       sessionId: tracker.input.sessionId,
       turn: tracker.turn,
       request: tracker.request.text,
-      step,
+      step: resolved,
       upstream: allDependencies(step)
         .filter((id) => results.has(id))
-        .map((id) => ({
-          stepId: id,
-          agent: plan.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown',
-          output: results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS) ?? '',
-        })),
+        .map((id) => ({ stepId: id, agent: agentOf(id), output: outputOf(id) ?? '' })),
+      ...(intents?.length ? { intents: [...intents] } : {}),
     };
-    runWithAlternatives(input, step)
+    runWithAlternatives(input, resolved, schedule)
       .then((result) => {
         results.set(step.id, result);
         completionOrder.push(step);
@@ -226,33 +345,49 @@ export async function runPlan(
       .finally(() => {
         running.delete(step.id);
         settled.add(step.id);
+        readySince.delete(step.id);
         completions += 1;
       });
   };
 
+  const allSettled = (): boolean => control.plan.steps.every((step) => settled.has(step.id));
+  let interrupted = false;
   try {
-    while (settled.size < plan.steps.length) {
+    for (;;) {
       while (scheduleReadySteps()) {
         // Repeat until a pass changes nothing: skips can unblock steps listed earlier.
       }
-      if (settled.size === plan.steps.length) break;
+      if (allSettled()) break;
+      if (control.stopRequested && running.size === 0) {
+        interrupted = true;
+        break;
+      }
       const seen = completions;
+      const seenChanges = control.changes;
       const paused = tracker.paused !== undefined;
-      await condition(() => completions !== seen || (tracker.paused !== undefined) !== paused);
+      await condition(
+        () =>
+          completions !== seen ||
+          control.changes !== seenChanges ||
+          (tracker.paused !== undefined) !== paused,
+      );
     }
   } catch (error) {
     // The surrounding scope was cancelled (cancel signal, Temporal cancellation or the
     // session deadline): running activities were asked to stop; nothing else will start.
     if (isCancellation(error)) {
-      for (const step of plan.steps) if (!settled.has(step.id)) tracker.stepCancelled(step.id);
+      for (const step of control.plan.steps) {
+        if (!settled.has(step.id)) tracker.stepCancelled(step.id);
+      }
     }
     throw error;
   }
-  const succeeded = plan.steps.every(
+  if (interrupted) return { succeeded: false, results, interrupted };
+  const succeeded = control.plan.steps.every(
     (step) => tracker.stepState(step.id) === 'succeeded' || notNeeded.has(step.id),
   );
-  if (!succeeded && plan.onFailure === 'compensate') await compensate();
-  return { succeeded, results };
+  if (!succeeded && control.plan.onFailure === 'compensate') await compensate();
+  return { succeeded, results, interrupted };
 }
 
 function describeStepError(error: unknown): string {

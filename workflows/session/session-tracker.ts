@@ -6,13 +6,17 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES } from '../../core/names';
-import type { Plan, PlanDecision } from '../../core/plan';
+import type { PlanChanges } from '../../core/plan/amend-plan';
+import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../../core/plan/plan-types';
 import {
   isTerminalPhase,
   progressOf,
   statusOfPhase,
   type AgentStepResult,
   type ApprovalRecord,
+  type PlanAmendment,
+  type ReplanRecord,
+  type StepOutput,
   type PauseRecord,
   type CarriedSessionState,
   type RequestAnalysis,
@@ -34,6 +38,17 @@ const MAX_CARRIED_TURNS = 50;
 
 const nowIso = (): string => new Date().toISOString();
 
+function pendingStep(step: PlanStep): StepStatus {
+  return {
+    id: step.id,
+    agent: step.agent,
+    title: step.title,
+    dependsOn: [...step.dependsOn],
+    state: 'pending',
+    attempts: 0,
+  };
+}
+
 export class SessionTracker {
   phase: SessionPhase = 'starting';
   version = 0;
@@ -49,6 +64,9 @@ export class SessionTracker {
   analysis?: RequestAnalysis;
   plan?: Plan;
   decisions?: PlanDecision[];
+  intent?: PlanIntent;
+  amendments: PlanAmendment[] = [];
+  replans: ReplanRecord[] = [];
   approval?: ApprovalRecord;
   paused?: PauseRecord;
   result?: string;
@@ -58,6 +76,8 @@ export class SessionTracker {
   private updatedAt: string = nowIso();
   private readonly steps = new Map<string, StepStatus>();
   private readonly stepStartMs = new Map<string, number>();
+  /** Full outputs of the current turn's succeeded steps (the `stepOutput` query). */
+  private readonly outputs = new Map<string, AgentStepResult>();
   private searchAttributesPhase?: SessionPhase;
 
   constructor(
@@ -101,6 +121,10 @@ export class SessionTracker {
     this.analysis = undefined;
     this.plan = undefined;
     this.decisions = undefined;
+    this.intent = undefined;
+    this.amendments = [];
+    this.replans = [];
+    this.outputs.clear();
     this.approval = undefined;
     this.result = undefined;
     this.error = undefined;
@@ -115,20 +139,78 @@ export class SessionTracker {
     this.touch();
   }
 
-  setPlan(plan: Plan, decisions: PlanDecision[]): void {
+  setPlan(plan: Plan, decisions: PlanDecision[], intent?: PlanIntent): void {
     this.plan = plan;
     this.decisions = decisions;
-    for (const step of plan.steps) {
-      this.steps.set(step.id, {
-        id: step.id,
-        agent: step.agent,
-        title: step.title,
-        dependsOn: [...step.dependsOn],
-        state: 'pending',
-        attempts: 0,
-      });
-    }
+    if (intent) this.intent = intent;
+    for (const step of plan.steps) this.steps.set(step.id, pendingStep(step));
     this.touch();
+  }
+
+  /** Applies a validated amendment: unstarted steps that changed start over as pending. */
+  amendPlan(plan: Plan, changes: PlanChanges, by?: string, reason?: string): PlanAmendment {
+    this.plan = plan;
+    for (const id of changes.removed) this.steps.delete(id);
+    for (const step of plan.steps) {
+      if (changes.added.includes(step.id) || changes.changed.includes(step.id)) {
+        this.steps.set(step.id, pendingStep(step));
+      }
+    }
+    this.reorderSteps(plan);
+    const amendment: PlanAmendment = {
+      at: nowIso(),
+      ...(by ? { by } : {}),
+      ...(reason ? { reason } : {}),
+      ...changes,
+    };
+    this.amendments.push(amendment);
+    this.touch();
+    return amendment;
+  }
+
+  /**
+   * Switches to a re-planned turn: kept (succeeded) steps keep their status, every other step
+   * of the old plan leaves the status, the new plan's other steps start pending.
+   */
+  replacePlan(
+    plan: Plan,
+    kept: ReadonlySet<string>,
+    decisions: PlanDecision[],
+    record: ReplanRecord,
+  ): void {
+    this.plan = plan;
+    this.decisions = decisions;
+    for (const id of [...this.steps.keys()]) if (!kept.has(id)) this.steps.delete(id);
+    for (const id of [...this.outputs.keys()]) if (!kept.has(id)) this.outputs.delete(id);
+    for (const step of plan.steps)
+      if (!kept.has(step.id)) this.steps.set(step.id, pendingStep(step));
+    this.reorderSteps(plan);
+    this.replans.push(record);
+    this.touch();
+  }
+
+  recordReplanFailure(record: ReplanRecord): void {
+    this.replans.push(record);
+    this.touch();
+  }
+
+  /** Ids of the steps that started (or settled): an amendment may not touch them. */
+  startedSteps(): Set<string> {
+    return new Set(
+      [...this.steps.values()]
+        .filter((step) => step.state !== 'pending' && step.state !== 'waiting')
+        .map((step) => step.id),
+    );
+  }
+
+  stepApproved(id: string, approval: ApprovalRecord): void {
+    this.updateStep(id, { approval });
+  }
+
+  stepOutput(id: string): StepOutput | null {
+    const result = this.outputs.get(id);
+    if (!result) return null;
+    return { turn: this.turn, stepId: id, output: result.output, truncated: result.truncated };
   }
 
   setPaused(paused: PauseRecord | undefined): void {
@@ -145,22 +227,33 @@ export class SessionTracker {
     return this.steps.get(id)?.state;
   }
 
-  stepWaiting(id: string): void {
-    this.updateStep(id, { state: 'waiting' });
+  /** Marks a pending or waiting step as waiting for `reason`; a no-op when nothing changes. */
+  stepWaiting(id: string, waitingFor: NonNullable<StepStatus['waitingFor']>): void {
+    const step = this.steps.get(id);
+    if (!step || (step.state !== 'pending' && step.state !== 'waiting')) return;
+    if (step.state === 'waiting' && step.waitingFor === waitingFor) return;
+    this.updateStep(id, { state: 'waiting', waitingFor });
   }
 
-  stepStarted(id: string): void {
+  stepStarted(
+    id: string,
+    schedule: Pick<StepStatus, 'priority' | 'priorityKey' | 'taskQueue'> = {},
+  ): void {
     this.stepStartMs.set(id, Date.now());
-    this.updateStep(id, { state: 'running', startedAt: nowIso() });
+    const step = this.steps.get(id);
+    if (step?.waitingFor) this.steps.set(id, { ...step, waitingFor: undefined });
+    this.updateStep(id, { state: 'running', startedAt: nowIso(), ...schedule });
   }
 
   stepSucceeded(id: string, result: AgentStepResult): void {
+    this.outputs.set(id, result);
     this.usage.inputTokens += result.usage.inputTokens;
     this.usage.outputTokens += result.usage.outputTokens;
     this.updateStep(id, {
       state: 'succeeded',
       attempts: result.attempt,
       outputPreview: result.output.slice(0, PREVIEW_CHARS),
+      outputChars: result.output.length,
       model: result.model,
       offlineModel: result.offline,
       usage: result.usage,
@@ -194,7 +287,7 @@ export class SessionTracker {
   }
 
   stepSkipped(id: string, reason: string): void {
-    this.updateStep(id, { state: 'skipped', error: reason });
+    this.updateStep(id, { state: 'skipped', error: reason, waitingFor: undefined });
   }
 
   stepCancelled(id: string): void {
@@ -281,6 +374,9 @@ export class SessionTracker {
       ...(this.analysis ? { analysis: this.analysis } : {}),
       ...(this.plan ? { plan: this.plan } : {}),
       ...(this.decisions ? { decisions: this.decisions } : {}),
+      ...(this.intent ? { intent: this.intent } : {}),
+      ...(this.amendments.length > 0 ? { amendments: [...this.amendments] } : {}),
+      ...(this.replans.length > 0 ? { replans: [...this.replans] } : {}),
       steps,
       ...(this.approval ? { approval: this.approval } : {}),
       ...(this.paused ? { paused: this.paused } : {}),
@@ -305,6 +401,15 @@ export class SessionTracker {
       finishedAt: nowIso(),
       ...(started !== undefined ? { durationMs: Date.now() - started } : {}),
     };
+  }
+
+  /** Keeps the status's steps in plan order after a change of plan. */
+  private reorderSteps(plan: Plan): void {
+    const entries = plan.steps
+      .map((step) => this.steps.get(step.id))
+      .filter((step): step is StepStatus => step !== undefined);
+    this.steps.clear();
+    for (const step of entries) this.steps.set(step.id, step);
   }
 
   private updateStep(id: string, patch: Partial<StepStatus>): void {

@@ -21,14 +21,25 @@ import {
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
 import { ERROR_TYPES } from '../../core/errors';
+import { checkAmendment } from '../../core/plan/amend-plan';
+import type { Plan } from '../../core/plan/plan-types';
+import { validatePlan } from '../../core/plan/validate-plan';
 import {
   addInputSignal,
+  amendPlanUpdate,
   approveSignal,
+  approveStepSignal,
   cancelSignal,
   pauseSignal,
+  replanSignal,
   resumeSignal,
   resolveSessionOptions,
   statusQuery,
+  stepOutputQuery,
+  type AgentStepResult,
+  type AmendPlanInput,
+  type PlanRequestResult,
+  type ReplanSignalInput,
   type SessionInput,
   type SessionResult,
   type TurnSummary,
@@ -38,12 +49,14 @@ import {
   agentStepProfile,
   bookkeepingDurable,
   bookkeepingLocal,
+  planningLocal,
   quickLocal,
 } from '../activity-profiles';
-import { runPlan } from './run-plan';
+import { newPlanControl, runPlan, type PlanControl, type RunStep } from './run-plan';
 import { SessionTracker } from './session-tracker';
 
-const { analyzeRequest, planRequest } = proxyLocalActivities<SessionActivities>(quickLocal);
+const { analyzeRequest } = proxyLocalActivities<SessionActivities>(quickLocal);
+const { planRequest } = proxyLocalActivities<SessionActivities>(planningLocal);
 const { recordSession } = proxyLocalActivities<SessionActivities>(bookkeepingLocal);
 const { recordSession: recordSessionDurably } =
   proxyActivities<SessionActivities>(bookkeepingDurable);
@@ -58,8 +71,70 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
 
   let cancelRequest: { reason: string; by?: string } | undefined;
   let turnScope: CancellationScope | undefined;
+  /** The current turn's plan and what handlers change in it; absent before planning. */
+  let control: PlanControl | undefined;
+  /** Agents that could be scheduled when the current plan was made. */
+  let knownAgents: ReadonlySet<string> = new Set();
+  let replanRequest: ReplanSignalInput | undefined;
 
   setHandler(statusQuery, () => tracker.snapshot());
+  setHandler(stepOutputQuery, (stepId) => tracker.stepOutput(stepId));
+  setHandler(approveStepSignal, ({ stepId, approved, by, comment }) => {
+    const step = control?.plan.steps.find((candidate) => candidate.id === stepId);
+    if (!control || !step?.requiresApproval || control.stepApprovals.has(stepId)) return;
+    const record = {
+      approved,
+      at: new Date().toISOString(),
+      ...(by ? { by } : {}),
+      ...(comment ? { comment } : {}),
+    };
+    control.stepApprovals.set(stepId, record);
+    control.changes += 1;
+    tracker.stepApproved(stepId, record);
+  });
+  setHandler(replanSignal, (request) => {
+    // Only a running plan is re-planned; before that, reject the plan or amend it instead.
+    if (!control || tracker.phase !== 'running' || control.stopRequested) return;
+    replanRequest = request;
+    control.stopRequested = true;
+    control.changes += 1;
+    tracker.touch();
+  });
+  setHandler(
+    amendPlanUpdate,
+    ({ plan, by, reason }) => {
+      const check = amendmentCheck(plan);
+      if (!control || !check.ok) throw new TypeError('unreachable: the validator accepted it');
+      const amendment = tracker.amendPlan(plan, check.changes, by, reason);
+      control.plan = plan;
+      control.changes += 1;
+      return { amendment, levels: check.levels, criticalPath: check.criticalPath };
+    },
+    {
+      validator: ({ plan }: AmendPlanInput) => {
+        const check = amendmentCheck(plan);
+        if (!check.ok) {
+          throw ApplicationFailure.create({
+            type: ERROR_TYPES.planInvalid,
+            message: check.errors.join('; '),
+            nonRetryable: true,
+            details: [check.errors],
+          });
+        }
+      },
+    },
+  );
+
+  /** An amendment is possible while the plan awaits approval or runs (not during a replan). */
+  function amendmentCheck(plan: Plan) {
+    if (!control || (tracker.phase !== 'awaiting_approval' && tracker.phase !== 'running')) {
+      return { ok: false as const, errors: [`no plan to amend in phase ${tracker.phase}`] };
+    }
+    if (control.stopRequested) {
+      return { ok: false as const, errors: ['the plan is being re-planned; amend the new plan'] };
+    }
+    return checkAmendment(control.plan, plan, tracker.startedSteps(), knownAgents);
+  }
   setHandler(approveSignal, ({ approved, by, comment }) => {
     if (tracker.phase !== 'awaiting_approval' || tracker.approval) return;
     tracker.setApproval({ approved, by, comment, at: new Date().toISOString() });
@@ -120,24 +195,140 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
   const waitUntil = async (predicate: () => boolean, timeoutMs: number): Promise<boolean> =>
     condition(predicate, Math.max(1, Math.min(timeoutMs, tracker.remainingMs())));
 
+  /** Schedules one agent-step activity: readable id, priority, pool queue and limits. */
+  const runStep: RunStep = (stepInput, step, schedule) => {
+    // A readable activity id per step (turn/step) for the Web UI and `temporal` CLI.
+    const suffix = stepInput.compensation
+      ? '/compensate'
+      : stepInput.fallback
+        ? `/fallback-${stepInput.fallback}-${step.agent}`
+        : '';
+    const hop = stepInput.modelHop ? `/model-${stepInput.modelHop}` : '';
+    const activityId = `turn-${tracker.turn}/${step.id}${suffix}${hop}`;
+    // With a model to fall back to, give up on this one sooner.
+    const beforeFallback = (stepInput.modelHop ?? 0) + 1 < modelChain.length;
+    const profile = beforeFallback ? stepProfileBeforeFallback : stepProfile;
+    const retry = step.retry
+      ? {
+          ...profile.retry,
+          initialInterval: step.retry.initialIntervalMs,
+          maximumAttempts: Math.min(
+            step.retry.maximumAttempts,
+            profile.retry?.maximumAttempts ?? step.retry.maximumAttempts,
+          ),
+        }
+      : profile.retry;
+    return proxyActivities<SessionActivities>({
+      ...profile,
+      ...(retry ? { retry } : {}),
+      ...(step.timeoutMs ? { startToCloseTimeout: step.timeoutMs } : {}),
+      ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
+      priority: { priorityKey: schedule.priorityKey },
+      activityId,
+    }).runAgentStep(stepInput);
+  };
+  let modelChain: readonly string[] = [];
+
+  const agentsOf = (planned: PlanRequestResult): ReadonlySet<string> =>
+    new Set(
+      planned.enabledAgents ??
+        planned.plan.steps.flatMap((step) => [
+          step.agent,
+          ...(step.alternatives ?? []),
+          ...(step.compensation ? [step.compensation.agent] : []),
+        ]),
+    );
+
+  /**
+   * Plans the turn again from its current state: succeeded steps stay with their results, the
+   * Supervisor's new plan supplies the rest. A new plan that does not fit is recorded and the
+   * turn goes on with the old one.
+   */
+  const replan = async (
+    request: UserInput,
+    results: ReadonlyMap<string, AgentStepResult>,
+  ): Promise<Map<string, AgentStepResult>> => {
+    const ask = replanRequest ?? {};
+    replanRequest = undefined;
+    if (!control) throw new TypeError('replan without a plan');
+    const current = control;
+    const kept = new Set([...results.keys()].filter((id) => tracker.stepState(id) === 'succeeded'));
+    const keptSteps = current.plan.steps.filter((step) => kept.has(step.id));
+    const base = {
+      at: new Date().toISOString(),
+      ...(ask.by ? { by: ask.by } : {}),
+      ...(ask.reason ? { reason: ask.reason } : {}),
+    };
+    const keptResults = new Map([...results].filter(([id]) => kept.has(id)));
+    try {
+      const asked = ask.instruction
+        ? { ...request, text: `${request.text}\n\n${ask.instruction}` }
+        : request;
+      const analysis =
+        ask.instruction || !tracker.analysis
+          ? await analyzeRequest({ text: asked.text })
+          : tracker.analysis;
+      const replanned = await planRequest({
+        sessionId: input.sessionId,
+        turn: tracker.turn,
+        request: asked,
+        analysis,
+        replan: {
+          ...(ask.reason ? { reason: ask.reason } : {}),
+          ...(ask.instruction ? { instruction: ask.instruction } : {}),
+          completed: keptSteps.map((step) => ({
+            stepId: step.id,
+            agent: step.agent,
+            title: step.title,
+          })),
+        },
+      });
+      const steps = [...keptSteps, ...replanned.plan.steps.filter((step) => !kept.has(step.id))];
+      const merged: Plan = { ...replanned.plan, steps };
+      knownAgents = agentsOf(replanned);
+      const validation = validatePlan(merged, knownAgents);
+      if (!validation.ok) throw new PlanMergeError(validation.errors.join('; '));
+      tracker.replacePlan(merged, kept, replanned.decisions, {
+        ...base,
+        kept: [...kept],
+        planned: steps.filter((step) => !kept.has(step.id)).map((step) => step.id),
+      });
+      current.plan = merged;
+      return keptResults;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message =
+        error instanceof TemporalFailure || error instanceof PlanMergeError
+          ? failureMessage(error)
+          : String(error);
+      tracker.recordReplanFailure({ ...base, kept: [...kept], planned: [], error: message });
+      return new Map(results);
+    } finally {
+      current.stopRequested = false;
+      current.changes += 1;
+    }
+  };
+
   const runTurn = async (request: UserInput): Promise<TurnOutcome> => {
     tracker.startTurn(request);
+    control = undefined;
+    replanRequest = undefined;
     tracker.setPhase('analyzing');
     const analysis = await analyzeRequest({ text: request.text });
     tracker.setAnalysis(analysis);
 
     tracker.setPhase('planning');
-    const {
-      plan,
-      decisions,
-      modelChain = [],
-    } = await planRequest({
+    const planned = await planRequest({
       sessionId: input.sessionId,
       turn: tracker.turn,
       request,
       analysis,
     });
-    tracker.setPlan(plan, decisions);
+    modelChain = planned.modelChain ?? [];
+    knownAgents = agentsOf(planned);
+    tracker.setPlan(planned.plan, planned.decisions, planned.intent);
+    control = newPlanControl(planned.plan);
+    const turnStartedMs = Date.now();
 
     if (request.requireApproval) {
       tracker.setPhase('awaiting_approval');
@@ -155,39 +346,32 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     }
 
     tracker.setPhase('running');
-    const outcome = await runPlan(
-      plan,
-      tracker,
-      options.maxParallelSteps,
-      (stepInput, step) => {
-        // A readable activity id per step (turn/step) for the Web UI and `temporal` CLI.
-        const suffix = stepInput.compensation
-          ? '/compensate'
-          : stepInput.fallback
-            ? `/fallback-${stepInput.fallback}-${step.agent}`
-            : '';
-        const hop = stepInput.modelHop ? `/model-${stepInput.modelHop}` : '';
-        const activityId = `turn-${tracker.turn}/${step.id}${suffix}${hop}`;
-        // With a model to fall back to, give up on this one sooner.
-        const profile =
-          (stepInput.modelHop ?? 0) + 1 < modelChain.length
-            ? stepProfileBeforeFallback
-            : stepProfile;
-        return proxyActivities<SessionActivities>({ ...profile, activityId }).runAgentStep(
-          stepInput,
-        );
-      },
-      modelChain,
-    );
-    const summary = plan.steps
-      .map((step) => {
-        const output = outcome.results.get(step.id)?.output;
-        const firstLine = output?.split('\n').find((line) => line.trim() !== '') ?? '';
-        return `${step.id} (${step.agent}): ${tracker.stepState(step.id)}${firstLine ? ` — ${firstLine.slice(0, 200)}` : ''}`;
-      })
-      .join('\n');
-    tracker.finishTurn(outcome.succeeded ? 'succeeded' : 'failed', summary);
-    return outcome.succeeded ? 'succeeded' : 'failed';
+    let initialResults = new Map<string, AgentStepResult>();
+    for (;;) {
+      const outcome = await runPlan({
+        control,
+        tracker,
+        maxParallel: options.maxParallelSteps,
+        runStep,
+        modelChain,
+        initialResults,
+        turnStartedMs,
+        ...(request.priority ? { defaultPriority: request.priority } : {}),
+      });
+      if (outcome.interrupted) {
+        initialResults = await replan(request, outcome.results);
+        continue;
+      }
+      const summary = control.plan.steps
+        .map((step) => {
+          const output = outcome.results.get(step.id)?.output;
+          const firstLine = output?.split('\n').find((line) => line.trim() !== '') ?? '';
+          return `${step.id} (${step.agent}): ${tracker.stepState(step.id)}${firstLine ? ` — ${firstLine.slice(0, 200)}` : ''}`;
+        })
+        .join('\n');
+      tracker.finishTurn(outcome.succeeded ? 'succeeded' : 'failed', summary);
+      return outcome.succeeded ? 'succeeded' : 'failed';
+    }
   };
 
   /** Runs one turn inside a scope that the cancel signal and the deadline can cancel. */
@@ -300,8 +484,11 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
   }
 }
 
+/** A re-planned turn whose new plan does not fit with the kept steps. */
+class PlanMergeError extends Error {}
+
 /** The innermost message of a failure chain (activity failures wrap the real cause). */
-function failureMessage(error: TemporalFailure): string {
+function failureMessage(error: Error): string {
   let current: Error = error;
   while (current.cause instanceof Error) current = current.cause;
   const type = current instanceof ApplicationFailure && current.type ? `${current.type}: ` : '';
