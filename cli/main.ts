@@ -13,11 +13,14 @@ import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
 const USAGE = `usage:
-  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--no-follow]
+  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--priority critical|high|normal|low] [--no-follow]
   tdev follow <session-id> [--auto-approve]
   tdev status <session-id>
   tdev list [--status S]
   tdev approve <session-id> [--reject] [--comment C]
+  tdev approve-step <session-id> <step-id> [--reject] [--comment C]
+  tdev replan <session-id> ["<instruction>"] [--comment REASON]
+  tdev pause <session-id> | tdev resume <session-id>
   tdev input <session-id> "<text>"
   tdev cancel <session-id>
   tdev token [--tenant T] [--user U] [--role R]
@@ -127,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
       reject: { type: 'boolean' },
       title: { type: 'string' },
       project: { type: 'string' },
+      priority: { type: 'string' },
       comment: { type: 'string' },
       status: { type: 'string' },
       tenant: { type: 'string' },
@@ -147,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.project ? { projectId: values.project } : {}),
         ...(values.approval || values['auto-approve'] ? { requireApproval: true } : {}),
         ...(values['keep-open'] ? { options: { keepOpen: true } } : {}),
+        ...(values.priority ? { priority: values.priority } : {}),
       });
       console.log(`▶ session ${started.sessionId} started`);
       console.log(`  Web UI: ${started.links.webUi}`);
@@ -199,6 +204,36 @@ async function main(argv: string[]): Promise<number> {
         ...(values.comment ? { comment: values.comment } : {}),
       });
       console.log(values.reject ? 'plan rejected' : 'plan approved');
+      return 0;
+    }
+    case 'approve-step': {
+      if (!first || !second) throw new Error('approve-step needs a session id and a step id');
+      await (
+        await client()
+      ).request('POST', `/v1/sessions/${first}/signals/approve-step`, {
+        stepId: second,
+        approved: !values.reject,
+        ...(values.comment ? { comment: values.comment } : {}),
+      });
+      console.log(values.reject ? `step ${second} rejected` : `step ${second} approved`);
+      return 0;
+    }
+    case 'replan': {
+      if (!first) throw new Error('replan needs a session id');
+      await (
+        await client()
+      ).request('POST', `/v1/sessions/${first}/signals/replan`, {
+        ...(second ? { instruction: second } : {}),
+        ...(values.comment ? { reason: values.comment } : {}),
+      });
+      console.log('replan requested: running steps finish, then the Supervisor plans again');
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      if (!first) throw new Error(`${command} needs a session id`);
+      await (await client()).request('POST', `/v1/sessions/${first}/signals/${command}`, {});
+      console.log(command === 'pause' ? 'pause requested' : 'resumed');
       return 0;
     }
     case 'input': {

@@ -334,6 +334,117 @@ describe('validation and limits', () => {
 });
 
 describe('sessions', () => {
+  test('plan amendments, step approval, step output and priority over HTTP', async () => {
+    const plan = {
+      schemaVersion: 1,
+      steps: [
+        { id: 'a', agent: 'code', title: 'a', instruction: 'write a', dependsOn: [] },
+        {
+          id: 'b',
+          agent: 'test',
+          title: 'b',
+          instruction: 'check {{steps.a.output}}',
+          dependsOn: ['a'],
+          requiresApproval: true,
+        },
+      ],
+    };
+    expectProblem(
+      await call('POST', '/v1/sessions', { body: { request: 'x', plan, priority: 'urgent' } }),
+      400,
+      /priority/,
+    );
+    const started = await call('POST', '/v1/sessions', {
+      body: { request: 'Ship a', plan, requireApproval: true, priority: 'high' },
+    });
+    expect(started.status).toBe(201);
+    const id = started.body.sessionId as string;
+    const description = await harness.client.workflow.getHandle(id).describe();
+    expect(description.raw.workflowExecutionInfo?.priority?.priorityKey).toBe(2);
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if ((await call('GET', `/v1/sessions/${id}`)).body.phase === 'awaiting_approval') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Agents are checked by the API (422); the workflow's validator refuses the rest (409).
+    expectProblem(
+      await call('POST', `/v1/sessions/${id}/plan/amendments`, {
+        body: { plan: { ...plan, steps: [{ ...plan.steps[0], agent: 'wizard' }] } },
+      }),
+      422,
+      /unknown agent "wizard"/,
+    );
+    expectProblem(
+      await call('POST', `/v1/sessions/${id}/plan/amendments`, {
+        body: {
+          plan: { ...plan, steps: [{ ...plan.steps[0], dependsOn: ['b'] }, plan.steps[1]] },
+        },
+      }),
+      422,
+      /dependency cycle: a -> b -> a/,
+    );
+    const amended = await call('POST', `/v1/sessions/${id}/plan/amendments`, {
+      body: {
+        plan: { ...plan, steps: [...plan.steps, { ...plan.steps[0], id: 'c' }] },
+        reason: 'one more',
+      },
+    });
+    expect(amended.status).toBe(200);
+    expect(amended.body).toMatchObject({
+      amendment: { added: ['c'], by: 'ada', reason: 'one more' },
+      levels: [['a', 'c'], ['b']],
+    });
+    expect((await call('POST', `/v1/sessions/${id}/signals/approve`, { body: {} })).status).toBe(
+      202,
+    );
+    expectProblem(
+      await call('POST', `/v1/sessions/${id}/signals/approve-step`, { body: { approved: true } }),
+      400,
+      /stepId/,
+    );
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const steps = (await call('GET', `/v1/sessions/${id}`)).body.steps as {
+        waitingFor?: string;
+      }[];
+      if (steps[1]?.waitingFor === 'approval') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Step a has run: the workflow's validator refuses to change it (409, with the reasons).
+    const refused = await call('POST', `/v1/sessions/${id}/plan/amendments`, {
+      body: {
+        plan: { ...plan, steps: [{ ...plan.steps[0], instruction: 'other' }, plan.steps[1]] },
+      },
+    });
+    expectProblem(refused, 409, 'step "a" already started and cannot be changed');
+    expect(refused.body.errors).toEqual([
+      'step "a" already started and cannot be changed',
+      'step "c" already started and cannot be removed',
+    ]);
+    expect(
+      (
+        await call('POST', `/v1/sessions/${id}/signals/approve-step`, {
+          body: { stepId: 'b', comment: 'fine' },
+        })
+      ).status,
+    ).toBe(202);
+    const outcome = await call('GET', `/v1/sessions/${id}/result?wait=20`);
+    expect(outcome.body).toMatchObject({ done: true, temporalStatus: 'COMPLETED' });
+    const output = await call('GET', `/v1/sessions/${id}/steps/a/output`);
+    expect(output.status).toBe(200);
+    expect(output.body).toMatchObject({
+      stepId: 'a',
+      turn: 1,
+      output: expect.stringContaining('step a'),
+    });
+    expectProblem(await call('GET', `/v1/sessions/${id}/steps/zzz/output`), 404, /zzz/);
+    const status = (await call('GET', `/v1/sessions/${id}`)).body as unknown as SessionStatus;
+    expect(status.steps.find((step) => step.id === 'b')).toMatchObject({
+      state: 'succeeded',
+      approval: { approved: true, by: 'ada', comment: 'fine' },
+      priority: 'high',
+      priorityKey: 2,
+    });
+  });
+
   test('unknown signal → 400; bad payload → 400; signals and cancel on a live session work', async () => {
     const started = await call('POST', '/v1/sessions', {
       body: { request: 'Implement the export', requireApproval: true },
