@@ -3,12 +3,19 @@
  * folder exporting a `BenchMetric` factory, added here.
  */
 import type { BenchMetric } from '../core/metric';
+import { agentSpecInstantiation } from './agent-spec';
 import { httpLatency } from './http-latency';
 import { perStepOverhead } from './per-step-overhead';
+import { plan100 } from './plan-100';
+import { routingDecision } from './routing-decision';
 import { sessionThroughput } from './session-throughput';
 
 export const METRICS: readonly BenchMetric[] = [
   perStepOverhead(),
   sessionThroughput(),
   httpLatency(),
+  plan100(),
+  // In process (no server): they only share the run and the results file.
+  routingDecision(),
+  agentSpecInstantiation(),
 ];

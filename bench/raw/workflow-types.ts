@@ -1,2 +1,3 @@
-/** Workflow type name of the baseline (the exported function in raw-workflows.ts). */
+/** Workflow type names of the baseline (the exported functions in raw-workflows.ts). */
 export const RAW_WORKFLOW_TYPE = 'rawSequentialWorkflow';
+export const RAW_PARALLEL_CHAINS_WORKFLOW_TYPE = 'rawParallelChainsWorkflow';

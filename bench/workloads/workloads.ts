@@ -1,6 +1,7 @@
 /**
- * The two workloads every metric compares: our session workflow running a sequential plan with
- * the instant offline model, and the raw baseline running the same number of no-op activities.
+ * The workloads the metrics compare: our session workflow running a plan with the instant
+ * offline model, and the raw baseline running the same number of no-op activities in the same
+ * shape (a sequence, or parallel chains with the same parallelism bound).
  * Each call resolves when the workflow completed and fails if it did not complete as expected.
  */
 import { WORKFLOW_TYPES } from '../../core/names';
@@ -9,8 +10,8 @@ import type { SessionInput, SessionResult } from '../../core/session';
 import { newSessionId } from '../../runtime/session-ids';
 import type { sessionWorkflow } from '../../workflows';
 import type { BenchContext } from '../core/metric';
-import type { rawSequentialWorkflow } from '../raw/raw-workflows';
-import { RAW_WORKFLOW_TYPE } from '../raw/workflow-types';
+import type { rawParallelChainsWorkflow, rawSequentialWorkflow } from '../raw/raw-workflows';
+import { RAW_PARALLEL_CHAINS_WORKFLOW_TYPE, RAW_WORKFLOW_TYPE } from '../raw/workflow-types';
 
 /** `steps` code steps, each depending on the one before: no two steps can overlap. */
 export function sequentialPlan(steps: number): Plan {
@@ -23,6 +24,28 @@ export function sequentialPlan(steps: number): Plan {
       instruction: `benchmark step ${index + 1}`,
       dependsOn: index === 0 ? [] : [`s${index}`],
     })),
+  };
+}
+
+/**
+ * A wide plan of `chains` × `length` code steps, listed level by level: step `l<k>c<i>`
+ * depends on `l<k-1>c<i>` only, so the plan is `chains` independent chains of `length` steps.
+ */
+export function parallelChainsPlan(chains: number, length: number): Plan {
+  const id = (level: number, chain: number): string => `l${level}c${chain}`;
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    steps: Array.from({ length: chains * length }, (_, index) => {
+      const level = Math.floor(index / chains);
+      const chain = index % chains;
+      return {
+        id: id(level, chain),
+        agent: 'code',
+        title: `chain ${chain + 1} step ${level + 1}`,
+        instruction: `benchmark chain ${chain + 1} step ${level + 1}`,
+        dependsOn: level === 0 ? [] : [id(level - 1, chain)],
+      };
+    }),
   };
 }
 
@@ -67,6 +90,44 @@ export async function runRaw(context: BenchContext, steps: number): Promise<stri
   const ran = await context.client.workflow.execute<typeof rawSequentialWorkflow>(
     RAW_WORKFLOW_TYPE,
     { workflowId, taskQueue: context.rawTaskQueue, args: [steps] },
+  );
+  if (ran !== steps) throw new Error(`raw workflow ${workflowId} ran ${ran} of ${steps} steps`);
+  return workflowId;
+}
+
+/** Shape and parallelism of a parallel-chains run (same on both sides). */
+export interface ChainsShape {
+  chains: number;
+  length: number;
+  maxParallel: number;
+}
+
+/**
+ * Our side of a parallel run: a session with the `parallelChainsPlan` of `shape` and
+ * `maxParallelSteps` = `shape.maxParallel`; resolves with its workflow id.
+ */
+export async function runSessionChains(context: BenchContext, shape: ChainsShape): Promise<string> {
+  const input: SessionInput = {
+    sessionId: newSessionId(),
+    tenantId: context.api.tenantId,
+    userId: context.api.userId,
+    request: {
+      text: `benchmark session with ${shape.chains} parallel chains of ${shape.length} steps`,
+      plan: parallelChainsPlan(shape.chains, shape.length),
+    },
+    options: { maxParallelSteps: shape.maxParallel },
+  };
+  await executeSession(context, input);
+  return input.sessionId;
+}
+
+/** The baseline of a parallel run: the same chains of no-op activities, same bound. */
+export async function runRawChains(context: BenchContext, shape: ChainsShape): Promise<string> {
+  const steps = shape.chains * shape.length;
+  const workflowId = `raw_${newSessionId().slice(4)}`;
+  const ran = await context.client.workflow.execute<typeof rawParallelChainsWorkflow>(
+    RAW_PARALLEL_CHAINS_WORKFLOW_TYPE,
+    { workflowId, taskQueue: context.rawTaskQueue, args: [shape] },
   );
   if (ran !== steps) throw new Error(`raw workflow ${workflowId} ran ${ran} of ${steps} steps`);
   return workflowId;
