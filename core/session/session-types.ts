@@ -240,6 +240,8 @@ export interface SessionStatus {
   request: string;
   analysis?: RequestAnalysis;
   plan?: Plan;
+  /** The plan's parallel levels (steps of one level can run together) and its critical path. */
+  planShape?: { levels: string[][]; criticalPath: string[] };
   decisions?: PlanDecision[];
   /** The request's intent as the Supervisor read it. */
   intent?: PlanIntent;

@@ -195,6 +195,16 @@ test('a 12-step plan: levels, soft dependency, condition, alternative, reference
   const status = await handle.query(statusQuery);
   const byId = new Map(status.steps.map((entry) => [entry.id, entry]));
   expect(status.steps).toHaveLength(13);
+  expect(status.planShape?.levels).toEqual([
+    ['spec', 'threat'],
+    ['schema', 'api', 'lint', 'hardening'],
+    ['ui', 'perf'],
+    ['tests'],
+    ['docs', 'review'],
+    ['release'],
+    ['deploy'],
+  ]);
+  expect(status.planShape?.criticalPath).toEqual(amended.criticalPath);
   expect(byId.get('lint')?.state).toBe('failed');
   expect(byId.get('ui')?.state).toBe('succeeded'); // soft dependency failed, ui still ran
   expect(byId.get('hardening')).toMatchObject({ state: 'skipped' });

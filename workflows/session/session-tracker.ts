@@ -7,6 +7,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES } from '../../core/names';
 import type { PlanChanges } from '../../core/plan/amend-plan';
+import { criticalPath, planLevels } from '../../core/plan/validate-plan';
 import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../../core/plan/plan-types';
 import {
   isTerminalPhase,
@@ -355,6 +356,9 @@ export class SessionTracker {
 
   snapshot(): SessionStatus {
     const steps = [...this.steps.values()].map((step) => ({ ...step }));
+    const shape = this.plan
+      ? { levels: planLevels(this.plan.steps), criticalPath: criticalPath(this.plan.steps) }
+      : undefined;
     return {
       sessionId: this.input.sessionId,
       tenantId: this.input.tenantId,
@@ -373,6 +377,7 @@ export class SessionTracker {
       request: this.request.text,
       ...(this.analysis ? { analysis: this.analysis } : {}),
       ...(this.plan ? { plan: this.plan } : {}),
+      ...(shape ? { planShape: shape } : {}),
       ...(this.decisions ? { decisions: this.decisions } : {}),
       ...(this.intent ? { intent: this.intent } : {}),
       ...(this.amendments.length > 0 ? { amendments: [...this.amendments] } : {}),
