@@ -106,6 +106,15 @@ export function sessionRoutes({ sessions, agents, ssePollIntervalMs }: SessionRo
       }
       if ('plan' in parsed.data) await assertPlanValid(parsed.data.plan, agents);
       const principal = context.get('principal');
+      if (signalName === 'replan') {
+        // The workflow ignores a replan outside a running plan: say so instead of accepting it.
+        const { phase } = (await sessions.status(principal, context.req.param('id'))).status;
+        if (phase !== 'running') {
+          throw problems.conflict(
+            `replan applies to a running plan; the session is ${phase} (amend or reject the plan instead)`,
+          );
+        }
+      }
       await sessions.signal(principal, context.req.param('id'), signalName, {
         ...parsed.data,
         by: principal.userId,

@@ -365,6 +365,11 @@ describe('sessions', () => {
       if ((await call('GET', `/v1/sessions/${id}`)).body.phase === 'awaiting_approval') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expectProblem(
+      await call('POST', `/v1/sessions/${id}/signals/replan`, { body: {} }),
+      409,
+      'replan applies to a running plan; the session is awaiting_approval',
+    );
     // Agents are checked by the API (422); the workflow's validator refuses the rest (409).
     expectProblem(
       await call('POST', `/v1/sessions/${id}/plan/amendments`, {
