@@ -32,63 +32,39 @@ interface TableDefinition {
   ttlAttribute?: string;
 }
 
+type KeyType = 'S' | 'N';
+
+/** A pay-per-request table keyed by a partition key and an optional sort key. */
+function keyedTable(
+  tableName: string,
+  partition: [name: string, type: KeyType],
+  sort?: [name: string, type: KeyType],
+): CreateTableCommandInput {
+  const keys = sort ? [partition, sort] : [partition];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keys.map(([name, type]) => ({
+      AttributeName: name,
+      AttributeType: type,
+    })),
+    KeySchema: keys.map(([name], index) => ({
+      AttributeName: name,
+      KeyType: index === 0 ? 'HASH' : 'RANGE',
+    })),
+  };
+}
+
 function definitions(names: TableNames): TableDefinition[] {
   return [
-    {
-      // tenant → sessions; session ids are ULIDs, so the sort key orders by creation time.
-      create: {
-        TableName: names.sessions,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'tenantId', AttributeType: 'S' },
-          { AttributeName: 'sessionId', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'tenantId', KeyType: 'HASH' },
-          { AttributeName: 'sessionId', KeyType: 'RANGE' },
-        ],
-      },
-    },
-    {
-      // (tenant, Idempotency-Key) → session id, expiring after a day.
-      create: {
-        TableName: names.idempotency,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
-      },
-      ttlAttribute: 'expiresAt',
-    },
-    {
-      // agent name → its spec versions (immutable; the highest version is current).
-      create: {
-        TableName: names.agents,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'name', AttributeType: 'S' },
-          { AttributeName: 'version', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'name', KeyType: 'HASH' },
-          { AttributeName: 'version', KeyType: 'RANGE' },
-        ],
-      },
-    },
-    {
-      // (intent label, agent) → attempt/success/latency counters, updated with atomic ADDs.
-      create: {
-        TableName: names.agentHistory,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'intent', AttributeType: 'S' },
-          { AttributeName: 'agent', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'intent', KeyType: 'HASH' },
-          { AttributeName: 'agent', KeyType: 'RANGE' },
-        ],
-      },
-    },
+    // tenant → sessions; session ids are ULIDs, so the sort key orders by creation time.
+    { create: keyedTable(names.sessions, ['tenantId', 'S'], ['sessionId', 'S']) },
+    // (tenant, Idempotency-Key) → session id, expiring after a day.
+    { create: keyedTable(names.idempotency, ['key', 'S']), ttlAttribute: 'expiresAt' },
+    // agent name → its spec versions (immutable; the highest version is current).
+    { create: keyedTable(names.agents, ['name', 'S'], ['version', 'N']) },
+    // (intent label, agent) → attempt/success/latency counters, updated with atomic ADDs.
+    { create: keyedTable(names.agentHistory, ['intent', 'S'], ['agent', 'S']) },
   ];
 }
 
