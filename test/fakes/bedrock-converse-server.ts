@@ -193,18 +193,10 @@ export async function startFakeBedrock(
     response.on('close', () => {
       inFlight -= 1;
     });
-    if (reply.kind === 'hang') {
-      hanging.add(response);
-      response.on('close', () => hanging.delete(response));
-      return;
-    }
-    if (reply.kind === 'error') {
-      sendError(response, reply.status, reply.name, reply.message ?? reply.name);
-      return;
-    }
-    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    const answer = await readyToAnswer(response, reply);
+    if (!answer) return;
     const text =
-      reply.text ?? `Answer for step ${stepId ?? '?'} (call ${callNumber}) from ${call.modelId}.`;
+      answer.text ?? `Answer for step ${stepId ?? '?'} (call ${callNumber}) from ${call.modelId}.`;
     const usage = { inputTokens: tokens(prompt), outputTokens: tokens(text) };
     call.usage = usage;
     reportedUsage.inputTokens += usage.inputTokens;
@@ -218,30 +210,43 @@ export async function startFakeBedrock(
         output: { message: { role: 'assistant', content: [{ text }] } },
         stopReason: 'end_turn',
         usage: { ...usage, totalTokens: usage.inputTokens + usage.outputTokens },
-        metrics: { latencyMs: reply.delayMs ?? 1 },
+        metrics: { latencyMs: answer.delayMs ?? 1 },
       }),
     );
   };
 
-  const answerPlanner = async (response: ServerResponse, reply: ScriptedReply): Promise<void> => {
+  /**
+   * Handles the scripted replies that are not a 200 (hang, error) and waits out a text reply's
+   * delay; resolves with the text reply when the caller should now send the 200.
+   */
+  const readyToAnswer = async (
+    response: ServerResponse,
+    reply: ScriptedReply,
+  ): Promise<Extract<ScriptedReply, { kind: 'text' }> | undefined> => {
     if (reply.kind === 'hang') {
       hanging.add(response);
       response.on('close', () => hanging.delete(response));
-      return;
+      return undefined;
     }
     if (reply.kind === 'error') {
       sendError(response, reply.status, reply.name, reply.message ?? reply.name);
-      return;
+      return undefined;
     }
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
-    const text = reply.text ?? '{}';
+    return reply;
+  };
+
+  const answerPlanner = async (response: ServerResponse, reply: ScriptedReply): Promise<void> => {
+    const answer = await readyToAnswer(response, reply);
+    if (!answer) return;
+    const text = answer.text ?? '{}';
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(
       JSON.stringify({
         output: { message: { role: 'assistant', content: [{ text }] } },
         stopReason: 'end_turn',
         usage: { inputTokens: 1, outputTokens: tokens(text), totalTokens: 1 + tokens(text) },
-        metrics: { latencyMs: reply.delayMs ?? 1 },
+        metrics: { latencyMs: answer.delayMs ?? 1 },
       }),
     );
   };

@@ -2,6 +2,7 @@ export {
   DEFAULT_MEDIA_LIMITS,
   LOCAL_FILES_ONLY,
   durationLimitArguments,
+  ffmpegInputArguments,
   fileArgument,
   resolveMediaLimits,
   type MediaLimits,

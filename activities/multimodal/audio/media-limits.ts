@@ -35,6 +35,22 @@ export function fileArgument(path: string): string {
   return `file:${path}`;
 }
 
+/**
+ * The leading arguments of every ffmpeg run: no stdin, errors only, local files only, then the
+ * input file.
+ */
+export function ffmpegInputArguments(inputPath: string): string[] {
+  return [
+    '-nostdin',
+    '-hide_banner',
+    '-v',
+    'error',
+    ...LOCAL_FILES_ONLY,
+    '-i',
+    fileArgument(inputPath),
+  ];
+}
+
 /** `-t <max duration>` for an ffmpeg output, so a file longer than its header says is cut. */
 export function durationLimitArguments(limits: MediaLimits): string[] {
   return Number.isFinite(limits.maxDurationSeconds)

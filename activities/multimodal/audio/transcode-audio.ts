@@ -4,8 +4,8 @@
  */
 import { MediaInputError } from '../image/media-input-error';
 import {
-  LOCAL_FILES_ONLY,
   durationLimitArguments,
+  ffmpegInputArguments,
   fileArgument,
   resolveMediaLimits,
   type MediaLimits,
@@ -58,13 +58,7 @@ export async function transcodeAudio(
   const result = await runMediaTool(
     options.ffmpegPath ?? 'ffmpeg',
     [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      ...LOCAL_FILES_ONLY,
-      '-i',
-      fileArgument(inputPath),
+      ...ffmpegInputArguments(inputPath),
       '-map',
       '0:a:0',
       '-vn',

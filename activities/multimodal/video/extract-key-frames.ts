@@ -8,8 +8,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaInputError } from '../image/media-input-error';
 import {
-  LOCAL_FILES_ONLY,
   durationLimitArguments,
+  ffmpegInputArguments,
   fileArgument,
   lastLine,
   probeMedia,
@@ -85,13 +85,7 @@ export async function extractKeyFrames(
   const result = await runMediaTool(
     options.ffmpegPath ?? 'ffmpeg',
     [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      ...LOCAL_FILES_ONLY,
-      '-i',
-      fileArgument(videoPath),
+      ...ffmpegInputArguments(videoPath),
       '-map',
       '0:v:0',
       '-an',
