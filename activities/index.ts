@@ -83,18 +83,13 @@ export function createActivities(dependencies: ActivityDependencies) {
     /** Runs one agent step through the model layer; records the attempt in the agent history. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
       const model = models[input.modelHop ?? 0] ?? dependencies.model;
-      const recorder = dependencies.routing?.recorder;
-      if (!recorder) return runAgentStepWith(model, input, agents, dependencies.agentHistory);
-      const spec = await agents.get(input.step.agent);
-      const finish = recorder.stepStarted(input.step.agent, spec?.maxConcurrency ?? 1);
-      try {
-        const result = await runAgentStepWith(model, input, agents, dependencies.agentHistory);
-        finish('succeeded');
-        return result;
-      } catch (error) {
-        finish(activitySignal()?.aborted ? 'cancelled' : 'failed');
-        throw error;
-      }
+      return runAgentStepWith(
+        model,
+        input,
+        agents,
+        dependencies.agentHistory,
+        dependencies.routing?.recorder,
+      );
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
     async recordSession(record: SessionIndexRecord): Promise<void> {

@@ -1,3 +1,4 @@
+import type { StepRecorder } from '../../runtime/metrics';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AgentCatalog } from '../../core/agents/agent-spec';
@@ -25,6 +26,8 @@ export async function runAgentStepWith(
   input: AgentStepInput,
   agents: AgentCatalog,
   history?: AgentHistoryWriter,
+  /** Counts the step as in flight for the utilisation and outcome metrics. */
+  recorder?: Pick<StepRecorder, 'stepStarted'>,
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
@@ -56,6 +59,7 @@ export async function runAgentStepWith(
       },
     );
   };
+  const finish = recorder?.stepStarted(agent.name, agent.maxConcurrency);
   const started = performance.now();
   // No heartbeat up front: the heartbeat timeout already runs from the start of the attempt,
   // and a quick model answer then costs no extra server round trip.
@@ -75,6 +79,7 @@ export async function runAgentStepWith(
       throw error;
     }
     await record(true, Math.round(performance.now() - started));
+    finish?.('succeeded');
     return {
       stepId: input.step.id,
       output: response.text.slice(0, MAX_STEP_OUTPUT_CHARS),
@@ -87,6 +92,7 @@ export async function runAgentStepWith(
       attempt,
     };
   } catch (error) {
+    finish?.(context.cancellationSignal.aborted ? 'cancelled' : 'failed');
     throw withAttempt(error, attempt);
   } finally {
     clearInterval(heartbeat);
