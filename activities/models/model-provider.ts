@@ -3,9 +3,29 @@
  * errors once: transient faults are thrown as plain errors (Temporal retries them), requests
  * that can never succeed as non-retryable `ApplicationFailure`s with a type from core/errors.
  */
+export interface ModelImage {
+  format: 'png' | 'jpeg' | 'gif' | 'webp';
+  bytes: Uint8Array;
+}
+
 export interface ModelMessage {
   role: 'user' | 'assistant';
   text: string;
+  /** Images sent with a user message (vision models). */
+  images?: ModelImage[];
+}
+
+/** A tool the model may call; `inputSchema` is a JSON Schema object. */
+export interface ModelTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  input: unknown;
 }
 
 export interface ModelRequest {
@@ -13,6 +33,7 @@ export interface ModelRequest {
   messages: ModelMessage[];
   maxTokens?: number;
   temperature?: number;
+  tools?: ModelTool[];
   /** Aborts the call (activity cancellation). */
   signal?: AbortSignal;
 }
@@ -20,6 +41,9 @@ export interface ModelRequest {
 export interface ModelUsage {
   inputTokens: number;
   outputTokens: number;
+  /** Prompt-cache reads and writes, where the provider reports them. */
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
 }
 
 export interface ModelResponse {
@@ -29,12 +53,23 @@ export interface ModelResponse {
   usage: ModelUsage;
   stopReason: string;
   latencyMs: number;
+  /** Tool calls the model asked for, in order. */
+  toolCalls?: ModelToolCall[];
   /** True only for the offline provider: no LLM produced this text. */
   offline: boolean;
 }
+
+/** Receives streamed text, in order; `text` is never empty. */
+export type TextSink = (text: string) => void;
 
 export interface ModelProvider {
   readonly name: string;
   readonly model: string;
   generate(request: ModelRequest): Promise<ModelResponse>;
+  /**
+   * Streams the answer into `onText` and resolves with the same response `generate` would
+   * give. A stream that ends without its final event (stop reason and usage) rejects with a
+   * transient error: an incomplete answer is never a success.
+   */
+  stream?(request: ModelRequest, onText: TextSink): Promise<ModelResponse>;
 }

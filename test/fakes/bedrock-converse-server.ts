@@ -1,9 +1,15 @@
 /**
- * A local stand-in for Amazon Bedrock's runtime that speaks the real Converse wire protocol
- * (REST-JSON over HTTP/2 as the SDK's default handler uses it, SigV4-signed requests,
- * `x-amzn-errortype` errors), so the real @aws-sdk/client-bedrock-runtime code path runs in
- * tests. It records every call and answers from a script: text, a typed error, a delay, or a
- * hang (a call that never answers).
+ * A local stand-in for Amazon Bedrock's runtime that speaks the real wire protocols of
+ * Converse (REST-JSON) and ConverseStream (AWS event-stream binary framing,
+ * `application/vnd.amazon.eventstream`) over HTTP/2 as the SDK's default handler uses them,
+ * with SigV4-signed requests and `x-amzn-errortype` errors, so the real
+ * @aws-sdk/client-bedrock-runtime code path runs in tests. It records every call and answers
+ * from a script: text (with tool use, cache tokens, a stop reason), a typed error before the
+ * answer, a delay, a hang (a call that never answers), and for streams an exception event
+ * after some text (`stream-error`) or a body that ends early (`stream-cut`).
+ *
+ * Usage counts only for answers delivered to a client that was still there: a call whose
+ * client went away first has no `usage`, and a stream counts when its `metadata` event is sent.
  *
  * Calls of the Supervisor's planner (system prompt carrying PLANNER_PROMPT_ID) are kept apart:
  * they answer from the planner script, are recorded in `plannerCalls` only, and count in no
@@ -18,10 +24,21 @@ import {
   type Http2Session,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { PLANNER_PROMPT_ID } from '../../activities/planning/planner-prompt';
+
+export interface FakeUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
 
 export interface ConverseCall {
   modelId: string;
+  /** True for ConverseStream, false for Converse. */
+  stream: boolean;
   /** Session and step ids parsed from the agent prompt ("Session: <id> · turn n · step <id>"). */
   sessionId?: string;
   stepId?: string;
@@ -29,20 +46,78 @@ export interface ConverseCall {
   callNumber: number;
   body: ConverseBody;
   authorization: string;
-  /** Usage this server reported for the call (successful calls only). */
-  usage?: { inputTokens: number; outputTokens: number };
+  /** Usage this server reported for the call (answers delivered to an open client only). */
+  usage?: FakeUsage;
 }
 
-interface ConverseBody {
-  messages?: { role: string; content: { text?: string }[] }[];
+/** A content block as it arrives on the wire (image bytes are base64). */
+export interface ConverseContentBlock {
+  text?: string;
+  image?: { format?: string; source?: { bytes?: string } };
+  toolUse?: { toolUseId?: string; name?: string; input?: unknown };
+  toolResult?: unknown;
+}
+
+export interface ConverseBody {
+  messages?: { role: string; content: ConverseContentBlock[] }[];
   system?: { text?: string }[];
-  inferenceConfig?: { maxTokens?: number };
+  inferenceConfig?: { maxTokens?: number; temperature?: number };
+  toolConfig?: {
+    tools?: {
+      toolSpec?: { name?: string; description?: string; inputSchema?: { json?: unknown } };
+    }[];
+  };
+}
+
+/** A tool call the scripted model makes; `id` defaults to `tooluse_<n>`. */
+export interface ScriptedToolUse {
+  id?: string;
+  name: string;
+  input: unknown;
+}
+
+export interface ScriptedAnswer {
+  /** The answer text; defaults to a line naming step, call and model ('' with `toolUse`). */
+  text?: string;
+  /** Waited before the answer starts. */
+  delayMs?: number;
+  /** Waited between two stream events (ConverseStream only). */
+  chunkDelayMs?: number;
+  /** Defaults to `tool_use` with `toolUse`, else `end_turn` (e.g. `content_filtered`). */
+  stopReason?: string;
+  toolUse?: ScriptedToolUse[];
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
 }
 
 export type ScriptedReply =
-  | { kind: 'text'; text?: string; delayMs?: number }
-  | { kind: 'error'; status: number; name: string; message?: string }
-  | { kind: 'hang' };
+  | ({ kind: 'text' } & ScriptedAnswer)
+  | {
+      kind: 'error';
+      status: number;
+      name: string;
+      message?: string;
+      /** Sent as a `retry-after` header. */
+      retryAfterSeconds?: number;
+    }
+  | { kind: 'hang' }
+  /**
+   * A stream: 200, some text deltas, then an exception event named `name` (e.g.
+   * ModelStreamErrorException). On Converse: the same exception as an HTTP error.
+   */
+  | {
+      kind: 'stream-error';
+      name: string;
+      message?: string;
+      text?: string;
+      delayMs?: number;
+      chunkDelayMs?: number;
+    }
+  /**
+   * A stream: 200, some text deltas, then the body ends without messageStop and metadata. On
+   * Converse: a 200 whose JSON body is cut in half.
+   */
+  | { kind: 'stream-cut'; text?: string; delayMs?: number; chunkDelayMs?: number };
 
 export type ConverseScript = (call: ConverseCall) => ScriptedReply;
 
@@ -76,8 +151,8 @@ export interface FakeBedrock {
   plannerCalls: PlannerCall[];
   /** Replaces the planner script for planner calls from now on. */
   setPlannerScript(script: PlannerScript): void;
-  /** Total usage reported to clients (200 responses only). */
-  reportedUsage: { inputTokens: number; outputTokens: number };
+  /** Total usage reported to clients (answers delivered to an open client only). */
+  reportedUsage: Required<FakeUsage>;
   /** Most calls that were in progress at the same moment. */
   maxInFlight(): number;
   close(): Promise<void>;
@@ -86,14 +161,163 @@ export interface FakeBedrock {
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=[A-Za-z0-9]+\/\d{8}\/[a-z0-9-]+\/bedrock\/aws4_request, ?SignedHeaders=[a-z0-9;:-]+, ?Signature=[0-9a-f]{64}$/;
 
+/** HTTP statuses Bedrock uses for its exceptions (FACTS.md). */
+const EXCEPTION_STATUS: Record<string, number> = {
+  ThrottlingException: 429,
+  ModelNotReadyException: 429,
+  ServiceUnavailableException: 503,
+  InternalServerException: 500,
+  ModelStreamErrorException: 424,
+  ModelErrorException: 424,
+  ModelTimeoutException: 408,
+  ServiceQuotaExceededException: 400,
+  ValidationException: 400,
+  ConflictException: 400,
+  AccessDeniedException: 403,
+  ResourceNotFoundException: 404,
+};
+
 const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
 
-const UNSCRIPTED_PLANNER: PlannerScript = () => ({
-  kind: 'error',
-  status: 400,
-  name: 'ValidationException',
-  message: 'planner replies are not scripted in this fake',
+const sleep = (milliseconds: number | undefined): Promise<void> =>
+  milliseconds ? new Promise((resolve) => setTimeout(resolve, milliseconds)) : Promise.resolve();
+
+/** Splits `text` into up to `parts` non-empty pieces that join back into it. */
+function splitText(text: string, parts = 3): string[] {
+  const size = Math.max(1, Math.ceil(text.length / parts));
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; start += size)
+    pieces.push(text.slice(start, start + size));
+  return pieces;
+}
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+/** One event-stream message: an event (`messageStart`, ...) or a modelled exception. */
+function frame(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
+  const typeHeader = kind === 'event' ? ':event-type' : ':exception-type';
+  return codec.encode({
+    headers: {
+      [typeHeader]: { type: 'string', value: type },
+      ':content-type': { type: 'string', value: 'application/json' },
+      ':message-type': { type: 'string', value: kind },
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
+}
+
+const lowerFirst = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);
+
+/** What a scripted answer says, worked out once for Converse and ConverseStream alike. */
+interface Answer {
+  text: string;
+  toolUse: Required<ScriptedToolUse>[];
+  stopReason: string;
+  usage: FakeUsage;
+  latencyMs: number;
+}
+
+function answerOf(reply: ScriptedAnswer, defaultText: string, inputTokens: number): Answer {
+  const toolUse = (reply.toolUse ?? []).map((tool, index) => ({
+    id: tool.id ?? `tooluse_${index + 1}`,
+    name: tool.name,
+    input: tool.input,
+  }));
+  const text = reply.text ?? (toolUse.length > 0 ? '' : defaultText);
+  const spoken = text + toolUse.map((tool) => JSON.stringify(tool.input)).join('');
+  return {
+    text,
+    toolUse,
+    stopReason: reply.stopReason ?? (toolUse.length > 0 ? 'tool_use' : 'end_turn'),
+    usage: {
+      inputTokens,
+      outputTokens: tokens(spoken),
+      ...(reply.cacheReadInputTokens !== undefined
+        ? { cacheReadInputTokens: reply.cacheReadInputTokens }
+        : {}),
+      ...(reply.cacheWriteInputTokens !== undefined
+        ? { cacheWriteInputTokens: reply.cacheWriteInputTokens }
+        : {}),
+    },
+    latencyMs: reply.delayMs ?? 1,
+  };
+}
+
+const wireUsage = (usage: FakeUsage) => ({
+  ...usage,
+  totalTokens: usage.inputTokens + usage.outputTokens,
 });
+
+/** The events of a whole answer, in Bedrock's order; the last one (metadata) carries usage. */
+function answerFrames(answer: Answer): Uint8Array[] {
+  const textIndex = answer.text === '' ? [] : [0];
+  const firstTool = textIndex.length;
+  return [
+    frame('event', 'messageStart', { role: 'assistant' }),
+    ...textIndex.flatMap((index) => [
+      ...splitText(answer.text).map((piece) =>
+        frame('event', 'contentBlockDelta', { contentBlockIndex: index, delta: { text: piece } }),
+      ),
+      frame('event', 'contentBlockStop', { contentBlockIndex: index }),
+    ]),
+    ...answer.toolUse.flatMap((tool, offset) => {
+      const contentBlockIndex = firstTool + offset;
+      return [
+        frame('event', 'contentBlockStart', {
+          contentBlockIndex,
+          start: { toolUse: { toolUseId: tool.id, name: tool.name } },
+        }),
+        ...splitText(JSON.stringify(tool.input), 2).map((input) =>
+          frame('event', 'contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input } } }),
+        ),
+        frame('event', 'contentBlockStop', { contentBlockIndex }),
+      ];
+    }),
+    frame('event', 'messageStop', { stopReason: answer.stopReason }),
+    frame('event', 'metadata', {
+      usage: wireUsage(answer.usage),
+      metrics: { latencyMs: answer.latencyMs },
+    }),
+  ];
+}
+
+/** The first events of an answer: its start and its text deltas, nothing that ends it. */
+function partialFrames(text: string): Uint8Array[] {
+  return [
+    frame('event', 'messageStart', { role: 'assistant' }),
+    ...splitText(text).map((piece) =>
+      frame('event', 'contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }),
+    ),
+  ];
+}
+
+function converseBody(answer: Answer): string {
+  const content = [
+    ...(answer.text === '' ? [] : [{ text: answer.text }]),
+    ...answer.toolUse.map((tool) => ({
+      toolUse: { toolUseId: tool.id, name: tool.name, input: tool.input },
+    })),
+  ];
+  return JSON.stringify({
+    output: { message: { role: 'assistant', content } },
+    stopReason: answer.stopReason,
+    usage: wireUsage(answer.usage),
+    metrics: { latencyMs: answer.latencyMs },
+  });
+}
+
+const isOpen = (response: ServerResponse): boolean =>
+  !response.stream.destroyed && !response.stream.closed;
+
+/** How one call is answered: its protocol, its default text and who hears of its usage. */
+interface Delivery {
+  stream: boolean;
+  defaultText: string;
+  inputTokens: number;
+  requestId: string;
+  /** Called once the answer's usage reached a client that was still there. */
+  delivered(usage: FakeUsage): void;
+}
 
 export async function startFakeBedrock(
   script: ConverseScript = () => ({ kind: 'text' }),
@@ -104,7 +328,12 @@ export async function startFakeBedrock(
   const plannerCalls: PlannerCall[] = [];
   const calls: ConverseCall[] = [];
   const perStep = new Map<string, number>();
-  const reportedUsage = { inputTokens: 0, outputTokens: 0 };
+  const reportedUsage = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheWriteInputTokens: 0,
+  };
   const hanging = new Set<ServerResponse>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -114,17 +343,103 @@ export async function startFakeBedrock(
     status: number,
     name: string,
     message: string,
+    retryAfterSeconds?: number,
   ): void => {
+    if (response.headersSent) {
+      response.stream.close();
+      return;
+    }
     response.writeHead(status, {
       'content-type': 'application/json',
       'x-amzn-errortype': `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
       'x-amzn-requestid': `fake-${calls.length}`,
+      ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),
     });
     response.end(JSON.stringify({ message }));
   };
 
+  /** Writes event-stream frames one by one; stops early when the client went away. */
+  const writeFrames = async (
+    response: ServerResponse,
+    frames: Uint8Array[],
+    chunkDelayMs: number | undefined,
+  ): Promise<boolean> => {
+    for (const [index, bytes] of frames.entries()) {
+      if (index > 0) await sleep(chunkDelayMs);
+      if (!isOpen(response)) return false;
+      response.write(bytes);
+    }
+    return isOpen(response);
+  };
+
+  /** Answers one call from its scripted reply, by Converse or by ConverseStream. */
+  const deliver = async (
+    response: ServerResponse,
+    reply: ScriptedReply,
+    delivery: Delivery,
+  ): Promise<void> => {
+    if (reply.kind === 'hang') {
+      hanging.add(response);
+      response.on('close', () => hanging.delete(response));
+      return;
+    }
+    if (reply.kind === 'error') {
+      sendError(
+        response,
+        reply.status,
+        reply.name,
+        reply.message ?? reply.name,
+        reply.retryAfterSeconds,
+      );
+      return;
+    }
+    await sleep(reply.delayMs);
+    if (!isOpen(response)) return;
+    if (!delivery.stream) {
+      if (reply.kind === 'stream-error') {
+        const status = EXCEPTION_STATUS[reply.name] ?? 500;
+        sendError(response, status, reply.name, reply.message ?? reply.name);
+        return;
+      }
+      const answer = answerOf(
+        reply.kind === 'text' ? reply : { text: reply.text ?? 'cut' },
+        delivery.defaultText,
+        delivery.inputTokens,
+      );
+      const body = converseBody(answer);
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': delivery.requestId,
+      });
+      if (reply.kind === 'stream-cut') {
+        response.end(body.slice(0, Math.floor(body.length / 2)));
+        return;
+      }
+      response.end(body);
+      delivery.delivered(answer.usage);
+      return;
+    }
+    response.writeHead(200, {
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-requestid': delivery.requestId,
+    });
+    if (reply.kind === 'text') {
+      const answer = answerOf(reply, delivery.defaultText, delivery.inputTokens);
+      const complete = await writeFrames(response, answerFrames(answer), reply.chunkDelayMs);
+      if (complete) delivery.delivered(answer.usage);
+    } else {
+      const text = reply.text ?? 'The answer begins';
+      const exception =
+        reply.kind === 'stream-error'
+          ? [frame('exception', lowerFirst(reply.name), { message: reply.message ?? reply.name })]
+          : [];
+      await writeFrames(response, [...partialFrames(text), ...exception], reply.chunkDelayMs);
+    }
+    if (isOpen(response)) response.end();
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const match = /^\/model\/([^/]+)\/converse$/.exec(request.url ?? '');
+    const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(request.url ?? '');
     if (request.method !== 'POST' || !match?.[1]) {
       sendError(
         response,
@@ -134,6 +449,7 @@ export async function startFakeBedrock(
       );
       return;
     }
+    const stream = match[2] === 'converse-stream';
     const authorization = String(request.headers.authorization ?? '');
     if (!SIGV4.test(authorization)) {
       sendError(
@@ -161,6 +477,7 @@ export async function startFakeBedrock(
     const prompt = (body.messages ?? [])
       .flatMap((message) => message.content.map((block) => block.text ?? ''))
       .join('\n');
+    const requestId = `fake-${calls.length + plannerCalls.length + 1}`;
     if ((body.system ?? []).some((block) => block.text?.includes(PLANNER_PROMPT_ID))) {
       const first = body.messages?.[0]?.content[0]?.text ?? '';
       const call: PlannerCall = {
@@ -170,7 +487,13 @@ export async function startFakeBedrock(
         callNumber: plannerCalls.length + 1,
       };
       plannerCalls.push(call);
-      await answerPlanner(response, planner(call));
+      await deliver(response, planner(call), {
+        stream,
+        defaultText: '{}',
+        inputTokens: 1,
+        requestId,
+        delivered: () => undefined,
+      });
       return;
     }
     const sessionId = /Session: (\S+)/.exec(prompt)?.[1];
@@ -180,6 +503,7 @@ export async function startFakeBedrock(
     perStep.set(key, callNumber);
     const call: ConverseCall = {
       modelId: decodeURIComponent(match[1]),
+      stream,
       callNumber,
       body,
       authorization,
@@ -193,62 +517,19 @@ export async function startFakeBedrock(
     response.on('close', () => {
       inFlight -= 1;
     });
-    const answer = await readyToAnswer(response, reply);
-    if (!answer) return;
-    const text =
-      answer.text ?? `Answer for step ${stepId ?? '?'} (call ${callNumber}) from ${call.modelId}.`;
-    const usage = { inputTokens: tokens(prompt), outputTokens: tokens(text) };
-    call.usage = usage;
-    reportedUsage.inputTokens += usage.inputTokens;
-    reportedUsage.outputTokens += usage.outputTokens;
-    response.writeHead(200, {
-      'content-type': 'application/json',
-      'x-amzn-requestid': `fake-${calls.length}`,
+    await deliver(response, reply, {
+      stream,
+      defaultText: `Answer for step ${stepId ?? '?'} (call ${callNumber}) from ${call.modelId}.`,
+      inputTokens: tokens(prompt),
+      requestId,
+      delivered(usage) {
+        call.usage = usage;
+        reportedUsage.inputTokens += usage.inputTokens;
+        reportedUsage.outputTokens += usage.outputTokens;
+        reportedUsage.cacheReadInputTokens += usage.cacheReadInputTokens ?? 0;
+        reportedUsage.cacheWriteInputTokens += usage.cacheWriteInputTokens ?? 0;
+      },
     });
-    response.end(
-      JSON.stringify({
-        output: { message: { role: 'assistant', content: [{ text }] } },
-        stopReason: 'end_turn',
-        usage: { ...usage, totalTokens: usage.inputTokens + usage.outputTokens },
-        metrics: { latencyMs: answer.delayMs ?? 1 },
-      }),
-    );
-  };
-
-  /**
-   * Handles the scripted replies that are not a 200 (hang, error) and waits out a text reply's
-   * delay; resolves with the text reply when the caller should now send the 200.
-   */
-  const readyToAnswer = async (
-    response: ServerResponse,
-    reply: ScriptedReply,
-  ): Promise<Extract<ScriptedReply, { kind: 'text' }> | undefined> => {
-    if (reply.kind === 'hang') {
-      hanging.add(response);
-      response.on('close', () => hanging.delete(response));
-      return undefined;
-    }
-    if (reply.kind === 'error') {
-      sendError(response, reply.status, reply.name, reply.message ?? reply.name);
-      return undefined;
-    }
-    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
-    return reply;
-  };
-
-  const answerPlanner = async (response: ServerResponse, reply: ScriptedReply): Promise<void> => {
-    const answer = await readyToAnswer(response, reply);
-    if (!answer) return;
-    const text = answer.text ?? '{}';
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(
-      JSON.stringify({
-        output: { message: { role: 'assistant', content: [{ text }] } },
-        stopReason: 'end_turn',
-        usage: { inputTokens: 1, outputTokens: tokens(text), totalTokens: 1 + tokens(text) },
-        metrics: { latencyMs: answer.delayMs ?? 1 },
-      }),
-    );
   };
 
   const server = createServer((request, response) => {
@@ -284,3 +565,10 @@ export async function startFakeBedrock(
     },
   };
 }
+
+const UNSCRIPTED_PLANNER: PlannerScript = () => ({
+  kind: 'error',
+  status: 400,
+  name: 'ValidationException',
+  message: 'planner replies are not scripted in this fake',
+});
