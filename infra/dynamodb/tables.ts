@@ -16,6 +16,7 @@ export interface TableNames {
   idempotency: string;
   agents: string;
   agentHistory: string;
+  usageLedger: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -24,6 +25,7 @@ export function tableNames(prefix: string): TableNames {
     idempotency: `${prefix}idempotency`,
     agents: `${prefix}agents`,
     agentHistory: `${prefix}agent-history`,
+    usageLedger: `${prefix}usage-ledger`,
   };
 }
 
@@ -65,6 +67,8 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.agents, ['name', 'S'], ['version', 'N']) },
     // (intent label, agent) → attempt/success/latency counters, updated with atomic ADDs.
     { create: keyedTable(names.agentHistory, ['intent', 'S'], ['agent', 'S']) },
+    // tenant → model-call attempts keyed `session#activity#attempt`: written once, summed on read.
+    { create: keyedTable(names.usageLedger, ['tenantId', 'S'], ['entryKey', 'S']) },
   ];
 }
 
