@@ -4,3 +4,4 @@ export * from './session-ids';
 export * from './phases';
 export * from './session-index';
 export * from './activity-contracts';
+export * from './step-stream-events';
