@@ -4,9 +4,11 @@
  */
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
+import { failoverLatency } from './failover-latency';
 import { httpLatency } from './http-latency';
 import { perStepOverhead } from './per-step-overhead';
 import { plan100 } from './plan-100';
+import { providerOverhead } from './provider-overhead';
 import { routingDecision } from './routing-decision';
 import { sessionThroughput } from './session-throughput';
 
@@ -18,4 +20,6 @@ export const METRICS: readonly BenchMetric[] = [
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   agentSpecInstantiation(),
+  providerOverhead(),
+  failoverLatency(),
 ];
