@@ -17,7 +17,9 @@ import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { ModelProvider } from './models/model-provider';
 import type { AgentHistoryReader } from './planning/agent-history';
 import type { PlannerMode } from './planning/decision-engine';
+import { routeStepModels, type ModelRoutingDependencies } from './planning/route-models';
 import { routePlanSteps, type StepRouting } from './planning/route-steps';
+import type { ModelLayer } from './models/model-call';
 import type { AgentHistoryWriter } from './planning/history-recorder';
 import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
@@ -45,12 +47,20 @@ export interface ActivityDependencies {
   plannerTimeoutMs?: number;
   /** Routes planned steps to agent pools and records routing metrics; off when absent. */
   routing?: StepRouting;
+  /**
+   * What surrounds every model call (context check, cache, rate limits, streaming, ledger,
+   * performance history); bare calls when absent.
+   */
+  modelLayer?: ModelLayer;
+  /** Orders each step's models with the model router (needs more than one model). */
+  modelRouting?: Omit<ModelRoutingDependencies, 'chain'>;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
   const agents = dependencies.agents ?? BUILTIN_AGENT_CATALOG;
   const models = dependencies.models?.length ? dependencies.models : [dependencies.model];
   const modelChain = models.map((model) => `${model.name}:${model.model}`);
+  const byRef = new Map(models.map((model, index) => [modelChain[index] ?? '', model]));
   return {
     /** Normalises the request and extracts language, keywords and intents. Pure. */
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
@@ -78,17 +88,34 @@ export function createActivities(dependencies: ActivityDependencies) {
       const plan = dependencies.routing
         ? await routePlanSteps(planned.plan, specs, dependencies.routing)
         : planned.plan;
-      return { ...planned, plan, enabledAgents, ...(models.length > 1 ? { modelChain } : {}) };
+      const modelRoutes =
+        models.length > 1 && dependencies.modelRouting
+          ? await routeStepModels(plan, input.request.text, input.analysis, specs, {
+              ...dependencies.modelRouting,
+              chain: modelChain,
+            })
+          : {};
+      return {
+        ...planned,
+        plan,
+        enabledAgents,
+        ...(models.length > 1 ? { modelChain } : {}),
+        ...modelRoutes,
+      };
     },
     /** Runs one agent step through the model layer; records the attempt in the agent history. */
     async runAgentStep(input: AgentStepInput): Promise<AgentStepResult> {
-      const model = models[input.modelHop ?? 0] ?? dependencies.model;
+      const model =
+        (input.modelRef !== undefined ? byRef.get(input.modelRef) : undefined) ??
+        models[input.modelHop ?? 0] ??
+        dependencies.model;
       return runAgentStepWith(
         model,
         input,
         agents,
         dependencies.agentHistory,
         dependencies.routing?.recorder,
+        dependencies.modelLayer,
       );
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger';
 import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
@@ -18,6 +19,8 @@ import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem
 import { agentRoutes } from './routes/agents';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
+import { stepStreamRoutes } from './routes/step-stream';
+import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
 import type { SessionService } from './sessions/session-service';
 
 export interface ApiDependencies {
@@ -30,6 +33,13 @@ export interface ApiDependencies {
   logger: Logger;
   bodyLimitBytes: number;
   ssePollIntervalMs: number;
+  /**
+   * Live step text at `GET /v1/sessions/:id/stream` (Redis Streams the workers publish to).
+   * Without it that route answers 404 "streaming not configured".
+   */
+  stepStreams?: { redis: Redis; blockMs?: number; statusIntervalMs?: number };
+  /** Usage and cost routes (`/v1/sessions/:id/usage`, `/v1/usage`), mounted when set. */
+  usage?: UsageRoutesOptions;
 }
 
 export function createApp(dependencies: ApiDependencies) {
@@ -86,7 +96,12 @@ export function createApp(dependencies: ApiDependencies) {
       ssePollIntervalMs: dependencies.ssePollIntervalMs,
     }),
   );
+  v1.route(
+    '/sessions',
+    stepStreamRoutes({ sessions: dependencies.sessions, ...dependencies.stepStreams }),
+  );
   v1.route('/agents', agentRoutes(dependencies.agents));
+  if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   app.route('/v1', v1);
   return app;
 }

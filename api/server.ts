@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { tableNames } from '../infra/dynamodb/tables';
 import { readJwk } from '../runtime/auth/dev-keys';
@@ -14,6 +15,7 @@ import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
 import { createApp } from './app';
 import { createHealthCheck } from './health/health-check';
 import { SessionService } from './sessions/session-service';
@@ -43,13 +45,14 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       ? { jwk: readJwk(config.auth.AUTH_PUBLIC_KEY_FILE) }
       : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
   });
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
   const sessions = new SessionService({
     client,
     temporalAddress: config.temporal.TEMPORAL_ADDRESS,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
     webUiUrl: config.temporal.TEMPORAL_UI_URL,
-    sessionIndex: new SessionIndexStore(dynamo.documents, tables.sessions),
+    sessionIndex,
     idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
     maxSessionDurationMs: config.api.SESSION_MAX_DURATION_MS,
     defaultIdleTimeoutMs: config.api.SESSION_IDLE_TIMEOUT_MS,
@@ -90,6 +93,8 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       },
     });
   }
+  // Live step text: each SSE client reads on a duplicate of this connection.
+  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
   const app = createApp({
     sessions,
     agents,
@@ -99,10 +104,13 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     logger,
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
+    ...(redis ? { stepStreams: { redis } } : {}),
+    usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
   });
   const close = async (): Promise<void> => {
     await connection.close();
     dynamo.client.destroy();
+    redis?.disconnect();
   };
   return { app, close };
 }

@@ -13,7 +13,7 @@ import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
 const USAGE = `usage:
-  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--priority critical|high|normal|low] [--no-follow]
+  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--priority critical|high|normal|low] [--budget USD] [--no-follow]
   tdev follow <session-id> [--auto-approve]
   tdev status <session-id>
   tdev list [--status S]
@@ -21,6 +21,8 @@ const USAGE = `usage:
   tdev approve-step <session-id> <step-id> [--reject] [--comment C]
   tdev replan <session-id> ["<instruction>"] [--comment REASON]
   tdev pause <session-id> | tdev resume <session-id>
+  tdev raise-budget <session-id> <usd>
+  tdev usage [<session-id>]   (the tenant's totals without an id)
   tdev input <session-id> "<text>"
   tdev cancel <session-id>
   tdev token [--tenant T] [--user U] [--role R]
@@ -131,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
       title: { type: 'string' },
       project: { type: 'string' },
       priority: { type: 'string' },
+      budget: { type: 'string' },
       comment: { type: 'string' },
       status: { type: 'string' },
       tenant: { type: 'string' },
@@ -152,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.approval || values['auto-approve'] ? { requireApproval: true } : {}),
         ...(values['keep-open'] ? { options: { keepOpen: true } } : {}),
         ...(values.priority ? { priority: values.priority } : {}),
+        ...(values.budget ? { budget: { maxCostUsd: dollars(values.budget) } } : {}),
       });
       console.log(`▶ session ${started.sessionId} started`);
       console.log(`  Web UI: ${started.links.webUi}`);
@@ -229,6 +233,33 @@ async function main(argv: string[]): Promise<number> {
       console.log('replan requested: running steps finish, then the Supervisor plans again');
       return 0;
     }
+    case 'raise-budget': {
+      if (!first || !second) throw new Error('raise-budget needs a session id and US dollars');
+      await (
+        await client()
+      ).request('POST', `/v1/sessions/${first}/signals/raise-budget`, {
+        maxCostUsd: dollars(second),
+      });
+      console.log(`budget raised to $${second}`);
+      return 0;
+    }
+    case 'usage': {
+      const api = await client();
+      const usage = await api.request<{
+        totals: {
+          calls: number;
+          failedCalls: number;
+          inputTokens: number;
+          outputTokens: number;
+          costUsd: number;
+        };
+      }>('GET', first ? `/v1/sessions/${first}/usage` : '/v1/usage');
+      const { totals } = usage;
+      console.log(
+        `${totals.calls} model calls (${totals.failedCalls} failed) · ${totals.inputTokens} in / ${totals.outputTokens} out tokens · $${totals.costUsd.toFixed(6)}`,
+      );
+      return 0;
+    }
     case 'pause':
     case 'resume': {
       if (!first) throw new Error(`${command} needs a session id`);
@@ -275,3 +306,10 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** A positive dollar amount from the command line. */
+function dollars(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`not a dollar amount: ${text}`);
+  return value;
+}

@@ -61,6 +61,25 @@ const modelSchema = z.object({
    * rules when its answer is unusable; `llm` fails the turn instead (PlannerOutputInvalid).
    */
   PLANNER_MODE: z.enum(['hybrid', 'llm']).default('hybrid'),
+  /** Model cards (window, prices, limits; activities/models/registry). Default: the shipped file. */
+  MODEL_CARDS_FILE: z.string().min(1).optional(),
+  /**
+   * Cross-region inference profiles of the Bedrock model as the first fallback tier: `auto`
+   * (the region's geography, then `global`), `off`, or geographies such as `us,global`.
+   */
+  BEDROCK_CROSS_REGION: z
+    .string()
+    .default('auto')
+    .refine((value) => /^(auto|off|[a-z-]+(,[a-z-]+)*)$/.test(value), {
+      message: 'auto, off or comma-separated geographies (us,eu,apac,global)',
+    }),
+  /** Lifetime of response-cache entries (steps that opt in). */
+  MODEL_CACHE_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
 });
 
 const workerSchema = z.object({
@@ -88,6 +107,8 @@ const apiSchema = z.object({
   SSE_POLL_INTERVAL_MS: positiveInt.default(500),
   SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),
   SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
+  /** Redis the workers publish step text to; unset leaves `GET /v1/sessions/:id/stream` off (404). */
+  REDIS_URL: z.string().url().optional(),
 });
 
 /** Prometheus: the API's `GET /metrics` and the worker's metrics port. */

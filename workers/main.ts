@@ -7,12 +7,6 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { Redis } from 'ioredis';
-import {
-  selectFallbackProviders,
-  selectModelProvider,
-} from '../activities/models/create-model-provider';
-import { guardWithBreaker } from '../activities/models/resilience/breaker-guarded-provider';
-import { CircuitBreaker } from '../activities/models/resilience/circuit-breaker';
 import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
@@ -26,6 +20,8 @@ import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
+import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
 import { createSessionWorker } from './session-worker';
 
@@ -34,7 +30,18 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.logging.LOG_LEVEL });
   installTemporalLogger(logger);
 
-  const model = selectModelProvider(config.model);
+  const dynamo = createDynamoClients(config.dynamo);
+  const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
+  // With Redis, every model sits behind a circuit breaker shared by all workers, rate limits
+  // and performance history are shared too, and model text streams to the API.
+  const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
+  const stack = buildModelStack(config.model, {
+    ...(redis ? { redis } : {}),
+    ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
+    warn: (message, details) => logger.warn(details, message),
+  });
+  const model = stack.primary;
+  const models = stack.models;
   if (model.provider.name === 'offline') {
     logger.warn(
       `MODEL PROVIDER: OFFLINE — ${model.reason}. Agent outputs are canned outlines; no LLM is called.`,
@@ -42,24 +49,21 @@ async function main(): Promise<void> {
   } else {
     logger.info(`model provider: ${model.reason}`);
   }
-  // Fallback models after the primary; with Redis, every model sits behind a circuit breaker
-  // shared by all workers, so none keeps calling a dead provider.
-  const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
-  const breaker = redis ? new CircuitBreaker({ redis }) : undefined;
-  const models = [model.provider, ...selectFallbackProviders(config.model)].map((provider) =>
-    breaker ? guardWithBreaker(provider, breaker) : provider,
+  logger.info(
+    {
+      chain: models.map((entry) => `${entry.name}:${entry.model}`),
+      shared: redis
+        ? 'circuit breaker, rate limits, history, cache, streams'
+        : 'none (no REDIS_URL)',
+    },
+    'model chain',
   );
-  if (models.length > 1 || breaker) {
-    logger.info(
-      {
-        chain: models.map((entry) => `${entry.name}:${entry.model}`),
-        circuitBreaker: Boolean(breaker),
-      },
-      'model fallback chain',
+  if (stack.uncarded.length) {
+    logger.warn(
+      { models: stack.uncarded },
+      'no model card: these models run with a 32k-token window and no price (set MODEL_CARDS_FILE)',
     );
   }
-  const dynamo = createDynamoClients(config.dynamo);
-  const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
@@ -91,15 +95,20 @@ async function main(): Promise<void> {
       agents,
       agentHistory,
       plannerMode: config.model.PLANNER_MODE,
+      modelLayer: stack.layer,
+      modelRouting: stack.routing,
       routing: {
         recorder,
         defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
-        models: models.map((entry) => ({
-          id: entry.model,
-          capabilities: ['text'],
-          contextWindow: 200_000,
-          costPer1kTokens: 0,
-        })),
+        models: models.map((entry) => {
+          const card = stack.registry.card(`${entry.name}:${entry.model}`);
+          return {
+            id: entry.model,
+            capabilities: [...card.specialties, ...card.capabilities],
+            contextWindow: card.contextWindow,
+            costPer1kTokens: card.inputCostPer1k,
+          };
+        }),
         queueLoads: (queues) => queueLoads.snapshot(queues),
       },
     }),

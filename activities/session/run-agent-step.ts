@@ -9,7 +9,8 @@ import {
   type AgentStepInput,
   type AgentStepResult,
 } from '../../core/session';
-import type { ModelProvider, ModelResponse } from '../models/model-provider';
+import { callModel, type ModelLayer } from '../models/model-call';
+import type { ModelProvider, ModelRequest, ModelResponse } from '../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
 
 /**
@@ -28,6 +29,11 @@ export async function runAgentStepWith(
   history?: AgentHistoryWriter,
   /** Counts the step as in flight for the utilisation and outcome metrics. */
   recorder?: Pick<StepRecorder, 'stepStarted'>,
+  /**
+   * Context check, cache, shared rate limits, token streaming, usage ledger and model
+   * performance around the call (activities/models/model-call.ts); a bare call without it.
+   */
+  layer?: ModelLayer,
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
@@ -64,13 +70,24 @@ export async function runAgentStepWith(
   // No heartbeat up front: the heartbeat timeout already runs from the start of the attempt,
   // and a quick model answer then costs no extra server round trip.
   try {
-    let response: ModelResponse;
+    let response: ModelResponse & { costUsd?: number; cached?: boolean };
+    const request: ModelRequest = {
+      system: agent.systemPrompt,
+      messages: [{ role: 'user', text: buildPrompt(input) }],
+      signal: context.cancellationSignal,
+    };
     try {
-      response = await model.generate({
-        system: agent.systemPrompt,
-        messages: [{ role: 'user', text: buildPrompt(input) }],
-        signal: context.cancellationSignal,
-      });
+      response = layer
+        ? await callModel(layer, model, request, {
+            ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+            sessionId: input.sessionId,
+            stepId: input.step.id,
+            agent: agent.name,
+            activityId: context.info.activityId,
+            attempt,
+            ...(input.step.cache ? { cache: true } : {}),
+          })
+        : await model.generate(request);
     } catch (error) {
       // A model that was never called (circuit open) says nothing about the agent.
       const notCalled =
@@ -87,7 +104,12 @@ export async function runAgentStepWith(
       provider: response.provider,
       model: response.model,
       offline: response.offline,
-      usage: response.usage,
+      usage: {
+        inputTokens: response.usage.inputTokens,
+        outputTokens: response.usage.outputTokens,
+        ...(response.costUsd ? { costUsd: response.costUsd } : {}),
+      },
+      ...(response.cached ? { cached: true } : {}),
       latencyMs: response.latencyMs,
       attempt,
     };
@@ -104,7 +126,10 @@ export function buildPrompt(input: AgentStepInput): string {
     .map((item) => `### Output of step "${item.stepId}" (${item.agent})\n${item.output}`)
     .join('\n\n');
   return [
-    `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}`,
+    // A cached step's prompt carries nothing session-specific, so equal requests share answers.
+    input.step.cache
+      ? ''
+      : `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}`,
     `Request: ${input.request}`,
     `Task: ${input.step.instruction}`,
     upstream ? `Context from earlier steps:\n\n${upstream}` : '',
@@ -116,12 +141,19 @@ export function buildPrompt(input: AgentStepInput): string {
 /** Re-throws `error` as an ApplicationFailure carrying the attempt, keeping its retryability. */
 function withAttempt(error: unknown, attempt: number): unknown {
   if (Context.current().cancellationSignal.aborted) return error;
-  const details = [{ attempt } satisfies AgentStepFailureDetails];
+  const details: AgentStepFailureDetails[] = [{ attempt }];
   if (error instanceof ApplicationFailure) {
+    // Keep what the failure says (e.g. the tokens a context overflow needs) next to the attempt.
+    const own: unknown = error.details?.[0];
+    if (own && typeof own === 'object') details[0] = { ...own, attempt };
+    // Keep a delay the provider (or the shared rate limit) asked for.
+    const delay = (error as { nextRetryDelay?: unknown }).nextRetryDelay;
+    const nextRetryDelay = typeof delay === 'number' ? delay : undefined;
     return ApplicationFailure.create({
       message: error.message,
       type: error.type ?? undefined,
       nonRetryable: error.nonRetryable ?? undefined,
+      ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
       details,
       cause: error.cause,
     });

@@ -25,6 +25,14 @@ export const sessionOptionsSchema = z
   .partial()
   .strict();
 
+/** A session's spending limit; at least one limit when given. */
+export const budgetSchema = z
+  .object({
+    maxCostUsd: z.number().positive().max(1_000_000).optional(),
+    maxTokens: z.number().int().positive().max(1_000_000_000).optional(),
+  })
+  .strict();
+
 export const startSessionSchema = z
   .object({
     request: z.string().trim().min(1).max(20_000),
@@ -36,6 +44,7 @@ export const startSessionSchema = z
     requireApproval: z.boolean().optional(),
     plan: planSchema.optional(),
     priority: z.enum(STEP_PRIORITIES).optional(),
+    budget: budgetSchema.optional(),
     options: sessionOptionsSchema.optional(),
   })
   .strict();
@@ -67,6 +76,12 @@ export const signalPayloadSchemas = {
       instruction: z.string().trim().min(1).max(20_000).optional(),
     })
     .strict(),
+  'raise-budget': budgetSchema.refine(
+    (budget) => budget.maxCostUsd !== undefined || budget.maxTokens !== undefined,
+    {
+      message: 'give maxCostUsd, maxTokens or both',
+    },
+  ),
 } as const satisfies Record<SessionSignalName, z.ZodType>;
 
 export const amendPlanSchema = z

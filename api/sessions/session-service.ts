@@ -66,6 +66,7 @@ export interface StartSessionBody {
   requireApproval?: boolean;
   plan?: SessionRequest['plan'];
   priority?: SessionRequest['priority'];
+  budget?: SessionRequest['budget'];
   options?: Partial<SessionOptions>;
 }
 
@@ -151,6 +152,7 @@ export class SessionService {
       ...(body.requireApproval !== undefined ? { requireApproval: body.requireApproval } : {}),
       ...(body.plan ? { plan: body.plan } : {}),
       ...(body.priority ? { priority: body.priority } : {}),
+      ...(body.budget ? { budget: body.budget } : {}),
     };
     const input: SessionInput = {
       sessionId,

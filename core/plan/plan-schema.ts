@@ -35,6 +35,7 @@ export const planStepSchema = z.object({
     .optional(),
   requiresApproval: z.boolean().optional(),
   taskQueue: z.string().min(1).max(200).optional(),
+  cache: z.boolean().optional(),
 });
 
 export const planSchema = z.object({

@@ -49,6 +49,11 @@ export interface PlanStep {
   requiresApproval?: boolean;
   /** The agent pool (task queue) that runs the step; the session's own queue when absent. */
   taskQueue?: string;
+  /**
+   * Opt-in response cache: the step's model call runs at temperature 0 (deterministic
+   * settings) and an identical earlier request's answer is reused from Redis.
+   */
+  cache?: boolean;
 }
 
 export const STEP_PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;

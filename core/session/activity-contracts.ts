@@ -30,6 +30,36 @@ export interface PlanRequestResult {
    * than one model: each step may move down it, one activity per hop.
    */
   modelChain?: string[];
+  /**
+   * Each step's model order from the model router (refs of `modelChain`, best first); a step
+   * without an entry uses `modelChain` as it is.
+   */
+  stepModels?: Record<string, string[]>;
+  /** What the workflow needs to know of each model to pick the next hop. */
+  modelCatalog?: Record<string, ModelHopInfo>;
+  /** The router's decisions with their inputs, one per step (kept in history). */
+  modelRouting?: ModelRoutingRecord[];
+}
+
+export interface ModelHopInfo {
+  contextWindow: number;
+  /** The model to try after a content-policy refusal. */
+  contentPolicyAlternative?: string;
+}
+
+export interface ModelRoutingRecord {
+  stepId: string;
+  order: string[];
+  scores: {
+    ref: string;
+    total: number;
+    specialty: number;
+    cost: number;
+    performance: number;
+    availability: number;
+  }[];
+  excluded: { ref: string; reason: string }[];
+  criteria: { specialties?: readonly string[]; requiredContext: number; language?: string };
 }
 
 /** Output of an earlier step handed to a dependent step. */
@@ -53,6 +83,10 @@ export interface AgentStepInput {
   compensation?: boolean;
   /** Index into the model fallback chain; 0 (the primary) when absent. */
   modelHop?: number;
+  /** The model to call (`provider:model` of the chain); wins over `modelHop`. */
+  modelRef?: string;
+  /** The session's tenant, for the usage ledger. */
+  tenantId?: string;
 }
 
 export interface AgentStepResult {
@@ -68,11 +102,15 @@ export interface AgentStepResult {
   latencyMs: number;
   /** The Temporal attempt that produced this result (1 = first try). */
   attempt: number;
+  /** True when the answer came from the response cache (no model call, no cost). */
+  cached?: boolean;
 }
 
 /** Details attached to an agent-step failure so the workflow can report attempts. */
 export interface AgentStepFailureDetails {
   attempt: number;
+  /** Context overflow: tokens the prompt needs, so the next model must be at least this big. */
+  requiredTokens?: number;
 }
 
 /** Step outputs above this size are cut before they enter workflow history. */

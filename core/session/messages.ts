@@ -35,6 +35,13 @@ export interface ApproveStepSignalInput {
   comment?: string;
 }
 
+/** Replace the session's budget limits (a missing limit stays as it was); resumes a budget pause. */
+export interface RaiseBudgetSignalInput {
+  maxCostUsd?: number;
+  maxTokens?: number;
+  by?: string;
+}
+
 /** Plan the current turn again from its current state; succeeded steps keep their results. */
 export interface ReplanSignalInput {
   reason?: string;
@@ -75,6 +82,7 @@ export const cancelSignal = defineSignal<[CancelSignalInput]>('cancel');
 
 export const approveStepSignal = defineSignal<[ApproveStepSignalInput]>('approveStep');
 export const replanSignal = defineSignal<[ReplanSignalInput]>('replan');
+export const raiseBudgetSignal = defineSignal<[RaiseBudgetSignalInput]>('raiseBudget');
 
 export const amendPlanUpdate = defineUpdate<AmendPlanResult, [AmendPlanInput]>('amendPlan');
 
@@ -91,6 +99,7 @@ export const SESSION_SIGNALS = {
   resume: resumeSignal,
   'approve-step': approveStepSignal,
   replan: replanSignal,
+  'raise-budget': raiseBudgetSignal,
 } as const;
 
 export type SessionSignalName = keyof typeof SESSION_SIGNALS;

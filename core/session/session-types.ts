@@ -57,6 +57,27 @@ export interface SessionRequest {
    * ready steps in the session and sets each activity's Temporal task priority.
    */
   priority?: StepPriority;
+  /**
+   * Spending limit of the whole session. When the model calls so far reach it, no new step
+   * starts: the session pauses until the `raise-budget` signal lifts the limit (or it is
+   * cancelled). Steps already running finish.
+   */
+  budget?: SessionBudget;
+}
+
+export interface SessionBudget {
+  /** US dollars, by the model cards' prices. */
+  maxCostUsd?: number;
+  /** Input plus output tokens. */
+  maxTokens?: number;
+}
+
+/** The budget as the status query reports it. */
+export interface BudgetStatus extends SessionBudget {
+  spentUsd: number;
+  tokens: number;
+  /** Why no new step may start, while that is so. */
+  exhausted?: string;
 }
 
 /** Limits and behaviour of one session. Missing fields take `DEFAULT_SESSION_OPTIONS`. */
@@ -116,6 +137,8 @@ export interface UserInput extends Omit<SessionRequest, 'title'> {
 export interface StepUsage {
   inputTokens: number;
   outputTokens: number;
+  /** US dollars by the model cards' prices (absent where no price was known). */
+  costUsd?: number;
 }
 
 /** The tracked state of one plan step, as the status query reports it. */
@@ -211,6 +234,8 @@ export interface CarriedSessionState {
   version: number;
   /** Set while the session is paused (see the `pause` signal). */
   paused?: PauseRecord;
+  /** The budget as last raised (the request's own budget when never raised). */
+  budget?: SessionBudget;
 }
 
 export interface PauseRecord {
@@ -251,6 +276,8 @@ export interface SessionStatus {
   approval?: ApprovalRecord;
   /** Present while paused: running steps finish, no new step starts until `resume`. */
   paused?: PauseRecord;
+  /** The session's budget and what it has spent, when it has one. */
+  budget?: BudgetStatus;
   pendingInputs: number;
   history: TurnSummary[];
   usage: StepUsage;

@@ -452,11 +452,21 @@ describe('sessions', () => {
 
   test('unknown signal → 400; bad payload → 400; signals and cancel on a live session work', async () => {
     const started = await call('POST', '/v1/sessions', {
-      body: { request: 'Implement the export', requireApproval: true },
+      body: { request: 'Implement the export', requireApproval: true, budget: { maxCostUsd: 0.5 } },
     });
     expect(started.status).toBe(201);
     const id = started.body.sessionId as string;
     expect(started.headers.get('location')).toBe(`/v1/sessions/${id}`);
+    expectProblem(
+      await call('POST', '/v1/sessions', { body: { request: 'x', budget: { maxCostUsd: -1 } } }),
+      400,
+      /maxCostUsd/,
+    );
+    expectProblem(
+      await call('POST', `/v1/sessions/${id}/signals/raise-budget`, { body: {} }),
+      400,
+      /give maxCostUsd, maxTokens or both/,
+    );
 
     expectProblem(
       await call('POST', `/v1/sessions/${id}/signals/deploy`, { body: {} }),
@@ -482,6 +492,19 @@ describe('sessions', () => {
       status = (await call('GET', `/v1/sessions/${id}`)).body as unknown as typeof status;
     }
     expect(status).toMatchObject({ phase: 'awaiting_approval', tenantId: 'acme', userId: 'ada' });
+    expect(status.budget).toEqual({ maxCostUsd: 0.5, spentUsd: 0, tokens: 0 });
+    expect(
+      (
+        await call('POST', `/v1/sessions/${id}/signals/raise-budget`, {
+          body: { maxCostUsd: 5, maxTokens: 100_000 },
+        })
+      ).status,
+    ).toBe(202);
+    for (let attempt = 0; attempt < 50 && status.budget?.maxCostUsd !== 5; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await call('GET', `/v1/sessions/${id}`)).body as unknown as typeof status;
+    }
+    expect(status.budget).toEqual({ maxCostUsd: 5, maxTokens: 100_000, spentUsd: 0, tokens: 0 });
     expect(status.temporal.webUiUrl).toBe(
       `${harness.env.temporalUiUrl}/namespaces/default/workflows/${id}`,
     );

@@ -13,6 +13,7 @@ import { createBedrockProvider } from '../../activities/models/bedrock-provider'
 import { WORKFLOW_TYPES } from '../../core/names';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { UsageLedgerStore } from '../../runtime/stores/usage-ledger-store';
 import { PLAN_SCHEMA_VERSION, type Plan } from '../../core/plan';
 import { statusQuery, type SessionInput, type SessionResult } from '../../core/session';
 import { REPO_ROOT } from '../../infra/stack/paths';
@@ -141,6 +142,22 @@ test('a worker killed with SIGKILL mid-step: the session completes on a new work
       ['b', 'succeeded', 2],
       ['c', 'succeeded', 1],
     ]);
+    // The usage ledger (written by the worker processes) holds exactly what Bedrock reported
+    // to clients: the killed call delivered nothing and left no entry; its retry counted once.
+    const reported = bedrock.calls.flatMap((call) =>
+      call.sessionId === sessionId && call.usage ? [call.usage] : [],
+    );
+    expect(reported).toHaveLength(3);
+    const totals = await new UsageLedgerStore(
+      harness.dynamo.documents,
+      harness.tables.usageLedger,
+    ).sessionTotals(input.tenantId, sessionId);
+    expect(totals).toMatchObject({
+      calls: 3,
+      failedCalls: 0,
+      inputTokens: reported.reduce((sum, usage) => sum + usage.inputTokens, 0),
+      outputTokens: reported.reduce((sum, usage) => sum + usage.outputTokens, 0),
+    });
   } catch (error) {
     throw new Error(
       `${String(error)}\n--- first worker ---\n${first.output.join('')}\n--- second worker ---\n${second?.output.join('') ?? ''}`,

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDependencies } from '../../activities';
+import { ModelRegistry, parseModelCard } from '../../activities/models/registry';
 import { createBedrockProvider } from '../../activities/models/bedrock-provider';
 import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION } from '../../core/plan';
@@ -27,6 +28,7 @@ import {
   cancelSignal,
   replanSignal,
   pauseSignal,
+  raiseBudgetSignal,
   resumeSignal,
   statusQuery,
   type SessionInput,
@@ -47,6 +49,7 @@ const HISTORIES_DIR = path.join(__dirname, 'histories');
 const TASK_QUEUE = 'replay-recording';
 const PRIMARY_MODEL = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const FALLBACK_MODEL = 'us.amazon.nova-pro-v1:0';
+const THIRD_MODEL = 'us.meta.llama3-3-70b-instruct-v1:0';
 
 interface Scenario {
   name: string;
@@ -57,6 +60,11 @@ interface Scenario {
   script?: Parameters<FakeBedrock['setScript']>[0];
   /** Run on a worker whose model chain has a fallback (PRIMARY_MODEL, then FALLBACK_MODEL). */
   modelFallback?: boolean;
+  /**
+   * Run on a worker with the model layer and router: chain PRIMARY, FALLBACK, THIRD; priced
+   * cards; PRIMARY's content-policy alternative is THIRD.
+   */
+  routed?: boolean;
 }
 
 interface HistoryEventJson {
@@ -274,6 +282,29 @@ const SCENARIOS: Scenario[] = [
         : { kind: 'text' },
   },
   {
+    name: 'routed-content-policy-and-budget',
+    request: {
+      text: 'explicit plan',
+      budget: { maxCostUsd: 0.0001 },
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: [] },
+          { id: 'b', agent: 'test', title: 'b', instruction: 'b', dependsOn: ['a'] },
+        ],
+      },
+    },
+    routed: true,
+    script: (call) =>
+      call.modelId === PRIMARY_MODEL
+        ? { kind: 'text', stopReason: 'content_filtered' }
+        : { kind: 'text' },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.paused?.by === 'budget');
+      await handle.signal(raiseBudgetSignal, { maxCostUsd: 10, by: 'lead' });
+    },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),
@@ -438,12 +469,16 @@ async function main(): Promise<void> {
       endpoint: bedrock.url,
       credentials: { accessKeyId: 'AKIDRECORD', secretAccessKey: 'record' },
     });
-  const workerFor = (taskQueue: string, models: ReturnType<typeof bedrockModel>[]) =>
+  const workerFor = (
+    taskQueue: string,
+    models: ReturnType<typeof bedrockModel>[],
+    extra: Partial<ActivityDependencies> = {},
+  ) =>
     createSessionWorker({
       connection: nativeConnection,
       namespace: DEFAULT_NAMESPACE,
       taskQueue,
-      activities: createActivities({ model: models[0]!, models, sessionIndex }),
+      activities: createActivities({ model: models[0]!, models, sessionIndex, ...extra }),
     });
   const worker = await workerFor(TASK_QUEUE, [bedrockModel(PRIMARY_MODEL)]);
   // Scenarios with a model fallback chain run on their own worker.
@@ -451,46 +486,70 @@ async function main(): Promise<void> {
     bedrockModel(PRIMARY_MODEL),
     bedrockModel(FALLBACK_MODEL),
   ]);
+  const registry = new ModelRegistry(
+    [PRIMARY_MODEL, FALLBACK_MODEL, THIRD_MODEL].map((model) =>
+      parseModelCard({
+        ref: `bedrock:${model}`,
+        contextWindow: 200_000,
+        inputCostPer1k: 0.003,
+        outputCostPer1k: 0.015,
+        ...(model === PRIMARY_MODEL ? { contentPolicyAlternative: `bedrock:${THIRD_MODEL}` } : {}),
+      }),
+    ),
+  );
+  const routedWorker = await workerFor(
+    `${TASK_QUEUE}-routed`,
+    [bedrockModel(PRIMARY_MODEL), bedrockModel(FALLBACK_MODEL), bedrockModel(THIRD_MODEL)],
+    { modelLayer: { registry }, modelRouting: { registry } },
+  );
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
     await worker.runUntil(() =>
-      fallbackWorker.runUntil(async () => {
-        for (const scenario of scenarios) {
-          bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
-          const sessionId = newSessionId();
-          const input: SessionInput = {
-            sessionId,
-            tenantId: 'replay',
-            userId: 'recorder',
-            request: { text: 'request', ...scenario.request },
-            options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
-          };
-          const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
-            workflowId: sessionId,
-            taskQueue: scenario.modelFallback ? `${TASK_QUEUE}-fallback` : TASK_QUEUE,
-            args: [input],
-          });
-          await scenario.drive?.(handle, bedrock);
-          await handle.result().catch(() => undefined);
-          // Every run of the session (continue-as-new makes several) is one history file.
-          let runId: string | undefined = handle.firstExecutionRunId;
-          for (let index = 1; runId; index += 1) {
-            // The temporal CLI writes the standard history JSON (as the Web UI exports it).
-            const json = await showHistory(address, sessionId, runId);
-            const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
-            const file = path.join(
-              HISTORIES_DIR,
-              `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
-            );
-            writeFileSync(file, json);
-            console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
-            runId =
-              events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      fallbackWorker.runUntil(() =>
+        routedWorker.runUntil(async () => {
+          for (const scenario of scenarios) {
+            bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
+            const sessionId = newSessionId();
+            const input: SessionInput = {
+              sessionId,
+              tenantId: 'replay',
+              userId: 'recorder',
+              request: { text: 'request', ...scenario.request },
+              options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
+            };
+            const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
+              workflowId: sessionId,
+              taskQueue: scenario.routed
+                ? `${TASK_QUEUE}-routed`
+                : scenario.modelFallback
+                  ? `${TASK_QUEUE}-fallback`
+                  : TASK_QUEUE,
+              args: [input],
+            });
+            await scenario.drive?.(handle, bedrock);
+            await handle.result().catch(() => undefined);
+            // Every run of the session (continue-as-new makes several) is one history file.
+            let runId: string | undefined = handle.firstExecutionRunId;
+            for (let index = 1; runId; index += 1) {
+              // The temporal CLI writes the standard history JSON (as the Web UI exports it).
+              const json = await showHistory(address, sessionId, runId);
+              const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
+              const file = path.join(
+                HISTORIES_DIR,
+                `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
+              );
+              writeFileSync(file, json);
+              console.log(
+                `recorded ${path.relative(process.cwd(), file)} (${events.length} events)`,
+              );
+              runId =
+                events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+            }
           }
-        }
-      }),
+        }),
+      ),
     );
   } finally {
     await connection.close();

@@ -38,6 +38,7 @@ import {
 import {
   MAX_UPSTREAM_CHARS,
   type AgentStepFailureDetails,
+  type ModelHopInfo,
   type AgentStepInput,
   type AgentStepResult,
   type ApprovalRecord,
@@ -78,6 +79,10 @@ export interface RunPlanOptions {
   runStep: RunStep;
   /** The worker's model fallback chain; steps move down it, one activity per hop. */
   modelChain?: readonly string[];
+  /** Per-step model order chosen by the model router (refs of `modelChain`). */
+  stepModels?: Readonly<Record<string, readonly string[]>>;
+  /** Context windows and content-policy alternatives, to choose the next hop. */
+  modelCatalog?: Readonly<Record<string, ModelHopInfo>>;
   /** Results of steps that already succeeded (kept across a replan); they do not run again. */
   initialResults?: ReadonlyMap<string, AgentStepResult>;
   /** Anchor of the steps' service levels (workflow time, ms). */
@@ -126,6 +131,8 @@ export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> 
   /** One pass over the plan; returns true if it settled or started any step. */
   const scheduleReadySteps = (): boolean => {
     let changed = false;
+    // A spent budget pauses the session before anything new starts.
+    if (!control.stopRequested && tracker.pauseForBudget()) changed = true;
     const ready: PlanStep[] = [];
     for (const step of control.plan.steps) {
       if (settled.has(step.id) || running.has(step.id)) continue;
@@ -227,19 +234,31 @@ export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> 
     input: AgentStepInput,
     schedule: StepSchedule,
   ): Promise<AgentStepResult> => {
-    for (let modelHop = 0; ; modelHop += 1) {
+    const routed = options.stepModels?.[input.step.id];
+    const chain = routed ?? modelChain;
+    const tried = new Set<number>();
+    for (let position = 0; ;) {
+      tried.add(position);
+      const modelRef = routed ? chain[position] : undefined;
       try {
         return await runStep(
-          { ...input, ...(modelHop > 0 ? { modelHop } : {}) },
+          {
+            ...input,
+            ...(position > 0 ? { modelHop: position } : {}),
+            ...(modelRef !== undefined ? { modelRef } : {}),
+          },
           input.step,
           schedule,
         );
       } catch (error) {
-        const model = modelChain[modelHop];
-        if (model === undefined || modelHop + 1 >= modelChain.length || !isModelFailure(error)) {
-          throw error;
-        }
+        const model = chain[position];
+        const next =
+          model !== undefined && isModelFailure(error)
+            ? nextModel(chain, tried, position, error, options.modelCatalog)
+            : undefined;
+        if (model === undefined || next === undefined) throw error;
         tracker.stepModelFellBack(input.step.id, model, describeStepError(error));
+        position = next;
       }
     }
   };
@@ -283,6 +302,7 @@ export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> 
       };
       const input: AgentStepInput = {
         sessionId: tracker.input.sessionId,
+        tenantId: tracker.input.tenantId,
         turn: tracker.turn,
         request: tracker.request.text,
         step: undo,
@@ -324,6 +344,7 @@ export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> 
     const intents = tracker.intent?.labels ?? tracker.analysis?.intents;
     const input: AgentStepInput = {
       sessionId: tracker.input.sessionId,
+      tenantId: tracker.input.tenantId,
       turn: tracker.turn,
       request: tracker.request.text,
       step: resolved,
@@ -404,6 +425,42 @@ const MODEL_FAILURE_TYPES: ReadonlySet<string> = new Set([
   ERROR_TYPES.modelContextOverflow,
   ERROR_TYPES.modelContentPolicy,
 ]);
+
+/**
+ * The chain position to try after `position` failed: for a context overflow the first untried
+ * model whose window holds the tokens needed; for a content-policy refusal the model's
+ * configured alternative if untried; otherwise the next untried model in order.
+ */
+function nextModel(
+  chain: readonly string[],
+  tried: ReadonlySet<number>,
+  position: number,
+  error: unknown,
+  catalog: Readonly<Record<string, ModelHopInfo>> | undefined,
+): number | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  const untried = chain.map((_, index) => index).filter((index) => !tried.has(index));
+  const after = [
+    ...untried.filter((index) => index > position),
+    ...untried.filter((index) => index < position),
+  ];
+  if (type === ERROR_TYPES.modelContextOverflow && catalog) {
+    const details = (cause as ApplicationFailure).details?.[0] as
+      Partial<AgentStepFailureDetails> | undefined;
+    const needed = details?.requiredTokens;
+    if (needed === undefined) return after[0];
+    return after.find(
+      (index) => (catalog[chain[index] ?? '']?.contextWindow ?? Infinity) >= needed,
+    );
+  }
+  if (type === ERROR_TYPES.modelContentPolicy && catalog) {
+    const alternative = catalog[chain[position] ?? '']?.contentPolicyAlternative;
+    const index = alternative === undefined ? -1 : chain.indexOf(alternative);
+    if (index >= 0 && !tried.has(index)) return index;
+  }
+  return after[0];
+}
 
 /** A failure another model may not have: the provider's, not the request's. */
 function isModelFailure(error: unknown): boolean {

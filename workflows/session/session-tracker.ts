@@ -15,6 +15,8 @@ import {
   statusOfPhase,
   type AgentStepResult,
   type ApprovalRecord,
+  type BudgetStatus,
+  type SessionBudget,
   type PlanAmendment,
   type ReplanRecord,
   type StepOutput,
@@ -36,6 +38,9 @@ import {
 const PREVIEW_CHARS = 400;
 /** Turn summaries kept across continue-as-new; older ones are dropped. */
 const MAX_CARRIED_TURNS = 50;
+
+/** `paused.by` of a pause the budget caused (the `raise-budget` signal lifts it). */
+export const BUDGET_PAUSE = 'budget';
 
 const nowIso = (): string => new Date().toISOString();
 
@@ -70,6 +75,8 @@ export class SessionTracker {
   replans: ReplanRecord[] = [];
   approval?: ApprovalRecord;
   paused?: PauseRecord;
+  /** The session's spending limit (the request's, or as last raised by signal). */
+  budget?: SessionBudget;
   result?: string;
   error?: string;
   closeReason?: string;
@@ -96,6 +103,8 @@ export class SessionTracker {
     this.usage = { ...(carried?.usage ?? { inputTokens: 0, outputTokens: 0 }) };
     this.version = carried?.version ?? 0;
     if (carried?.paused) this.paused = carried.paused;
+    const budget = carried?.budget ?? input.request.budget;
+    if (budget) this.budget = { ...budget };
     this.request = { ...input.request };
   }
 
@@ -250,6 +259,10 @@ export class SessionTracker {
     this.outputs.set(id, result);
     this.usage.inputTokens += result.usage.inputTokens;
     this.usage.outputTokens += result.usage.outputTokens;
+    if (result.usage.costUsd) {
+      this.usage.costUsd =
+        Math.round(((this.usage.costUsd ?? 0) + result.usage.costUsd) * 1e6) / 1e6;
+    }
     this.updateStep(id, {
       state: 'succeeded',
       attempts: result.attempt,
@@ -336,6 +349,53 @@ export class SessionTracker {
       usage: { ...this.usage },
       version: this.version,
       ...(this.paused ? { paused: this.paused } : {}),
+      ...(this.budget ? { budget: { ...this.budget } } : {}),
+    };
+  }
+
+  /** Why the budget allows no new step, or undefined while it does (or there is none). */
+  budgetExhausted(): string | undefined {
+    const budget = this.budget;
+    if (!budget) return undefined;
+    const spent = this.usage.costUsd ?? 0;
+    if (budget.maxCostUsd !== undefined && spent >= budget.maxCostUsd) {
+      return `spent $${spent.toFixed(6)} of a $${budget.maxCostUsd} budget`;
+    }
+    const tokens = this.usage.inputTokens + this.usage.outputTokens;
+    if (budget.maxTokens !== undefined && tokens >= budget.maxTokens) {
+      return `used ${tokens} of a ${budget.maxTokens}-token budget`;
+    }
+    return undefined;
+  }
+
+  /** Replaces the given limits; lifts a budget pause once the budget allows steps again. */
+  raiseBudget(limits: SessionBudget): void {
+    this.budget = {
+      ...this.budget,
+      ...(limits.maxCostUsd !== undefined ? { maxCostUsd: limits.maxCostUsd } : {}),
+      ...(limits.maxTokens !== undefined ? { maxTokens: limits.maxTokens } : {}),
+    };
+    if (this.paused?.by === BUDGET_PAUSE && !this.budgetExhausted()) this.paused = undefined;
+    this.touch();
+  }
+
+  /** Pauses the session for its budget (no new step starts); true if it was not paused yet. */
+  pauseForBudget(): boolean {
+    const reason = this.budgetExhausted();
+    if (!reason || this.paused) return false;
+    this.paused = { by: BUDGET_PAUSE, reason: `budget exhausted: ${reason}`, at: nowIso() };
+    this.touch();
+    return true;
+  }
+
+  private budgetStatus(): BudgetStatus | undefined {
+    if (!this.budget) return undefined;
+    const exhausted = this.budgetExhausted();
+    return {
+      ...this.budget,
+      spentUsd: this.usage.costUsd ?? 0,
+      tokens: this.usage.inputTokens + this.usage.outputTokens,
+      ...(exhausted ? { exhausted } : {}),
     };
   }
 
@@ -385,6 +445,7 @@ export class SessionTracker {
       steps,
       ...(this.approval ? { approval: this.approval } : {}),
       ...(this.paused ? { paused: this.paused } : {}),
+      ...(this.budget ? { budget: this.budgetStatus() } : {}),
       pendingInputs: this.pendingInputs.length,
       history: [...this.history],
       usage: { ...this.usage },

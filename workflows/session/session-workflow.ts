@@ -33,11 +33,13 @@ import {
   pauseSignal,
   replanSignal,
   resumeSignal,
+  raiseBudgetSignal,
   resolveSessionOptions,
   statusQuery,
   stepOutputQuery,
   type AgentStepResult,
   type AmendPlanInput,
+  type ModelHopInfo,
   type PlanRequestResult,
   type ReplanSignalInput,
   type SessionInput,
@@ -152,6 +154,12 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     });
   });
   setHandler(resumeSignal, () => tracker.setPaused(undefined));
+  setHandler(raiseBudgetSignal, ({ maxCostUsd, maxTokens }) => {
+    tracker.raiseBudget({
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+    });
+  });
   setHandler(cancelSignal, ({ reason, by }) => {
     if (cancelRequest) return;
     cancelRequest = { reason: reason ?? 'cancelled by signal', by };
@@ -206,7 +214,8 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     const hop = stepInput.modelHop ? `/model-${stepInput.modelHop}` : '';
     const activityId = `turn-${tracker.turn}/${step.id}${suffix}${hop}`;
     // With a model to fall back to, give up on this one sooner.
-    const beforeFallback = (stepInput.modelHop ?? 0) + 1 < modelChain.length;
+    const chainLength = (stepModels[step.id] ?? modelChain).length;
+    const beforeFallback = (stepInput.modelHop ?? 0) + 1 < chainLength;
     const profile = beforeFallback ? stepProfileBeforeFallback : stepProfile;
     const retry = step.retry
       ? {
@@ -228,6 +237,9 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     }).runAgentStep(stepInput);
   };
   let modelChain: readonly string[] = [];
+  /** The model router's order per step, and what it knows of each model. */
+  let stepModels: Record<string, readonly string[]> = {};
+  let modelCatalog: Record<string, ModelHopInfo> = {};
 
   const agentsOf = (planned: PlanRequestResult): ReadonlySet<string> =>
     new Set(
@@ -286,6 +298,8 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
       const steps = [...keptSteps, ...replanned.plan.steps.filter((step) => !kept.has(step.id))];
       const merged: Plan = { ...replanned.plan, steps };
       knownAgents = agentsOf(replanned);
+      stepModels = { ...stepModels, ...replanned.stepModels };
+      modelCatalog = { ...modelCatalog, ...replanned.modelCatalog };
       const validation = validatePlan(merged, knownAgents);
       if (!validation.ok) throw new PlanMergeError(validation.errors.join('; '));
       tracker.replacePlan(merged, kept, replanned.decisions, {
@@ -325,6 +339,8 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
       analysis,
     });
     modelChain = planned.modelChain ?? [];
+    stepModels = { ...planned.stepModels };
+    modelCatalog = { ...modelCatalog, ...planned.modelCatalog };
     knownAgents = agentsOf(planned);
     tracker.setPlan(planned.plan, planned.decisions, planned.intent);
     control = newPlanControl(planned.plan);
@@ -354,6 +370,8 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
         maxParallel: options.maxParallelSteps,
         runStep,
         modelChain,
+        stepModels,
+        modelCatalog,
         initialResults,
         turnStartedMs,
         ...(request.priority ? { defaultPriority: request.priority } : {}),

@@ -1,0 +1,120 @@
+/**
+ * The worker's model layer, built from config: the chain (primary, its cross-region
+ * inference profiles, the configured fallbacks), each model behind the shared circuit breaker,
+ * and what surrounds every call — model cards, shared rate limits and performance history,
+ * response cache, token streaming (Redis) and the usage ledger (DynamoDB).
+ */
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { inferenceProfileIds } from '../activities/models/bedrock-provider';
+import {
+  selectFallbackProviders,
+  selectModelProvider,
+  type ModelSelection,
+} from '../activities/models/create-model-provider';
+import type { ModelLayer, UsageSink } from '../activities/models/model-call';
+import type { ModelProvider } from '../activities/models/model-provider';
+import {
+  ModelPerformanceStore,
+  ModelRegistry,
+  loadModelCards,
+} from '../activities/models/registry';
+import { guardWithBreaker } from '../activities/models/resilience/breaker-guarded-provider';
+import { CircuitBreaker } from '../activities/models/resilience/circuit-breaker';
+import { RateLimiter, type RateLimit } from '../activities/models/resilience/rate-limiter';
+import { ResponseCache } from '../activities/models/response-cache';
+import type { ModelRoutingDependencies } from '../activities/planning/route-models';
+import { createStepStreamPublisher } from '../activities/session/step-stream-publisher';
+import type { ModelConfig } from '../runtime/config';
+
+export const DEFAULT_MODEL_CARDS_FILE = path.join(
+  __dirname,
+  '..',
+  'infra',
+  'models',
+  'model-cards.json',
+);
+
+/** Geographies of a region's cross-region profiles (`us-east-1` → `us`), then `global`. */
+export function crossRegionGeographies(setting: string, region: string): string[] {
+  if (setting === 'off') return [];
+  if (setting !== 'auto') return setting.split(',');
+  const geography = region.startsWith('us-gov-')
+    ? 'us-gov'
+    : region.startsWith('ap-')
+      ? 'apac'
+      : region.split('-')[0];
+  return [...(geography && geography !== 'global' ? [geography] : []), 'global'];
+}
+
+export interface ModelStack {
+  primary: ModelSelection;
+  /** The chain, primary first; guarded by the breaker when Redis is configured. */
+  models: ModelProvider[];
+  registry: ModelRegistry;
+  layer: ModelLayer;
+  routing: Omit<ModelRoutingDependencies, 'chain'>;
+  /** Chain refs without a model card (they run on conservative defaults). */
+  uncarded: string[];
+}
+
+export function buildModelStack(
+  config: ModelConfig,
+  options: { redis?: Redis; ledger?: UsageSink; warn?: ModelLayer['warn'] },
+  env: Record<string, string | undefined> = process.env,
+): ModelStack {
+  const primary = selectModelProvider(config, env);
+  const profiles =
+    primary.provider.name === 'bedrock'
+      ? inferenceProfileIds(
+          primary.provider.model,
+          crossRegionGeographies(
+            config.BEDROCK_CROSS_REGION,
+            config.BEDROCK_REGION ?? env.AWS_REGION ?? 'us-east-1',
+          ),
+        ).map(
+          (modelId) =>
+            selectModelProvider(
+              { ...config, MODEL_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: modelId },
+              env,
+            ).provider,
+        )
+      : [];
+  const { redis } = options;
+  const breaker = redis ? new CircuitBreaker({ redis }) : undefined;
+  const models = [primary.provider, ...profiles, ...selectFallbackProviders(config, env)].map(
+    (provider) => (breaker ? guardWithBreaker(provider, breaker) : provider),
+  );
+  const registry = new ModelRegistry(
+    loadModelCards(config.MODEL_CARDS_FILE ?? DEFAULT_MODEL_CARDS_FILE),
+  );
+  const refs = models.map((model) => `${model.name}:${model.model}`);
+  const limits: Record<string, RateLimit> = {};
+  for (const ref of refs) {
+    const limit = registry.card(ref).rateLimit;
+    if (limit) limits[ref] = limit;
+  }
+  const performance = redis ? new ModelPerformanceStore({ redis }) : undefined;
+  const layer: ModelLayer = {
+    registry,
+    ...(redis && Object.keys(limits).length
+      ? { rateLimiter: new RateLimiter({ redis, limits }) }
+      : {}),
+    ...(performance ? { performance } : {}),
+    ...(redis ? { cache: new ResponseCache({ redis, ttlSeconds: config.MODEL_CACHE_TTL_S }) } : {}),
+    ...(redis ? { streams: createStepStreamPublisher({ redis }) } : {}),
+    ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
+  };
+  return {
+    primary,
+    models,
+    registry,
+    layer,
+    routing: {
+      registry,
+      ...(performance ? { performance: (chain) => performance.snapshot(chain) } : {}),
+    },
+    uncarded: registry.missing(refs),
+  };
+}
