@@ -225,6 +225,7 @@ test('a prompt too large for the first model’s window skips it without a call 
         { ref: BEDROCK, contextWindow: 1_000, maxOutputTokens: 200 },
         { ref: OPENAI, contextWindow: 128_000, maxOutputTokens: 200 },
       ),
+      streams: createStepStreamPublisher({ redis, flushIntervalMs: 5 }),
     },
   });
   bedrock.setScript(() => ({ kind: 'text' }));
@@ -236,6 +237,18 @@ test('a prompt too large for the first model’s window skips it without a call 
   expect(bedrock.callsForSession(handle.workflowId)).toBe(0);
   const [a] = (await handle.query(statusQuery)).steps;
   expect(a).toMatchObject({ state: 'succeeded', model: 'gpt-4o-mini', attempts: 1 });
+  // The larger model streamed its answer (AI SDK, SSE) into the session's token stream.
+  expect(
+    openai.calls
+      .filter((call) => call.prompt.includes(handle.workflowId))
+      .map((call) => call.stream),
+  ).toEqual([true]);
+  const assembled = (await streamEvents(handle.workflowId)).reduce<StepStreamsState>(
+    applyStreamEvent,
+    {},
+  );
+  expect(assembled.a).toMatchObject({ outcome: 'completed' });
+  expect(assembled.a?.text).toBe((await handle.query(stepOutputQuery, 'a'))?.output);
   expect(a?.failedModels).toEqual([
     {
       model: BEDROCK,

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { generateText, streamText, type ModelMessage as SdkMessage } from 'ai';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ModelProvider, ModelRequest, ModelResponse } from '../model-provider';
+import type { ModelProvider, ModelRequest, ModelResponse, TextSink } from '../model-provider';
 import { TransientModelError, classifyAiSdkError, contentFilteredFailure } from './errors';
 
 export interface AiSdkProviderOptions {
@@ -75,8 +75,12 @@ export class AiSdkProvider implements ModelProvider {
     }
   }
 
-  /** Streams the answer; resolves only when the provider sent its final event. */
-  async stream(request: ModelStreamRequest): Promise<ModelResponse> {
+  /**
+   * Streams the answer into `onText` (or `request.onText`); resolves only when the provider
+   * sent its final event.
+   */
+  async stream(request: ModelStreamRequest, onText?: TextSink): Promise<ModelResponse> {
+    const sink = onText ?? request.onText;
     const started = this.#now();
     const { signal, timedOut } = this.#signal(request);
     try {
@@ -89,7 +93,7 @@ export class AiSdkProvider implements ModelProvider {
       for await (const part of result.fullStream) {
         if (part.type === 'text-delta') {
           text += part.text;
-          request.onText?.(part.text);
+          sink?.(part.text);
         } else if (part.type === 'error') {
           throw part.error;
         } else if (part.type === 'abort') {
