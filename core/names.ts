@@ -40,3 +40,8 @@ const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
 export const SEARCH_ATTRIBUTE_REGISTRATIONS: readonly string[] = Object.values(
   SEARCH_ATTRIBUTES,
 ).map((key) => `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
+
+/** The media task queue that belongs to a session task queue (attachments are read there). */
+export function mediaTaskQueue(sessionTaskQueue: string): string {
+  return `${sessionTaskQueue}-media`;
+}

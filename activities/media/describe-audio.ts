@@ -1,0 +1,53 @@
+/** Audio attachments: duration, a 16 kHz mono transcode, and an offline transcript. */
+import path from 'node:path';
+import type { AttachmentInsight } from '../../core/media/attachments';
+import { transcodeAudio, type MediaProbe } from '../multimodal/audio';
+import { insightTextFields } from './insight-text';
+import type { AttachmentWork } from './media-options';
+import { transcribeTrack } from './transcribe-track';
+
+/**
+ * Describes the probed audio file at `inputPath`: `audio 3.2 s, 12 words transcribed`.
+ * Throws the `transcodeAudio` / `transcribeSpeech` errors.
+ */
+export async function describeAudio(
+  work: AttachmentWork,
+  inputPath: string,
+  probe: MediaProbe,
+): Promise<AttachmentInsight> {
+  const { attachment, tools } = work;
+  work.stage('transcode');
+  const wav = await transcodeAudio(inputPath, path.join(work.directory, 'speech.wav'), {
+    probe,
+    sampleRate: 16_000,
+    channels: 1,
+    ...(work.limits.media ? { limits: work.limits.media } : {}),
+    ...(work.signal ? { signal: work.signal } : {}),
+    ...(tools.ffmpegPath ? { ffmpegPath: tools.ffmpegPath } : {}),
+    ...(tools.ffprobePath ? { ffprobePath: tools.ffprobePath } : {}),
+  });
+  const transcript = await transcribeTrack(work, wav.path);
+  const durationS = round(probe.durationSeconds ?? wav.durationSeconds);
+  const audio = probe.streams.find((stream) => stream.type === 'audio');
+  return {
+    sha256: attachment.sha256,
+    ...(attachment.name === undefined ? {} : { name: attachment.name }),
+    kind: 'audio',
+    summary: `audio ${durationS.toFixed(1)} s, ${transcript.words} word${transcript.words === 1 ? '' : 's'} transcribed`,
+    ...insightTextFields(transcript),
+    confidence: transcript.confidence,
+    facts: {
+      durationS,
+      ...(audio?.codec ? { codec: audio.codec } : {}),
+      ...(audio?.sampleRate ? { sampleRate: audio.sampleRate } : {}),
+      ...(audio?.channels ? { channels: audio.channels } : {}),
+      words: transcript.words,
+      piiMasked: transcript.piiMasked,
+      transcriber: 'pocketsphinx en-US',
+    },
+  };
+}
+
+export function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
+}
