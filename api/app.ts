@@ -2,8 +2,9 @@
  * The HTTP API: thin, typed, versioned under /v1. It validates, authorises and calls the
  * Temporal client; every error leaves as `application/problem+json`.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { except } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Redis } from 'ioredis';
@@ -17,6 +18,7 @@ import { bearerAuth } from './middleware/bearer-auth';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { agentRoutes } from './routes/agents';
+import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
@@ -40,7 +42,16 @@ export interface ApiDependencies {
   stepStreams?: { redis: Redis; blockMs?: number; statusIntervalMs?: number };
   /** Usage and cost routes (`/v1/sessions/:id/usage`, `/v1/usage`), mounted when set. */
   usage?: UsageRoutesOptions;
+  /**
+   * Attachment intake (`POST /v1/attachments`, `POST /v1/attachments/fetch`), mounted when set.
+   * Uploads are exempt from `bodyLimitBytes`: they stream to the blob store under their own limit.
+   */
+  attachments?: AttachmentRoutesOptions;
 }
+
+/** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
+const isAttachmentUpload = (context: Context): boolean =>
+  context.req.method === 'POST' && context.req.path === '/v1/attachments';
 
 export function createApp(dependencies: ApiDependencies) {
   const app = new Hono();
@@ -80,12 +91,15 @@ export function createApp(dependencies: ApiDependencies) {
 
   const v1 = new Hono();
   v1.use(
-    bodyLimit({
-      maxSize: dependencies.bodyLimitBytes,
-      onError: () => {
-        throw problems.payloadTooLarge(dependencies.bodyLimitBytes);
-      },
-    }),
+    except(
+      isAttachmentUpload,
+      bodyLimit({
+        maxSize: dependencies.bodyLimitBytes,
+        onError: () => {
+          throw problems.payloadTooLarge(dependencies.bodyLimitBytes);
+        },
+      }),
+    ),
   );
   v1.use(bearerAuth({ verify: dependencies.verifyToken }));
   v1.route(
@@ -101,6 +115,8 @@ export function createApp(dependencies: ApiDependencies) {
     stepStreamRoutes({ sessions: dependencies.sessions, ...dependencies.stepStreams }),
   );
   v1.route('/agents', agentRoutes(dependencies.agents));
+  if (dependencies.attachments)
+    v1.route('/attachments', attachmentRoutes(dependencies.attachments));
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   app.route('/v1', v1);
   return app;

@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { createBlobStore } from '../activities/multimodal/blob';
 import { tableNames } from '../infra/dynamodb/tables';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { createTokenVerifier } from '../runtime/auth/tokens';
@@ -46,6 +47,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
   });
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
   const sessions = new SessionService({
     client,
     temporalAddress: config.temporal.TEMPORAL_ADDRESS,
@@ -56,6 +58,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     idempotency: new IdempotencyStore(dynamo.documents, tables.idempotency),
     maxSessionDurationMs: config.api.SESSION_MAX_DURATION_MS,
     defaultIdleTimeoutMs: config.api.SESSION_IDLE_TIMEOUT_MS,
+    blobs: blobs.store,
   });
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   // One reader for /health and /metrics: Temporal is asked once per queue per TTL.
@@ -106,11 +109,17 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
+    attachments: {
+      blobs: blobs.store,
+      maxBytes: config.api.ATTACHMENT_MAX_BYTES,
+      fetchTimeoutMs: config.api.ATTACHMENT_FETCH_TIMEOUT_MS,
+    },
   });
   const close = async (): Promise<void> => {
     await connection.close();
     dynamo.client.destroy();
     redis?.disconnect();
+    blobs.close();
   };
   return { app, close };
 }

@@ -88,6 +88,10 @@ const workerSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   /** Pre-built workflow bundle (npm run build); without it the worker bundles at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /** Attachments processed at once on the media task queue; default: the machine's cores. */
+  WORKER_MEDIA_CONCURRENCY: positiveInt.optional(),
+  /** `false` runs no media worker in this process (run one elsewhere for `<queue>-media`). */
+  WORKER_MEDIA_ENABLED: booleanFlag.default(true),
 });
 
 const authSchema = z.object({
@@ -109,6 +113,17 @@ const apiSchema = z.object({
   SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
   /** Redis the workers publish step text to; unset leaves `GET /v1/sessions/:id/stream` off (404). */
   REDIS_URL: z.string().url().optional(),
+  /** Largest attachment accepted by `POST /v1/attachments` (upload or URL fetch). */
+  ATTACHMENT_MAX_BYTES: positiveInt.default(50 * 1024 * 1024),
+  /** Deadline of one attachment URL fetch (DNS, redirects and body). */
+  ATTACHMENT_FETCH_TIMEOUT_MS: positiveInt.default(30_000),
+});
+
+/** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
+const blobSchema = z.object({
+  BLOB_DIR: z.string().min(1).default('.data/blobs'),
+  BLOB_S3_BUCKET: z.string().min(1).optional(),
+  BLOB_S3_PREFIX: z.string().default(''),
 });
 
 /** Prometheus: the API's `GET /metrics` and the worker's metrics port. */
@@ -145,6 +160,7 @@ export const loadTemporalConfig = (env: Env = process.env) => parse(temporalSche
 export const loadDynamoConfig = (env: Env = process.env) => parse(dynamoSchema, env);
 export const loadModelConfig = (env: Env = process.env) => parse(modelSchema, env);
 export const loadLoggingConfig = (env: Env = process.env) => parse(loggingSchema, env);
+export const loadBlobConfig = (env: Env = process.env) => parse(blobSchema, env);
 
 export type TemporalConfig = ReturnType<typeof loadTemporalConfig>;
 export type DynamoConfig = ReturnType<typeof loadDynamoConfig>;
@@ -156,6 +172,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     model: loadModelConfig(env),
     worker: parse(workerSchema, env),
+    blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
   };
@@ -172,6 +189,7 @@ export function loadApiConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     auth,
     api: parse(apiSchema, env),
+    blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
   };

@@ -1,5 +1,6 @@
 /** Request shapes of the session routes (zod), with the limits the API enforces. */
 import { z } from 'zod';
+import { MAX_ATTACHMENTS } from '../../core/media/attachments';
 import { STEP_PRIORITIES, planSchema } from '../../core/plan';
 import type { SessionSignalName } from '../../core/session';
 
@@ -33,6 +34,27 @@ export const budgetSchema = z
   })
   .strict();
 
+/**
+ * A stored attachment as `POST /v1/attachments` returned it. The session service checks that
+ * the blob exists; the uri must end with the sha-256 (it names that blob, nothing else).
+ */
+export const attachmentRefSchema = z
+  .object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
+    size: z.number().int().min(0),
+    contentType: z
+      .string()
+      .max(255)
+      .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'a media type such as image/png'),
+    uri: z.string().min(1).max(2048),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((ref) => ref.uri.endsWith(ref.sha256), {
+    message: 'uri must name the blob of sha256',
+    path: ['uri'],
+  });
+
 export const startSessionSchema = z
   .object({
     request: z.string().trim().min(1).max(20_000),
@@ -46,6 +68,7 @@ export const startSessionSchema = z
     priority: z.enum(STEP_PRIORITIES).optional(),
     budget: budgetSchema.optional(),
     options: sessionOptionsSchema.optional(),
+    attachments: z.array(attachmentRefSchema).max(MAX_ATTACHMENTS).optional(),
   })
   .strict();
 

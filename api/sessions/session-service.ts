@@ -14,6 +14,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, ApplicationFailure } from '@temporalio/common';
+import type { BlobStore } from '../../activities/multimodal/blob';
+import type { AttachmentRef } from '../../core/media/attachments';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../core/names';
 import { PRIORITY_SCORE } from '../../core/plan/priority';
 import {
@@ -57,6 +59,8 @@ export interface SessionServiceOptions {
   defaultIdleTimeoutMs: number;
   /** How long a status query may take before the API answers 503. */
   queryTimeoutMs?: number;
+  /** Where attachments are stored; without it a start with attachments is refused (422). */
+  blobs?: Pick<BlobStore, 'has'>;
 }
 
 export interface StartSessionBody {
@@ -68,6 +72,7 @@ export interface StartSessionBody {
   priority?: SessionRequest['priority'];
   budget?: SessionRequest['budget'];
   options?: Partial<SessionOptions>;
+  attachments?: AttachmentRef[];
 }
 
 export interface StartedSession {
@@ -120,6 +125,7 @@ export class SessionService {
         `options.maxDurationMs may be at most ${this.options.maxSessionDurationMs} (the configured session limit)`,
       );
     }
+    await this.assertAttachmentsStored(body.attachments ?? []);
     let sessionId = newSessionId();
     let created = true;
     if (idempotencyKey !== undefined) {
@@ -153,6 +159,7 @@ export class SessionService {
       ...(body.plan ? { plan: body.plan } : {}),
       ...(body.priority ? { priority: body.priority } : {}),
       ...(body.budget ? { budget: body.budget } : {}),
+      ...(body.attachments?.length ? { attachments: body.attachments } : {}),
     };
     const input: SessionInput = {
       sessionId,
@@ -336,6 +343,24 @@ export class SessionService {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Refuses (422, listing the missing sha-256s) attachments whose blob is not stored. */
+  private async assertAttachmentsStored(attachments: readonly AttachmentRef[]): Promise<void> {
+    if (attachments.length === 0) return;
+    const hashes = [...new Set(attachments.map((attachment) => attachment.sha256))];
+    const { blobs } = this.options;
+    const present = blobs
+      ? await Promise.all(hashes.map((sha256) => blobs.has({ sha256 })))
+      : hashes.map(() => false);
+    const missing = hashes.filter((_sha256, index) => !present[index]);
+    if (missing.length === 0) return;
+    throw problems.unprocessable(
+      'attachments-not-found',
+      'Attachments not found',
+      `no stored blob for ${missing.join(', ')}; upload them with POST /v1/attachments first`,
+      { code: 'attachments-not-found', missing },
+    );
   }
 
   private async queryStatus(handle: WorkflowHandle): Promise<SessionStatus> {

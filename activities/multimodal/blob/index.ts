@@ -19,3 +19,4 @@ export {
   type ClaimCheck,
   type ToClaimCheckOptions,
 } from './claim-check';
+export { createBlobStore, type BlobStoreConfig } from './blob-store-from-config';
