@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createBlobStore } from '../activities/multimodal/blob';
 import { Redis } from 'ioredis';
 import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
@@ -21,6 +22,7 @@ import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
+import { createMediaWorker, mediaTaskQueue } from './media-worker';
 import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
 import { createSessionWorker } from './session-worker';
@@ -120,13 +122,34 @@ async function main(): Promise<void> {
       ? { workflowBundlePath: config.worker.WORKFLOW_BUNDLE_PATH }
       : {}),
   });
+  // Attachments are read on their own task queue, sized to the machine's cores.
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
+  const mediaQueue = mediaTaskQueue(config.temporal.TEMPORAL_TASK_QUEUE);
+  const mediaWorker = config.worker.WORKER_MEDIA_ENABLED
+    ? await createMediaWorker({
+        connection,
+        namespace: config.temporal.TEMPORAL_NAMESPACE,
+        taskQueue: mediaQueue,
+        blobs: blobs.store,
+        identity: `media-worker@${hostname()}:${process.pid}`,
+        ...(config.worker.WORKER_MEDIA_CONCURRENCY
+          ? { maxConcurrentActivityTaskExecutions: config.worker.WORKER_MEDIA_CONCURRENCY }
+          : {}),
+        shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
+      })
+    : undefined;
   logger.info(
-    { taskQueue: config.temporal.TEMPORAL_TASK_QUEUE, address: config.temporal.TEMPORAL_ADDRESS },
+    {
+      taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+      mediaTaskQueue: mediaWorker ? mediaQueue : 'off (WORKER_MEDIA_ENABLED=false)',
+      address: config.temporal.TEMPORAL_ADDRESS,
+    },
     'worker polling',
   );
   try {
-    await worker.run();
+    await Promise.all([worker.run(), mediaWorker?.run()]);
   } finally {
+    blobs.close();
     await connection.close();
     await clientConnection.close();
     await metricsServer?.close();

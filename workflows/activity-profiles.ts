@@ -67,3 +67,20 @@ export function agentStepProfile(heartbeatTimeoutMs: number, maximumAttempts = 5
     },
   };
 }
+
+/**
+ * One attachment on the media task queue (OCR, transcription, key frames): long CPU work that
+ * heart-beats between stages. Bad media fails at once (InvalidInput); a crashed tool or a lost
+ * worker gets two more tries.
+ */
+export const mediaJob = {
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '2m',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+} as const satisfies ActivityOptions;

@@ -42,7 +42,9 @@ export async function planTurn(
   const candidate: { plan: Plan; decisions: PlanDecision[]; intent?: PlanIntent } = supplied
     ? parseSuppliedPlan(supplied)
     : await decidePlan({
-        requestText: input.analysis.normalizedText,
+        requestText: input.attachmentContext
+          ? `${input.analysis.normalizedText}\n\n${input.attachmentContext}`
+          : input.analysis.normalizedText,
         agents: context.agents,
         ...(context.model ? { model: context.model } : {}),
         ...(context.mode ? { mode: context.mode } : {}),

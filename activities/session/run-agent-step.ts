@@ -132,6 +132,7 @@ export function buildPrompt(input: AgentStepInput): string {
       : `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}`,
     `Request: ${input.request}`,
     `Task: ${input.step.instruction}`,
+    input.attachments ?? '',
     upstream ? `Context from earlier steps:\n\n${upstream}` : '',
   ]
     .filter(Boolean)

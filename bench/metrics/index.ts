@@ -4,8 +4,10 @@
  */
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
+import { chunkingThroughput } from './chunking';
 import { failoverLatency } from './failover-latency';
 import { httpLatency } from './http-latency';
+import { imagePipeline } from './image-pipeline';
 import { perStepOverhead } from './per-step-overhead';
 import { plan100 } from './plan-100';
 import { providerOverhead } from './provider-overhead';
@@ -22,4 +24,6 @@ export const METRICS: readonly BenchMetric[] = [
   agentSpecInstantiation(),
   providerOverhead(),
   failoverLatency(),
+  imagePipeline(),
+  chunkingThroughput(),
 ];

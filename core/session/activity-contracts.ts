@@ -1,4 +1,5 @@
 /** Inputs and outputs of the session activities, shared by workflow and activity code. */
+import type { AttachmentRef } from '../media/attachments';
 import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../plan';
 import type { RequestAnalysis, SessionRequest, StepUsage } from './session-types';
 
@@ -9,6 +10,13 @@ export interface PlanRequestInput {
   analysis: RequestAnalysis;
   /** Present when the turn is planned again (the `replan` signal) from its current state. */
   replan?: ReplanContext;
+  /** What the turn's attachments say (core/media describeAttachments), for the planner. */
+  attachmentContext?: string;
+}
+
+export interface ProcessAttachmentInput {
+  attachment: AttachmentRef;
+  sessionId: string;
 }
 
 /** What a replan starts from: the succeeded steps are kept with their results. */
@@ -87,6 +95,8 @@ export interface AgentStepInput {
   modelRef?: string;
   /** The session's tenant, for the usage ledger. */
   tenantId?: string;
+  /** What the turn's attachments say, as context for the agent. */
+  attachments?: string;
 }
 
 export interface AgentStepResult {

@@ -2,6 +2,7 @@
  * The session contract shared by the workflow, the activities, the API and the CLI.
  * Plain data only: everything here crosses Temporal payloads and the HTTP API.
  */
+import type { AttachmentInsight, AttachmentRef, CombinedInsights } from '../media/attachments';
 import type { Plan, PlanDecision, PlanIntent, StepPriority } from '../plan';
 
 /** Where a session is in its life. Terminal phases never change again. */
@@ -63,6 +64,11 @@ export interface SessionRequest {
    * cancelled). Steps already running finish.
    */
   budget?: SessionBudget;
+  /**
+   * Files that came with the request, already stored (the API's attachment intake): each is
+   * processed on the media task queue before planning, and what it says feeds the plan.
+   */
+  attachments?: AttachmentRef[];
 }
 
 export interface SessionBudget {
@@ -278,6 +284,11 @@ export interface SessionStatus {
   paused?: PauseRecord;
   /** The session's budget and what it has spent, when it has one. */
   budget?: BudgetStatus;
+  /** The current turn's attachments as the media activities read them (text left out). */
+  attachments?: {
+    items: Omit<AttachmentInsight, 'text' | 'derived'>[];
+    highlights: CombinedInsights['highlights'];
+  };
   pendingInputs: number;
   history: TurnSummary[];
   usage: StepUsage;

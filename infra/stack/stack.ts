@@ -1,11 +1,13 @@
 /**
  * The local dev stack: Temporal dev server (persisted to .data/temporal, Web UI), the
- * DynamoDB-compatible store (dynalite, persisted to .data/dynamodb), the session worker and
- * the API. `up` is idempotent: running servers are reused, worker and API are restarted.
+ * DynamoDB-compatible store (dynalite, persisted to .data/dynamodb), Redis (.data/redis), the
+ * worker (session and media task queues) and the API. `up` is idempotent: running servers are
+ * reused, worker and API are restarted. Attachments live in .data/blobs.
  *
  *   tsx infra/stack/stack.ts up | down | status
  *
- * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_PORT (4567), API_PORT (8080).
+ * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_PORT (4567), API_PORT (8080),
+ * REDIS_PORT (6391).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,8 @@ import { createDynamoClients } from '../../runtime/dynamodb';
 import { ensureTables } from '../dynamodb/tables';
 import { dynamoReady, startDynamoLocal } from './dynamodb-local';
 import { DATA_DIR, REPO_ROOT } from './paths';
-import { readPid, startProcess, stopByPidFile, waitFor } from './processes';
+import { readPid, startProcess, stopByPidFile, tcpOpen, waitFor } from './processes';
+import { startRedisServer } from './redis-server';
 import { startTemporalDevServer, temporalReady } from './temporal-dev-server';
 
 const env = process.env;
@@ -24,6 +27,7 @@ const ports = {
   temporalUi: Number(env.TEMPORAL_UI_PORT ?? 8233),
   dynamodb: Number(env.DYNAMODB_PORT ?? 4567),
   api: Number(env.API_PORT ?? 8080),
+  redis: Number(env.REDIS_PORT ?? 6391),
 };
 const namespace = env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
 const dirs = {
@@ -32,6 +36,8 @@ const dirs = {
   keys: path.join(DATA_DIR, 'keys'),
   temporal: path.join(DATA_DIR, 'temporal'),
   dynamodb: path.join(DATA_DIR, 'dynamodb'),
+  redis: path.join(DATA_DIR, 'redis'),
+  blobs: path.join(DATA_DIR, 'blobs'),
 };
 export const STACK_ENV_FILE = path.join(DATA_DIR, 'stack.env');
 
@@ -73,6 +79,19 @@ async function up(): Promise<void> {
       detached: true,
     });
   }
+  if (await tcpOpen('127.0.0.1', ports.redis)) {
+    say(`Redis already running on 127.0.0.1:${ports.redis}`);
+  } else {
+    say(`starting Redis on 127.0.0.1:${ports.redis} (state in .data/redis) ...`);
+    await startRedisServer({
+      port: ports.redis,
+      dataDir: dirs.redis,
+      logDir: dirs.logs,
+      pidDir: dirs.run,
+      detached: true,
+    });
+  }
+
   const dynamoConfig = {
     AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
@@ -91,6 +110,8 @@ async function up(): Promise<void> {
     AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
     AUTH_DEV_PRIVATE_KEY_FILE: keys.privateKeyFile,
     API_PORT: String(ports.api),
+    REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+    BLOB_DIR: dirs.blobs,
     TDEV_API_URL: `http://127.0.0.1:${ports.api}`,
   };
   writeFileSync(
@@ -141,13 +162,13 @@ async function up(): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  for (const name of ['api', 'worker', 'dynamodb', 'temporal']) {
+  for (const name of ['api', 'worker', 'redis', 'dynamodb', 'temporal']) {
     say(`${(await stopByPidFile(dirs.run, name, 15_000)) ? 'stopped' : 'not running:'} ${name}`);
   }
 }
 
 function status(): void {
-  for (const name of ['temporal', 'dynamodb', 'worker', 'api']) {
+  for (const name of ['temporal', 'dynamodb', 'redis', 'worker', 'api']) {
     const pid = readPid(dirs.run, name);
     say(`${name.padEnd(9)} ${pid ? `running (pid ${pid})` : 'stopped'}`);
   }

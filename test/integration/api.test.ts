@@ -709,6 +709,8 @@ describe('over real HTTP', () => {
   });
 
   test('start → live SSE progress → approve → result, and the session is listed', async () => {
+    // Steps take a moment, so the 100 ms SSE poll sees the running phase on any machine.
+    bedrock.setScript(() => ({ kind: 'text', delayMs: 400 }));
     const client = new ApiClient(server.url, await token('initech', 'peter'));
     const started = await client.request<{ sessionId: string; links: { webUi: string } }>(
       'POST',

@@ -42,7 +42,10 @@ import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { newSessionId } from '../../runtime/session-ids';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { createSessionWorker } from '../../workers/session-worker';
+import { LocalBlobStore, type BlobStore } from '../../activities/multimodal/blob';
+import sharp from 'sharp';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
@@ -65,6 +68,8 @@ interface Scenario {
    * cards; PRIMARY's content-policy alternative is THIRD.
    */
   routed?: boolean;
+  /** Adds to the request what must be made first (attachments stored in the blob store). */
+  prepare?: (blobs: BlobStore) => Promise<Partial<SessionInput['request']>>;
 }
 
 interface HistoryEventJson {
@@ -305,6 +310,35 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'attachments-read-before-planning',
+    request: { text: 'Fix the login bug in the screenshot' },
+    prepare: async (blobs) => {
+      const screenshot = await sharp({
+        create: { width: 640, height: 120, channels: 3, background: '#ffffff' },
+      })
+        .composite([
+          {
+            input: Buffer.from(
+              '<svg width="640" height="120"><text x="20" y="75" font-size="40" font-family="DejaVu Sans">Login failed</text></svg>',
+            ),
+          },
+        ])
+        .png()
+        .toBuffer();
+      // An MP4 signature over garbage: read as video, cannot be decoded.
+      const broken = Buffer.concat([
+        Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]),
+        Buffer.alloc(2048, 7),
+      ]);
+      return {
+        attachments: [
+          { ...(await blobs.put(screenshot, { contentType: 'image/png' })), name: 'login.png' },
+          { ...(await blobs.put(broken, { contentType: 'video/mp4' })), name: 'broken.mp4' },
+        ],
+      };
+    },
+  },
+  {
     name: 'cancelled-through-temporal',
     request: { text: 'Implement CSV export' },
     script: () => ({ kind: 'hang' }),
@@ -502,53 +536,66 @@ async function main(): Promise<void> {
     [bedrockModel(PRIMARY_MODEL), bedrockModel(FALLBACK_MODEL), bedrockModel(THIRD_MODEL)],
     { modelLayer: { registry }, modelRouting: { registry } },
   );
+  const blobs = new LocalBlobStore({ root: path.join(dir, 'blobs') });
+  const mediaWorker = await createMediaWorker({
+    connection: nativeConnection,
+    namespace: DEFAULT_NAMESPACE,
+    taskQueue: mediaTaskQueue(TASK_QUEUE),
+    blobs,
+  });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
-    await worker.runUntil(() =>
-      fallbackWorker.runUntil(() =>
-        routedWorker.runUntil(async () => {
-          for (const scenario of scenarios) {
-            bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
-            const sessionId = newSessionId();
-            const input: SessionInput = {
-              sessionId,
-              tenantId: 'replay',
-              userId: 'recorder',
-              request: { text: 'request', ...scenario.request },
-              options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
-            };
-            const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
-              workflowId: sessionId,
-              taskQueue: scenario.routed
-                ? `${TASK_QUEUE}-routed`
-                : scenario.modelFallback
-                  ? `${TASK_QUEUE}-fallback`
-                  : TASK_QUEUE,
-              args: [input],
-            });
-            await scenario.drive?.(handle, bedrock);
-            await handle.result().catch(() => undefined);
-            // Every run of the session (continue-as-new makes several) is one history file.
-            let runId: string | undefined = handle.firstExecutionRunId;
-            for (let index = 1; runId; index += 1) {
-              // The temporal CLI writes the standard history JSON (as the Web UI exports it).
-              const json = await showHistory(address, sessionId, runId);
-              const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
-              const file = path.join(
-                HISTORIES_DIR,
-                `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
-              );
-              writeFileSync(file, json);
-              console.log(
-                `recorded ${path.relative(process.cwd(), file)} (${events.length} events)`,
-              );
-              runId =
-                events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    await mediaWorker.runUntil(() =>
+      worker.runUntil(() =>
+        fallbackWorker.runUntil(() =>
+          routedWorker.runUntil(async () => {
+            for (const scenario of scenarios) {
+              bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
+              const sessionId = newSessionId();
+              const input: SessionInput = {
+                sessionId,
+                tenantId: 'replay',
+                userId: 'recorder',
+                request: {
+                  text: 'request',
+                  ...scenario.request,
+                  ...(await scenario.prepare?.(blobs)),
+                },
+                options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
+              };
+              const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
+                workflowId: sessionId,
+                taskQueue: scenario.routed
+                  ? `${TASK_QUEUE}-routed`
+                  : scenario.modelFallback
+                    ? `${TASK_QUEUE}-fallback`
+                    : TASK_QUEUE,
+                args: [input],
+              });
+              await scenario.drive?.(handle, bedrock);
+              await handle.result().catch(() => undefined);
+              // Every run of the session (continue-as-new makes several) is one history file.
+              let runId: string | undefined = handle.firstExecutionRunId;
+              for (let index = 1; runId; index += 1) {
+                // The temporal CLI writes the standard history JSON (as the Web UI exports it).
+                const json = await showHistory(address, sessionId, runId);
+                const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
+                const file = path.join(
+                  HISTORIES_DIR,
+                  `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
+                );
+                writeFileSync(file, json);
+                console.log(
+                  `recorded ${path.relative(process.cwd(), file)} (${events.length} events)`,
+                );
+                runId =
+                  events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+              }
             }
-          }
-        }),
+          }),
+        ),
       ),
     );
   } finally {

@@ -348,6 +348,7 @@ export async function runPlan(options: RunPlanOptions): Promise<PlanRunOutcome> 
       turn: tracker.turn,
       request: tracker.request.text,
       step: resolved,
+      ...(tracker.attachmentContext ? { attachments: tracker.attachmentContext } : {}),
       upstream: allDependencies(step)
         .filter((id) => results.has(id))
         .map((id) => ({ stepId: id, agent: agentOf(id), output: outputOf(id) ?? '' })),

@@ -5,6 +5,7 @@
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
+import { describeAttachments, type CombinedInsights } from '../../core/media/attachments';
 import { SEARCH_ATTRIBUTES } from '../../core/names';
 import type { PlanChanges } from '../../core/plan/amend-plan';
 import { criticalPath, planLevels } from '../../core/plan/validate-plan';
@@ -77,6 +78,10 @@ export class SessionTracker {
   paused?: PauseRecord;
   /** The session's spending limit (the request's, or as last raised by signal). */
   budget?: SessionBudget;
+  /** The current turn's attachments as the media activities read them. */
+  attachments?: CombinedInsights;
+  /** `attachments` as text for the planner and the agents. */
+  attachmentContext?: string;
   result?: string;
   error?: string;
   closeReason?: string;
@@ -221,6 +226,14 @@ export class SessionTracker {
     const result = this.outputs.get(id);
     if (!result) return null;
     return { turn: this.turn, stepId: id, output: result.output, truncated: result.truncated };
+  }
+
+  /** Records the turn's attachment insights (undefined clears those of an earlier turn). */
+  setAttachments(combined: CombinedInsights | undefined): void {
+    if (!combined && !this.attachments) return;
+    this.attachments = combined;
+    this.attachmentContext = combined ? describeAttachments(combined) : undefined;
+    this.touch();
   }
 
   setPaused(paused: PauseRecord | undefined): void {
@@ -446,6 +459,16 @@ export class SessionTracker {
       ...(this.approval ? { approval: this.approval } : {}),
       ...(this.paused ? { paused: this.paused } : {}),
       ...(this.budget ? { budget: this.budgetStatus() } : {}),
+      ...(this.attachments
+        ? {
+            attachments: {
+              items: this.attachments.attachments.map(
+                ({ text: _text, derived: _derived, ...item }) => item,
+              ),
+              highlights: this.attachments.highlights,
+            },
+          }
+        : {}),
       pendingInputs: this.pendingInputs.length,
       history: [...this.history],
       usage: { ...this.usage },

@@ -21,6 +21,13 @@ import {
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
 import { ERROR_TYPES } from '../../core/errors';
+import { mediaTaskQueue } from '../../core/names';
+import {
+  combineInsights,
+  type AttachmentInsight,
+  type AttachmentRef,
+  type CombinedInsights,
+} from '../../core/media/attachments';
 import { checkAmendment } from '../../core/plan/amend-plan';
 import type { Plan } from '../../core/plan/plan-types';
 import { validatePlan } from '../../core/plan/validate-plan';
@@ -41,6 +48,7 @@ import {
   type AmendPlanInput,
   type ModelHopInfo,
   type PlanRequestResult,
+  type ProcessAttachmentInput,
   type ReplanSignalInput,
   type SessionInput,
   type SessionResult,
@@ -51,6 +59,7 @@ import {
   agentStepProfile,
   bookkeepingDurable,
   bookkeepingLocal,
+  mediaJob,
   planningLocal,
   quickLocal,
 } from '../activity-profiles';
@@ -62,6 +71,59 @@ const { planRequest } = proxyLocalActivities<SessionActivities>(planningLocal);
 const { recordSession } = proxyLocalActivities<SessionActivities>(bookkeepingLocal);
 const { recordSession: recordSessionDurably } =
   proxyActivities<SessionActivities>(bookkeepingDurable);
+
+/** The media worker's activities (workers/media-worker.ts), on `<session queue>-media`. */
+interface MediaActivities {
+  processAttachment(input: ProcessAttachmentInput): Promise<AttachmentInsight>;
+}
+
+/**
+ * Reads every attachment of the turn in parallel on the media task queue (one activity each;
+ * only references and small insights enter history). An attachment that cannot be read is
+ * reported with its error and the turn goes on with the others: bad media never loses the
+ * request.
+ */
+async function readAttachments(
+  sessionId: string,
+  attachments: readonly AttachmentRef[],
+): Promise<CombinedInsights> {
+  const insights = await Promise.all(
+    attachments.map(async (attachment, index): Promise<AttachmentInsight> => {
+      try {
+        return await proxyActivities<MediaActivities>({
+          ...mediaJob,
+          taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
+          activityId: `attachment-${index + 1}-${attachment.sha256.slice(0, 12)}`,
+        }).processAttachment({ attachment, sessionId });
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        const cause = error instanceof TemporalFailure ? error.cause : undefined;
+        const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+        const code =
+          details && typeof details === 'object' && 'code' in details
+            ? String(details.code)
+            : cause instanceof ApplicationFailure && cause.type
+              ? cause.type
+              : 'processing-failed';
+        return {
+          sha256: attachment.sha256,
+          ...(attachment.name ? { name: attachment.name } : {}),
+          kind: kindOf(attachment.contentType),
+          summary: 'could not be read',
+          confidence: 0,
+          facts: {},
+          error: { code, message: (cause ?? (error as Error)).message },
+        };
+      }
+    }),
+  );
+  return combineInsights(insights);
+}
+
+function kindOf(contentType: string): AttachmentInsight['kind'] {
+  const major = contentType.split('/')[0];
+  return major === 'image' || major === 'audio' || major === 'video' ? major : 'text';
+}
 
 type TurnOutcome = TurnSummary['outcome'];
 
@@ -330,6 +392,11 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
     tracker.setPhase('analyzing');
     const analysis = await analyzeRequest({ text: request.text });
     tracker.setAnalysis(analysis);
+    tracker.setAttachments(
+      request.attachments?.length
+        ? await readAttachments(input.sessionId, request.attachments)
+        : undefined,
+    );
 
     tracker.setPhase('planning');
     const planned = await planRequest({
@@ -337,6 +404,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
       turn: tracker.turn,
       request,
       analysis,
+      ...(tracker.attachmentContext ? { attachmentContext: tracker.attachmentContext } : {}),
     });
     modelChain = planned.modelChain ?? [];
     stepModels = { ...planned.stepModels };
