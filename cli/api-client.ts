@@ -44,6 +44,24 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** Uploads a file's bytes as an attachment (`POST /v1/attachments`); returns its ref. */
+  async upload(bytes: Uint8Array, name: string): Promise<Record<string, unknown>> {
+    const response = await fetch(
+      `${this.baseUrl}/v1/attachments?name=${encodeURIComponent(name)}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: bytes,
+      },
+    );
+    const parsed = (await response.json()) as { attachment: Record<string, unknown> };
+    if (!response.ok) throw new ApiError(response.status, parsed as ApiError['problem']);
+    return parsed.attachment;
+  }
+
   /**
    * Streams session snapshots from `GET /v1/sessions/:id/events`, reconnecting with
    * Last-Event-ID if the connection drops, until the `end` event.

@@ -13,7 +13,7 @@ import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
 const USAGE = `usage:
-  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--priority critical|high|normal|low] [--budget USD] [--no-follow]
+  tdev start "<request>" [--approval] [--auto-approve] [--keep-open] [--title T] [--project P] [--priority critical|high|normal|low] [--budget USD] [--attach FILE]... [--no-follow]
   tdev follow <session-id> [--auto-approve]
   tdev status <session-id>
   tdev list [--status S]
@@ -134,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
       project: { type: 'string' },
       priority: { type: 'string' },
       budget: { type: 'string' },
+      attach: { type: 'string', multiple: true },
       comment: { type: 'string' },
       status: { type: 'string' },
       tenant: { type: 'string' },
@@ -156,6 +157,13 @@ async function main(argv: string[]): Promise<number> {
         ...(values['keep-open'] ? { options: { keepOpen: true } } : {}),
         ...(values.priority ? { priority: values.priority } : {}),
         ...(values.budget ? { budget: { maxCostUsd: dollars(values.budget) } } : {}),
+        ...(values.attach?.length
+          ? {
+              attachments: await Promise.all(
+                values.attach.map((file) => api.upload(readFileSync(file), path.basename(file))),
+              ),
+            }
+          : {}),
       });
       console.log(`▶ session ${started.sessionId} started`);
       console.log(`  Web UI: ${started.links.webUi}`);

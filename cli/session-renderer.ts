@@ -50,6 +50,18 @@ export function renderChanges(
   const lines: string[] = [];
   if (previous?.turn !== current.turn && current.turn > 0)
     lines.push(`turn ${current.turn}: ${current.request}`);
+  if (!previous?.attachments && current.attachments) {
+    for (const item of current.attachments.items) {
+      lines.push(
+        `  📎 ${item.name ?? item.sha256.slice(0, 12)}: ${item.error ? `could not be read (${item.error.code})` : item.summary}`,
+      );
+    }
+  }
+  if (previous?.paused?.by !== 'budget' && current.paused?.by === 'budget') {
+    lines.push(
+      `  ⏸ ${current.paused.reason ?? 'budget exhausted'} — raise it: tdev raise-budget <id> <usd>`,
+    );
+  }
   if (!previous?.plan && current.plan) lines.push(...describePlan(current));
   const before = new Map((previous?.steps ?? []).map((step) => [step.id, step.state]));
   for (const step of current.steps) {

@@ -74,6 +74,9 @@ export function agentStepProfile(heartbeatTimeoutMs: number, maximumAttempts = 5
  * worker gets two more tries.
  */
 export const mediaJob = {
+  // Without a media worker polling, the attachment is reported unreadable after 10 minutes
+  // instead of holding the session.
+  scheduleToStartTimeout: '10m',
   startToCloseTimeout: '30m',
   heartbeatTimeout: '2m',
   retry: {

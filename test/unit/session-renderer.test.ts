@@ -66,3 +66,42 @@ test('renders the plan once, then only step changes', () => {
     '[#############...........]  55%',
   ]);
 });
+
+test('renders what the attachments say once, and a budget pause with what to do', () => {
+  const read: SessionStatus = {
+    ...base,
+    attachments: {
+      items: [
+        {
+          sha256: 'a'.repeat(64),
+          name: 'shot.png',
+          kind: 'image',
+          summary: 'PNG 600×120, 3 words of text (en)',
+          confidence: 0.96,
+          facts: {},
+        },
+        {
+          sha256: 'b'.repeat(64),
+          kind: 'video',
+          summary: 'could not be read',
+          confidence: 0,
+          facts: {},
+          error: { code: 'corrupt', message: 'bad' },
+        },
+      ],
+      highlights: [],
+    },
+  };
+  expect(renderChanges(base, read)).toEqual([
+    '  📎 shot.png: PNG 600×120, 3 words of text (en)',
+    '  📎 bbbbbbbbbbbb: could not be read (corrupt)',
+  ]);
+  expect(renderChanges(read, { ...read, version: 4 })).toEqual([]);
+  const paused: SessionStatus = {
+    ...read,
+    paused: { by: 'budget', reason: 'budget exhausted: spent $0.02 of a $0.01 budget', at: 'x' },
+  };
+  expect(renderChanges(read, paused)).toEqual([
+    '  ⏸ budget exhausted: spent $0.02 of a $0.01 budget — raise it: tdev raise-budget <id> <usd>',
+  ]);
+});
