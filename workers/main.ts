@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
     activities: createActivities({
-      model: models[0] ?? model.provider,
+      model: stack.plannerModel,
       models,
       sessionIndex,
       agents,

@@ -49,7 +49,9 @@ export function crossRegionGeographies(setting: string, region: string): string[
 
 export interface ModelStack {
   primary: ModelSelection;
-  /** The chain, primary first; guarded by the breaker when Redis is configured. */
+  /** The planner's model: the primary, behind the breaker when Redis is configured. */
+  plannerModel: ModelProvider;
+  /** The chain, primary first; agent steps reach the breaker through `layer`. */
   models: ModelProvider[];
   registry: ModelRegistry;
   layer: ModelLayer;
@@ -82,9 +84,7 @@ export function buildModelStack(
       : [];
   const { redis } = options;
   const breaker = redis ? new CircuitBreaker({ redis }) : undefined;
-  const models = [primary.provider, ...profiles, ...selectFallbackProviders(config, env)].map(
-    (provider) => (breaker ? guardWithBreaker(provider, breaker) : provider),
-  );
+  const models = [primary.provider, ...profiles, ...selectFallbackProviders(config, env)];
   const registry = new ModelRegistry(
     loadModelCards(config.MODEL_CARDS_FILE ?? DEFAULT_MODEL_CARDS_FILE),
   );
@@ -97,6 +97,7 @@ export function buildModelStack(
   const performance = redis ? new ModelPerformanceStore({ redis }) : undefined;
   const layer: ModelLayer = {
     registry,
+    ...(breaker ? { breaker } : {}),
     ...(redis && Object.keys(limits).length
       ? { rateLimiter: new RateLimiter({ redis, limits }) }
       : {}),
@@ -108,6 +109,7 @@ export function buildModelStack(
   };
   return {
     primary,
+    plannerModel: breaker ? guardWithBreaker(primary.provider, breaker) : primary.provider,
     models,
     registry,
     layer,

@@ -5,9 +5,11 @@
  *    estimates elsewhere) plus the output budget must fit the model's window, else a
  *    non-retryable ModelContextOverflow (with the tokens needed) before any call is made;
  * 2. response cache — opt-in steps at temperature 0 reuse an identical request's answer;
- * 3. rate limit — requests and tokens per minute reserved atomically in Redis for every
- *    worker; a denial is a retryable ModelThrottled failure whose next retry waits exactly
- *    until the budget allows it;
+ * 3. circuit breaker and rate limit, asked together — an open breaker is a non-retryable
+ *    ProviderUnavailable (the workflow moves to the next model, no call made); requests and
+ *    tokens per minute are reserved atomically in Redis for every worker, and a denial is a
+ *    retryable ModelThrottled failure whose next retry waits exactly until the budget allows
+ *    it (a probe permit it held is given back);
  * 4. the call — streamed to the session's token stream when the provider can stream;
  * 5. settle — the reservation gets the real token count; the attempt goes to the usage
  *    ledger once (keyed by session, activity and attempt; failed attempts too, with the
@@ -23,7 +25,8 @@ import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 import type { ModelPerformanceStore, ModelRegistry } from './registry';
 import { costOf } from './registry';
-import { RateLimitedError, rateLimitKey, type RateLimiter } from './resilience/rate-limiter';
+import type { CircuitBreaker } from './resilience/circuit-breaker';
+import { rateLimitKey, type RateLimiter } from './resilience/rate-limiter';
 import { cacheKeyOf, isCacheable, type ResponseCache } from './response-cache';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
@@ -71,6 +74,11 @@ export interface TokenStreams {
 
 export interface ModelLayer {
   registry: ModelRegistry;
+  /**
+   * The shared circuit breaker. Steps use it here (asked together with the rate limit);
+   * wrap providers with guardWithBreaker only where no layer is in between.
+   */
+  breaker?: CircuitBreaker;
   rateLimiter?: RateLimiter;
   performance?: Pick<ModelPerformanceStore, 'record'>;
   cache?: ResponseCache;
@@ -170,22 +178,34 @@ export async function callModel(
     if (hit) return { ...hit, latencyMs: 0, costUsd: 0, cached: true, requiredTokens };
   }
 
+  // The breaker and the rate limit are asked at once: one Redis round trip, not two.
   const limitKey = rateLimitKey(provider.name, provider.model);
-  let reservation: string | undefined;
-  if (card.rateLimit && layer.rateLimiter) {
-    try {
-      reservation = await layer.rateLimiter.reserveOrThrow(limitKey, {
-        estimatedTokens: Math.min(requiredTokens, card.rateLimit.tokensPerMinute),
-      });
-    } catch (error) {
-      if (!(error instanceof RateLimitedError)) throw error;
-      throw ApplicationFailure.create({
-        type: TRANSIENT_ERROR_NAMES.throttled,
-        message: `${ref}: shared rate limit reached; next attempt in ${error.retryAfterMs} ms`,
-        nextRetryDelay: Math.max(1, error.retryAfterMs),
-        details: [{ provider: provider.name, retryAfterMs: error.retryAfterMs, limiter: true }],
-      });
-    }
+  const breakerTarget = { provider: provider.name, model: provider.model };
+  const limit = card.rateLimit && layer.rateLimiter ? layer.rateLimiter : undefined;
+  const [permit, grant] = await Promise.all([
+    layer.breaker?.acquire(breakerTarget),
+    limit?.reserve(limitKey, {
+      estimatedTokens: Math.min(requiredTokens, card.rateLimit?.tokensPerMinute ?? requiredTokens),
+    }),
+  ]);
+  const reservation = grant?.granted ? grant.reservationId : undefined;
+  if (permit && !permit.allowed) {
+    if (reservation)
+      limit?.settle(limitKey, reservation, { actualTokens: 0 }).catch(() => undefined);
+    throw ApplicationFailure.create({
+      type: ERROR_TYPES.providerUnavailable,
+      message: `${provider.name} ${provider.model} is unavailable (circuit open; next probe in ${permit.retryAfterMs} ms)`,
+      nonRetryable: true,
+    });
+  }
+  if (grant && !grant.granted) {
+    if (permit?.allowed) await layer.breaker?.release(breakerTarget, permit).catch(() => false);
+    throw ApplicationFailure.create({
+      type: TRANSIENT_ERROR_NAMES.throttled,
+      message: `${ref}: shared rate limit reached; next attempt in ${grant.retryAfterMs} ms`,
+      nextRetryDelay: Math.max(1, grant.retryAfterMs),
+      details: [{ provider: provider.name, retryAfterMs: grant.retryAfterMs, limiter: true }],
+    });
   }
 
   const stream =
@@ -212,6 +232,11 @@ export async function callModel(
     const failure = describeFailure(error);
     const healthFault = !(error instanceof ApplicationFailure && error.nonRetryable);
     await Promise.all([
+      permit?.allowed && layer.breaker
+        ? healthFault && !request.signal?.aborted
+          ? layer.breaker.recordFailure(breakerTarget, permit).catch(() => false)
+          : layer.breaker.release(breakerTarget, permit).catch(() => false)
+        : undefined,
       stream
         ?.end(failure.incomplete ? 'incomplete' : 'failed', failure.type)
         .catch(() => undefined),
@@ -242,6 +267,9 @@ export async function callModel(
     throw error;
   }
   const latencyMs = Math.round(performance.now() - started);
+  if (permit?.allowed && permit.probe && layer.breaker) {
+    await layer.breaker.recordSuccess(breakerTarget, permit).catch(() => false);
+  }
   const costUsd = costOf(card, response.usage);
   // Settling the reservation and the performance sample only refine shared estimates (an
   // unsettled reservation keeps its estimate until the window passes), so the step does not

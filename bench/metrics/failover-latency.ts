@@ -22,7 +22,6 @@ import { TRANSIENT_ERROR_NAMES } from '../../activities/models/ai-sdk/errors';
 import { createBedrockProvider } from '../../activities/models/bedrock-provider';
 import { callModel, type ModelLayer } from '../../activities/models/model-call';
 import type { ModelProvider } from '../../activities/models/model-provider';
-import { guardWithBreaker } from '../../activities/models/resilience/breaker-guarded-provider';
 import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
 import { ERROR_TYPES } from '../../core/errors';
 import { startFakeBedrock } from '../../test/fakes/bedrock-converse-server';
@@ -130,39 +129,39 @@ export function failoverLatency(
           endpoint: failing.url,
           credentials: BENCH_AWS_CREDENTIALS,
         });
-        const fallback = guardWithBreaker(
-          createCatalogProvider('openai', {
-            model: 'gpt-4o-mini',
-            apiKey: 'sk-test',
-            baseURL: `${openai.url}/v1`,
-          }),
-          shared,
-        );
+        const fallback = createCatalogProvider('openai', {
+          model: 'gpt-4o-mini',
+          apiKey: 'sk-test',
+          baseURL: `${openai.url}/v1`,
+        });
+        // As a worker builds it, the breaker is in the layer; each side gets its own breaker.
+        const withShared = { ...layer, breaker: shared };
+        const withOpen = { ...layer, breaker: opened };
+        const withClosed = { ...layer, breaker: neverOpens };
         const primaryTarget = { provider: primary.name, model: primary.model };
         const permit = await opened.acquire(primaryTarget);
         if (!permit.allowed || !(await opened.recordFailure(primaryTarget, permit))) {
           throw new Error('failover-latency: could not open the primary breaker');
         }
-        const primaryOpen = guardWithBreaker(primary, opened);
-        const primaryClosed = guardWithBreaker(primary, neverOpens);
 
         let sink = 0;
         const runs: Record<Side, () => Promise<void>> = {
           direct: async () => {
-            sink += (await callModel(layer, fallback, BENCH_REQUEST, BENCH_TARGET)).text.length;
+            sink += (await callModel(withShared, fallback, BENCH_REQUEST, BENCH_TARGET)).text
+              .length;
           },
           open: async () => {
             const response = await failover(
-              layer,
-              [primaryOpen, fallback],
+              withOpen,
+              [primary, fallback],
               ERROR_TYPES.providerUnavailable,
             );
             sink += response.text.length;
           },
           closed: async () => {
             const response = await failover(
-              layer,
-              [primaryClosed, fallback],
+              withClosed,
+              [primary, fallback],
               TRANSIENT_ERROR_NAMES.unavailable,
             );
             sink += response.text.length;

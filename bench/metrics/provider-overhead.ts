@@ -4,7 +4,7 @@
  * (test/fakes/bedrock-converse-server.ts: real Converse wire protocol over HTTP/2, SigV4).
  *
  * - raw: `BedrockRuntimeClient.send(new ConverseCommand(...))`, `maxAttempts: 1`.
- * - ours: `callModel(layer, guardWithBreaker(createBedrockProvider(...), breaker), ...)` — the
+ * - ours: `callModel(layer with breaker, createBedrockProvider(...), ...)` — the
  *   per-call path of a worker: context-window check with token counting, shared rate-limit
  *   reserve + settle (Redis), circuit-breaker acquire (Redis), the provider's request mapping,
  *   error classification and response mapping, and the performance-history write (Redis).
@@ -28,13 +28,12 @@ import {
   type ModelCallTarget,
   type ModelLayer,
 } from '../../activities/models/model-call';
-import type { ModelRequest } from '../../activities/models/model-provider';
+import type { ModelProvider, ModelRequest } from '../../activities/models/model-provider';
 import {
   ModelPerformanceStore,
   ModelRegistry,
   parseModelCard,
 } from '../../activities/models/registry';
-import { guardWithBreaker } from '../../activities/models/resilience/breaker-guarded-provider';
 import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
 import { RateLimiter, type RateLimit } from '../../activities/models/resilience/rate-limiter';
 import { startFakeBedrock } from '../../test/fakes/bedrock-converse-server';
@@ -192,7 +191,7 @@ export function providerOverhead(
     description:
       `In process, against the local Bedrock fake (HTTP/2, SigV4) and a private redis-server: ` +
       `raw = BedrockRuntimeClient.send(ConverseCommand) directly; ours = callModel() on ` +
-      `guardWithBreaker(createBedrockProvider()), the per-call path of a worker (token ` +
+      `createBedrockProvider() with the breaker in the layer, the per-call path of a worker (token ` +
       `count + context-window check, Redis rate-limit reserve + settle, Redis breaker ` +
       `acquire, request/response mapping and error classification, Redis performance ` +
       `record; no ledger, cache or token streaming); ours-bare = createBedrockProvider()` +
@@ -212,15 +211,15 @@ export function providerOverhead(
       };
       const rawClient = new BedrockRuntimeClient({ ...connection, maxAttempts: 1 });
       try {
-        const layer = benchModelLayer(store.redis, store.keyPrefix, [ref]);
-        const breaker = new CircuitBreaker({
-          redis: store.redis,
-          keyPrefix: `${store.keyPrefix}breaker:`,
-        });
-        const guarded = guardWithBreaker(
-          createBedrockProvider({ ...connection, modelId: BENCH_BEDROCK_MODEL }),
-          breaker,
-        );
+        // As a worker builds it: the breaker is in the layer (asked with the rate limit).
+        const layer = {
+          ...benchModelLayer(store.redis, store.keyPrefix, [ref]),
+          breaker: new CircuitBreaker({
+            redis: store.redis,
+            keyPrefix: `${store.keyPrefix}breaker:`,
+          }),
+        };
+        const guarded = createBedrockProvider({ ...connection, modelId: BENCH_BEDROCK_MODEL });
         const bare = createBedrockProvider({ ...connection, modelId: BENCH_BEDROCK_MODEL });
         const request = BENCH_REQUEST;
         const message = request.messages[0]!;
@@ -271,25 +270,23 @@ export function providerOverhead(
         const overhead = p50('ours') - p50('raw');
         const bareOverhead = p50('bare') - p50('raw');
         // Where the overhead goes, measured after the blocks with no network call: ours
-        // makes three sequential Redis round trips per call (rate-limit reserve, breaker
-        // acquire, then settle ∥ performance record) and counts the prompt's tokens. The
+        // makes one Redis round trip before the call (rate-limit reserve ∥ breaker acquire),
+        // sends settle and the performance record after it without waiting, and counts the
+        // prompt's tokens. The
         // layer's own cost = callModel on a provider that answers at once from memory.
-        const instant = guardWithBreaker(
-          {
-            name: 'bedrock',
+        const instant: ModelProvider = {
+          name: 'bedrock',
+          model: BENCH_BEDROCK_MODEL,
+          generate: async () => ({
+            text: 'Patch: src/auth.ts',
+            provider: 'bedrock',
             model: BENCH_BEDROCK_MODEL,
-            generate: async () => ({
-              text: 'Patch: src/auth.ts',
-              provider: 'bedrock',
-              model: BENCH_BEDROCK_MODEL,
-              usage: { inputTokens: 400, outputTokens: 5 },
-              stopReason: 'end_turn',
-              latencyMs: 0,
-              offline: false,
-            }),
-          },
-          breaker,
-        );
+            usage: { inputTokens: 400, outputTokens: 5 },
+            stopReason: 'end_turn',
+            latencyMs: 0,
+            offline: false,
+          }),
+        };
         const probes = {
           layerNoNetwork: [] as number[],
           redisPing: [] as number[],
@@ -310,7 +307,7 @@ export function providerOverhead(
           );
         }
         const breakdown = {
-          redisRoundTripsPerCall: 3,
+          redisRoundTripsAwaitedPerCall: 1,
           layerNoNetworkP50Ms: round(median(probes.layerNoNetwork), 4),
           redisPingP50Ms: round(median(probes.redisPing), 4),
           tokenCountP50Ms: round(median(probes.tokenCount), 4),
@@ -318,7 +315,7 @@ export function providerOverhead(
             'tight loops without HTTP traffic; interleaved with the HTTP/2 calls a Redis ' +
             'round trip costs more (event-loop wake-ups), hence ours − bare exceeds layerNoNetwork',
         };
-        const breakerState = await breaker.state({
+        const breakerState = await layer.breaker.state({
           provider: 'bedrock',
           model: BENCH_BEDROCK_MODEL,
         });

@@ -194,6 +194,25 @@ test('a successful probe closes the breaker and clears its failures', async () =
   await open(breaker); // a full K failures again
 });
 
+test('a released probe permit (its call was never made) lets the next caller probe at once', async () => {
+  const [breaker, other] = breakers({ probeTimeoutMs: 60_000 });
+  await open(breaker);
+  await waitForState(breaker, { state: 'half-open' });
+  const probe = permitOf(await breaker.acquire(TARGET));
+  expect(probe.probe).toBe(true);
+  expect((await other.acquire(TARGET)).allowed).toBe(false);
+
+  expect(await breaker.release(TARGET, probe)).toBe(true);
+  expect(await breaker.release(TARGET, probe)).toBe(false); // already given back
+  expect(await breaker.release(TARGET, ORDINARY)).toBe(false); // nothing to give back
+  const next = permitOf(await other.acquire(TARGET));
+  expect(next.probe).toBe(true);
+  // The old permit cannot close it any more; the new probe can.
+  expect(await breaker.recordSuccess(TARGET, probe)).toBe(false);
+  expect(await other.recordSuccess(TARGET, next)).toBe(true);
+  expect(await breaker.state(TARGET)).toEqual({ state: 'closed', failures: 0 });
+});
+
 test('a failed probe opens the breaker for another cooldown', async () => {
   const [breaker] = breakers({ cooldownMs: 300 });
   await open(breaker);

@@ -18,6 +18,7 @@ import {
   parseModelCard,
   type ModelCardInput,
 } from '../../activities/models/registry';
+import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
 import { RateLimiter } from '../../activities/models/resilience/rate-limiter';
 import { ResponseCache } from '../../activities/models/response-cache';
 import type { ActivityDependencies } from '../../activities';
@@ -215,6 +216,42 @@ test('a stream cut mid-answer is retried: clients assemble only the retry’s te
   const status = await handle.query(statusQuery);
   expect(status.usage).toMatchObject({ inputTokens, outputTokens });
   expect(status.usage.costUsd).toBeCloseTo(cost, 6);
+});
+
+test('through the layer’s breaker: a dead primary is skipped once the breaker opens, and the session completes on the fallback', async () => {
+  const breaker = new CircuitBreaker({
+    redis,
+    keyPrefix: `layer-breaker-${Date.now()}:`,
+    failureThreshold: 2,
+    cooldownMs: 60_000,
+  });
+  const taskQueue = await startWorker({
+    models: [bedrockModel(), openaiModel()],
+    modelLayer: {
+      registry: registryOf(
+        { ref: BEDROCK, contextWindow: 200_000 },
+        { ref: OPENAI, contextWindow: 128_000 },
+      ),
+      breaker,
+    },
+  });
+  bedrock.setScript(() => ({ kind: 'error', status: 503, name: 'ServiceUnavailableException' }));
+  const handle = await startSession(taskQueue, [step('a'), step('b', ['a']), step('c', ['b'])]);
+  const result = (await handle.result()) as SessionResult;
+  expect(result.phase).toBe('completed');
+  // a: two real 503s (the retries before the hop) opened the breaker; b and c never called.
+  expect(bedrock.callsForStep(handle.workflowId, 'a')).toBe(2);
+  expect(bedrock.callsForSession(handle.workflowId)).toBe(2);
+  const steps = (await handle.query(statusQuery)).steps;
+  expect(steps.map((entry) => [entry.id, entry.state, entry.model])).toEqual([
+    ['a', 'succeeded', 'gpt-4o-mini'],
+    ['b', 'succeeded', 'gpt-4o-mini'],
+    ['c', 'succeeded', 'gpt-4o-mini'],
+  ]);
+  expect(steps[1]?.failedModels?.[0]?.error).toMatch(/^ProviderUnavailable: .*circuit open/);
+  expect(await breaker.state({ provider: 'bedrock', model: TEST_MODEL_ID })).toMatchObject({
+    state: 'open',
+  });
 });
 
 test('a prompt too large for the first model’s window skips it without a call and runs on a larger one', async () => {

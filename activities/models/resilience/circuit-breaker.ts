@@ -122,6 +122,13 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `;
 
+/** ARGV: probeId. Gives an unused probe permit back, so the next caller probes at once. */
+const RELEASE_PROBE = `
+if redis.call('HGET', KEYS[1], 'probeId') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'probeId', 'probeUntil')
+return 1
+`;
+
 /** ARGV: windowMs. Returns {0, failures} closed | {1, retryAfterMs} open | {2, probeInFlight}. */
 const STATE = `
 ${NOW_MS}
@@ -139,6 +146,7 @@ interface ScriptCommands {
   tdevBreakerFailure(...args: (string | number)[]): Promise<number>;
   tdevBreakerProbeSuccess(...args: (string | number)[]): Promise<number>;
   tdevBreakerState(...args: (string | number)[]): Promise<[number, number]>;
+  tdevBreakerReleaseProbe(...args: (string | number)[]): Promise<number>;
 }
 
 export class CircuitBreaker {
@@ -158,6 +166,7 @@ export class CircuitBreaker {
       lua: RECORD_PROBE_SUCCESS,
     });
     redis.defineCommand('tdevBreakerState', { numberOfKeys: 2, lua: STATE, readOnly: true });
+    redis.defineCommand('tdevBreakerReleaseProbe', { numberOfKeys: 1, lua: RELEASE_PROBE });
     this.redis = redis as Redis & ScriptCommands;
     this.keyPrefix = options.keyPrefix ?? 'tdev:breaker:';
     this.failureThreshold = positiveInteger('failureThreshold', options.failureThreshold ?? 5);
@@ -188,6 +197,17 @@ export class CircuitBreaker {
     const decision = await this.acquire(target);
     if (decision.allowed) return decision;
     throw new CircuitOpenError(target.provider, target.model, decision.retryAfterMs);
+  }
+
+  /**
+   * Gives back a permit whose call was never made (e.g. the rate limit refused it first). For a
+   * probe permit the breaker stays half-open and the next caller gets the probe; an ordinary
+   * permit costs nothing. Returns true if a probe was released.
+   */
+  async release(target: ProviderModel, permit: CircuitPermit): Promise<boolean> {
+    if (!permit.probe) return false;
+    const [stateKey] = this.keysOf(target);
+    return (await this.redis.tdevBreakerReleaseProbe(stateKey, permit.probeId)) === 1;
   }
 
   /**
