@@ -6,6 +6,7 @@ import {
   type TextChunk,
   type TokenCounter,
 } from '../../../activities/multimodal/text';
+import { splitsCountsAt } from '../../../activities/multimodal/text/tokens/openai-token-counter';
 
 const samples = {
   ko: [
@@ -182,5 +183,73 @@ describe('chunkText options', () => {
     [{ maxTokens: 10, overlapTokens: -1 }],
   ])('rejects %j', (options) => {
     expect(() => chunkText('text', { ...options, counter })).toThrow(RangeError);
+  });
+});
+
+describe("exact counts split at the chunker's cut positions", () => {
+  // Characters chosen to stress the pre-tokenizer rules: contractions, marks, digits, CJK,
+  // line breaks, exotic whitespace, symbols and surrogate pairs.
+  const alphabet = [
+    ...`aZé'’ s.,!?\n\r\t\u3000\u00A0/0123٣²-—(<|>)_#@결제가の日本。、！？ー\u0301\u3099AB`,
+    '😀',
+    '𠀀',
+    'e\u0301',
+    "'s",
+    "'ll",
+    '  ',
+    '\r\n',
+    'a'.repeat(300),
+    ' '.repeat(300),
+  ];
+
+  test.each(['o200k_base', 'cl100k_base'] as const)(
+    '%s: count(a, b) = count(a, p) + count(p, b) wherever splitsCountsAt(p)',
+    async (encoding) => {
+      const counter = await loadTokenCounter({ family: 'openai', encoding });
+      let state = 7;
+      const random = () => {
+        state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+        return state / 2 ** 31;
+      };
+      let checked = 0;
+      for (let round = 0; round < 400; round += 1) {
+        let text = '';
+        const length = 2 + Math.floor(random() * 24);
+        for (let index = 0; index < length; index += 1) {
+          text += alphabet[Math.floor(random() * alphabet.length)];
+        }
+        for (let position = 1; position < text.length; position += 1) {
+          if (!splitsCountsAt(text, position)) continue;
+          const start = Math.floor(random() * position);
+          const end = position + 1 + Math.floor(random() * (text.length - position));
+          for (const [a, b] of [
+            [0, text.length],
+            [start, end],
+          ] as const) {
+            checked += 1;
+            expect(counter.count(text.slice(a, b))).toBe(
+              counter.count(text.slice(a, position)) + counter.count(text.slice(position, b)),
+            );
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(1000);
+    },
+  );
+
+  test('mixed paragraphs: every chunk count is the exact count, within the budget', async () => {
+    const counter = await loadTokenCounter('gpt-4o');
+    const source = Array.from(
+      { length: 12 },
+      (_, index) => [samples.en, samples.ko, samples.ja, samples.zh][index % 4],
+    ).join('\n\n');
+    for (const [maxTokens, overlapTokens] of [
+      [60, 16],
+      [200, 40],
+      [45, 0],
+    ] as const) {
+      const chunks = chunkText(source, { maxTokens, overlapTokens, counter });
+      expectValidChunks(source, chunks, counter, maxTokens, overlapTokens);
+    }
   });
 });

@@ -4,7 +4,8 @@
  * The text is cut into units: sentences, and for a sentence over the budget its clauses,
  * words, grapheme clusters (packed as long as they fit) or, for a single cluster over the
  * budget, code points. Units are packed greedily by their summed counts; each chunk is then
- * counted as a whole with the same counter and shrunk if the sum was optimistic. The next
+ * counted as a whole with the same counter and shrunk if the sum was optimistic (or, when
+ * exact counts are cheap, see range-counts, grown while it still fits). The next
  * chunk starts with an overlap: whole sentences from the end of the previous chunk while
  * they fit in `overlapTokens`, then words of the sentence before them (grapheme clusters
  * where there are no words).
@@ -97,6 +98,14 @@ export function chunkText(text: string, options: ChunkTextOptions): TextChunk[] 
         continue;
       }
       ({ chunk, last } = shrunk);
+    } else if (context.ranges !== undefined) {
+      // Exact counts are cheap here: take further units while the chunk still fits.
+      while (last + 1 < units.length) {
+        const longer = measure(context, { start, end: units[last + 1]!.end });
+        if (longer.tokens > context.maxTokens) break;
+        chunk = longer;
+        last += 1;
+      }
     }
     const overlapEnd =
       overlap !== undefined && previous !== undefined

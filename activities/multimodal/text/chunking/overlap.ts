@@ -4,6 +4,35 @@ import { wordSpans } from './finer-spans';
 import { fittingSuffix } from './grapheme-runs';
 import type { TextSpan } from './split-sentences';
 
+/** Characters of a unit's end segmented into words per token of budget left (plus slack). */
+const WINDOW_CHARS_PER_TOKEN = 4;
+const WINDOW_SLACK = 16;
+
+/**
+ * Pushes the starts of `words[from..]` taken from the end while each word's count fits what
+ * is left of `remaining` (and the word starts after `floor`); returns what is left, or
+ * undefined when every word from `from` on was taken (the caller may need earlier words).
+ */
+function takeWords(
+  context: ChunkContext,
+  words: readonly TextSpan[],
+  from: number,
+  floor: number,
+  remaining: number,
+  starts: number[],
+): number | undefined {
+  let left = remaining;
+  for (let word = words.length - 1; word >= from; word -= 1) {
+    const span = words[word]!;
+    if (span.start <= floor) return left;
+    const tokens = measure(context, span).tokens;
+    if (tokens > left) return left;
+    starts.push(span.start);
+    left -= tokens;
+  }
+  return from === 0 ? left : undefined;
+}
+
 export interface Overlap {
   start: number;
   tokens: number;
@@ -37,14 +66,25 @@ export function overlapFor(
       start: Math.max(unit.start, previous.start),
       end: Math.min(unit.end, previous.end),
     };
-    const words = wordSpans(context.text, clipped, context.locale);
-    for (let word = words.length - 1; word >= 0; word -= 1) {
-      const span = words[word]!;
-      if (span.start <= previous.start) break;
-      const tokens = measure(context, span).tokens;
-      if (tokens > remaining) break;
-      starts.push(span.start);
-      remaining -= tokens;
+    // Words are only needed from the end until `remaining` runs out: segment a window at the
+    // end first (its first word may be cut, so it is not taken), all of `clipped` if every
+    // other word of the window fits.
+    const before = starts.length;
+    const windowStart = clipped.end - (remaining * WINDOW_CHARS_PER_TOKEN + WINDOW_SLACK);
+    let words: TextSpan[] | undefined;
+    if (windowStart > clipped.start) {
+      words = wordSpans(context.text, { start: windowStart, end: clipped.end }, context.locale);
+      const left = takeWords(context, words, 1, previous.start, remaining, starts);
+      if (left === undefined) {
+        starts.length = before;
+        words = undefined;
+      } else {
+        remaining = left;
+      }
+    }
+    if (words === undefined) {
+      words = wordSpans(context.text, clipped, context.locale);
+      remaining = takeWords(context, words, 0, previous.start, remaining, starts) ?? remaining;
     }
     if (starts.length === 0) {
       const lastWord = words[words.length - 1];

@@ -12,7 +12,20 @@ export interface Segment {
   isWordLike: boolean;
 }
 
-const WINDOW = { sentence: 4096, word: 1024 } as const;
+const WINDOW = { sentence: 2048, word: 1024 } as const;
+
+const segmenters = new Map<string, Intl.Segmenter>();
+
+/** One segmenter per locale and granularity (constructing one is costly). */
+function segmenterFor(granularity: 'sentence' | 'word', locale?: string): Intl.Segmenter {
+  const key = `${granularity} ${locale ?? ''}`;
+  let segmenter = segmenters.get(key);
+  if (segmenter === undefined) {
+    segmenter = new Intl.Segmenter(locale, { granularity });
+    segmenters.set(key, segmenter);
+  }
+  return segmenter;
+}
 
 /** Segments of `text[start, end)` with absolute offsets; they tile the range. */
 export function segmentRange(
@@ -22,27 +35,34 @@ export function segmentRange(
   granularity: 'sentence' | 'word',
   locale?: string,
 ): Segment[] {
-  const segmenter = new Intl.Segmenter(locale, { granularity });
+  const segmenter = segmenterFor(granularity, locale);
   const dropped = granularity === 'sentence' ? 2 : 1;
   const segments: Segment[] = [];
+  const starts: number[] = [];
+  const wordLike: boolean[] = [];
   let from = start;
   let size: number = WINDOW[granularity];
   while (from < end) {
     const to = Math.min(end, from + size);
-    const pieces = [...segmenter.segment(text.slice(from, to))];
-    if (to < end && pieces.length <= dropped) {
+    starts.length = 0;
+    wordLike.length = 0;
+    for (const piece of segmenter.segment(text.slice(from, to))) {
+      starts.push(piece.index);
+      wordLike.push(piece.isWordLike === true);
+    }
+    if (to < end && starts.length <= dropped) {
       size *= 2;
       continue;
     }
-    const kept = to < end ? pieces.length - dropped : pieces.length;
-    for (const piece of pieces.slice(0, kept)) {
+    const kept = to < end ? starts.length - dropped : starts.length;
+    for (let index = 0; index < kept; index += 1) {
       segments.push({
-        start: from + piece.index,
-        end: from + piece.index + piece.segment.length,
-        isWordLike: piece.isWordLike === true,
+        start: from + starts[index]!,
+        end: index + 1 < starts.length ? from + starts[index + 1]! : to,
+        isWordLike: wordLike[index]!,
       });
     }
-    from = to < end ? from + pieces[kept]!.index : end;
+    from = to < end ? from + starts[kept]! : end;
     size = WINDOW[granularity];
   }
   return segments;

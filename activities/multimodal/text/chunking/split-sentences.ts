@@ -33,17 +33,24 @@ export function splitSentences(text: string, locale?: string): TextSpan[] {
       spans.push({ start, end });
     }
   }
+  if (!text.includes('；')) return spans;
   return spans.flatMap((span) => splitAfter(text, span, FULL_WIDTH_SEMICOLON));
 }
 
 /** True when `span` ends with an abbreviation and spaces (not a line break). */
 function endsWithAbbreviation(text: string, span: TextSpan): boolean {
   let end = span.end;
-  while (end > span.start && /[ \t\u00A0]/.test(text[end - 1] ?? '')) end -= 1;
-  if (end === span.end) return false;
+  while (end > span.start && isBlank(text.charCodeAt(end - 1))) end -= 1;
+  // Every abbreviation ends with a full stop.
+  if (end === span.end || text.charCodeAt(end - 1) !== 0x2e) return false;
   const from = Math.max(span.start, end - 8);
   const before = from > span.start ? (text[from - 1] ?? ' ') : ' ';
   return ABBREVIATION_AT_END.test(before + text.slice(from, end));
+}
+
+/** Space, tab or no-break space (`[ \t\u00A0]`). */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0xa0;
 }
 
 /** Cuts `span` after each match of `pattern` (a global regex) that is not at its end. */

@@ -2,9 +2,11 @@
  * Units: the pieces chunks are packed from. Sentences, and for a sentence over the budget
  * its clauses, words or grapheme runs; every unit fits the budget alone.
  */
-import { measure, type ChunkContext, type CountedSpan } from './chunk-context';
+import { countSplitTest } from '../tokens/openai-token-counter';
+import { measure, trimSpan, type ChunkContext, type CountedSpan } from './chunk-context';
 import { clauseSpans, wordSpans } from './finer-spans';
 import { packGraphemes } from './grapheme-runs';
+import { RangeCounts } from './range-counts';
 import { splitSentences, type TextSpan } from './split-sentences';
 
 /**
@@ -39,9 +41,29 @@ function fitSpan(context: ChunkContext, span: TextSpan, level: number): CountedS
   return packGraphemes(context, span, density);
 }
 
-/** The units of `text`: sentences, cut finer where one is over the budget. */
+/**
+ * The units of `text`: sentences, cut finer where one is over the budget. Sets
+ * `context.ranges` when the counter's counts split exactly, so that units and chunks are
+ * counted from pieces counted once (see range-counts).
+ */
 export function buildUnits(context: ChunkContext): CountedSpan[] {
-  return splitSentences(context.text, context.locale).flatMap((sentence) =>
-    fitSpan(context, sentence, 0),
-  );
+  const sentences = splitSentences(context.text, context.locale);
+  const splits = countSplitTest(context.counter);
+  context.ranges = undefined;
+  if (splits !== undefined) {
+    const ranges = new RangeCounts(context.text, context.counter, splits);
+    const longest = context.maxTokens * SURELY_OVER_RATIO;
+    for (const sentence of sentences) {
+      const { start, end } = trimSpan(context.text, sentence);
+      if (end > start && end - start <= longest) ranges.addSentence(start, end);
+    }
+    context.ranges = ranges;
+  }
+  const units: CountedSpan[] = [];
+  for (const sentence of sentences) {
+    const fitted = fitSpan(context, sentence, 0);
+    if (fitted.length === 1) units.push(fitted[0]!);
+    else for (const unit of fitted) units.push(unit);
+  }
+  return units;
 }

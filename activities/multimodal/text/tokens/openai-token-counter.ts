@@ -98,3 +98,93 @@ export function loadOpenAiTokenCounter(encoding: OpenAiEncoding): Promise<TokenC
   }
   return counter;
 }
+
+// Character classes of the split predicate below, matching the tokenizers' regexes (JS `\s`,
+// `\p{L}`, `\p{M}`, `\p{N}` with the `u` flag), with fast paths for ASCII and common CJK.
+const LETTER = /\p{L}/u;
+const MARK = /\p{M}/u;
+const NUMBER = /\p{N}/u;
+
+function isWhitespace(code: number): boolean {
+  return (
+    code === 32 ||
+    (code >= 9 && code <= 13) ||
+    (code >= 0x80 &&
+      (code === 0xa0 ||
+        code === 0x1680 ||
+        (code >= 0x2000 && code <= 0x200a) ||
+        code === 0x2028 ||
+        code === 0x2029 ||
+        code === 0x202f ||
+        code === 0x205f ||
+        code === 0x3000 ||
+        code === 0xfeff))
+  );
+}
+
+function isLetter(code: number): boolean {
+  if (code < 0x80) return (code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a;
+  if ((code >= 0xac00 && code <= 0xd7a3) || (code >= 0x4e00 && code <= 0x9fff)) return true;
+  if ((code >= 0x3041 && code <= 0x3096) || (code >= 0x30a1 && code <= 0x30fa)) return true;
+  return LETTER.test(String.fromCharCode(code));
+}
+
+function isMark(code: number): boolean {
+  return code >= 0x300 && MARK.test(String.fromCharCode(code));
+}
+
+function isNumber(code: number): boolean {
+  if (code < 0x80) return code >= 0x30 && code <= 0x39;
+  return NUMBER.test(String.fromCharCode(code));
+}
+
+const isSurrogate = (code: number) => code >= 0xd800 && code <= 0xdfff;
+
+/**
+ * True when `position` (0 < position < text.length) splits counts exactly: for every
+ * a < position < b, count(text[a, b)) = count(text[a, position)) + count(text[position, b))
+ * for the exact o200k_base and cl100k_base counters. Judged from the two characters x, y
+ * around `position` only:
+ *
+ * - x not whitespace, y whitespace other than \r and \n;
+ * - x a letter, y neither a letter, a mark nor an apostrophe (' or ’);
+ * - x a number, y not a number.
+ *
+ * Why: both pre-tokenizer regexes (gpt-tokenizer's O200K/CL100K_TOKEN_SPLIT_PATTERN, as
+ * tiktoken's) have no look-behind, so a scan that reaches `position` at a piece boundary
+ * continues exactly like a scan of the suffix alone. No alternative can match a piece holding
+ * both x and y: letters are followed only by letters, marks (o200k) or a contraction ('s),
+ * the one-character prefix before letters is neither a letter nor a number, numbers are
+ * only `\p{N}{1,3}`, symbol runs take no letters or numbers and only \r \n (and /) after
+ * them, and whitespace alternatives take no other characters. So a piece ends at `position`,
+ * and the scan of the prefix alone yields the same pieces: every alternative that fails on
+ * y also fails at the end of the prefix, and the only look-ahead/anchor (`\s+(?!\S)`,
+ * `\s+$`) needs whitespace just before `position`, which x is not. The BPE runs per piece,
+ * so the counts add up. `countInSlices` keeps this: no run it slices (letters+marks,
+ * whitespace, symbols) continues across `position`, so its slice points on either side are
+ * the same whether counted together or apart. Surrogate halves around the letter and
+ * number cases are refused (astral letters would need the whole code point).
+ */
+export function splitsCountsAt(text: string, position: number): boolean {
+  if (position <= 0 || position >= text.length) return false;
+  const x = text.charCodeAt(position - 1);
+  const y = text.charCodeAt(position);
+  if (isWhitespace(y) && y !== 10 && y !== 13) return !isWhitespace(x);
+  if (isSurrogate(x) || isSurrogate(y)) return false;
+  if (isLetter(x)) return !isLetter(y) && !isMark(y) && y !== 0x27 && y !== 0x2019;
+  if (isNumber(x)) return !isNumber(y);
+  return false;
+}
+
+/**
+ * The split test above when `counter` promises exact o200k_base or cl100k_base counts
+ * (`exact: true`: the tokenizer's real count, whatever object computes it); undefined for
+ * estimates and other encodings.
+ */
+export function countSplitTest(
+  counter: TokenCounter,
+): ((text: string, position: number) => boolean) | undefined {
+  if (counter.family !== 'openai' || !counter.exact) return undefined;
+  if (counter.encoding !== 'o200k_base' && counter.encoding !== 'cl100k_base') return undefined;
+  return splitsCountsAt;
+}
