@@ -34,6 +34,15 @@ const LOCAL = new Set(['ollama', 'vllm', 'lmstudio', 'llamacpp', 'openai-compati
 const OPENAI_CHAT = PROVIDER_CATALOG.filter((entry) => entry.protocol === 'openai-chat').map(
   (entry) => entry.id,
 );
+/** Hosted services reached through @ai-sdk/openai-compatible, with their public defaults. */
+const HOSTED_COMPATIBLE: [string, string, string][] = [
+  ['openrouter', 'OPENROUTER', 'https://openrouter.ai/api/v1'],
+  ['sambanova', 'SAMBANOVA', 'https://api.sambanova.ai/v1'],
+  ['nebius', 'NEBIUS', 'https://api.studio.nebius.com/v1'],
+  ['moonshot', 'MOONSHOT', 'https://api.moonshot.ai/v1'],
+  ['novita', 'NOVITA', 'https://api.novita.ai/v3/openai'],
+  ['hyperbolic', 'HYPERBOLIC', 'https://api.hyperbolic.xyz/v1'],
+];
 const GEMINI = ['google', 'vertex'];
 const FAKED = new Set([
   'openai-chat',
@@ -136,8 +145,45 @@ beforeEach(() => {
 describe('catalog', () => {
   test('constructs every catalog provider from env, in catalog order', () => {
     expect([...providers.keys()]).toEqual(PROVIDER_CATALOG.map((entry) => entry.id));
-    expect(PROVIDER_CATALOG.length).toBeGreaterThanOrEqual(21);
+    // 27 through the AI SDK (+ native Bedrock elsewhere).
+    expect(PROVIDER_CATALOG.length).toBeGreaterThanOrEqual(27);
+    expect(new Set(PROVIDER_CATALOG.map((entry) => entry.id)).size).toBe(PROVIDER_CATALOG.length);
   });
+
+  test.each(HOSTED_COMPATIBLE)(
+    '%s is on with only %s_API_KEY and targets the public service by default',
+    (id, prefix, defaultBaseURL) => {
+      const created = createConfiguredProviders({
+        env: { [`${prefix}_API_KEY`]: keyFor(id) },
+      });
+      expect(created.map((provider) => provider.name)).toEqual([id]);
+      const [provider] = created;
+      expect(OPENAI_CHAT).toContain(id);
+      expect(provider!.describe()).toMatchObject({
+        protocol: 'openai-chat',
+        apiKey: '[redacted]',
+        baseURL: defaultBaseURL,
+      });
+      expect(provider!.model).toBe(PROVIDER_CATALOG.find((entry) => entry.id === id)!.defaultModel);
+      const shown = [
+        JSON.stringify(provider),
+        inspect(provider, { depth: Infinity }),
+        JSON.stringify(provider!.describe()),
+      ].join('\n');
+      expect(shown).not.toContain('test-key-');
+      // The model and base URL can be overridden; a blank key leaves the provider off.
+      const [overridden] = createConfiguredProviders({
+        env: {
+          [`${prefix}_API_KEY`]: keyFor(id),
+          [`${prefix}_MODEL`]: 'custom-model',
+          [`${prefix}_BASE_URL`]: 'https://proxy.example.com/v1',
+        },
+      });
+      expect(overridden!.model).toBe('custom-model');
+      expect(overridden!.describe()).toMatchObject({ baseURL: 'https://proxy.example.com/v1' });
+      expect(createConfiguredProviders({ env: { [`${prefix}_API_KEY`]: ' ' } })).toEqual([]);
+    },
+  );
 
   test('skips providers whose key or base URL is absent', () => {
     const created = createConfiguredProviders({
@@ -419,6 +465,30 @@ describe.each([
     expect(outcomeOf(error)).toEqual(retried('ModelUnavailable'));
   });
 });
+
+describe.each(HOSTED_COMPATIBLE.map(([id]) => id))(
+  '%s (hosted OpenAI-compatible) error classification',
+  (id) => {
+    test.each(ERROR_CASES)('%s', async (_name, reply, expected) => {
+      openAi.setScript(() => reply);
+      const before = openAi.calls.length;
+      const error = await failureOf(providers.get(id)!.generate(request));
+      expect(outcomeOf(error)).toEqual(expected);
+      expect((error as Error).message).toContain(`${id}: `);
+      expect((error as Error).message).not.toContain('test-key-');
+      expect(openAi.calls.length).toBe(before + 1); // no hidden SDK retries
+      expect(openAi.calls.at(-1)!.path.split('?')[0]).toBe(`/${id}/v1/chat/completions`);
+    });
+
+    test.each(STREAM_CASES)('streaming: %s', async (_name, reply, expected) => {
+      openAi.setScript(() => reply);
+      const before = openAi.calls.length;
+      const error = await failureOf(providers.get(id)!.stream(request));
+      expect(outcomeOf(error)).toEqual(expected);
+      expect(openAi.calls.length).toBe(before + 1);
+    });
+  },
+);
 
 describe('Gemini (Google, Vertex express mode), Cohere and Hugging Face, end to end (JSON only)', () => {
   test.each(GEMINI)('%s completes a call', async (id) => {

@@ -81,6 +81,34 @@ function hosted(
   };
 }
 
+/**
+ * A hosted service that speaks OpenAI chat completions without its own AI SDK package: on
+ * when `<PREFIX>_API_KEY` is set; `<PREFIX>_BASE_URL` overrides the service's public URL.
+ */
+function hostedCompatible(
+  id: string,
+  label: string,
+  prefix: string,
+  defaultBaseURL: string,
+  defaultModel: string,
+): CatalogEntry {
+  return {
+    id,
+    label,
+    protocol: 'openai-chat',
+    env: { apiKey: `${prefix}_API_KEY`, baseURL: `${prefix}_BASE_URL`, model: `${prefix}_MODEL` },
+    defaultModel,
+    defaultBaseURL,
+    create: (settings) =>
+      createOpenAICompatible({
+        name: id,
+        baseURL: settings.baseURL ?? defaultBaseURL,
+        includeUsage: true,
+        ...key(settings),
+      }).chatModel(settings.model),
+  };
+}
+
 /** A local OpenAI-compatible server; on when `<PREFIX>_BASE_URL` is set, key optional. */
 function local(
   id: string,
@@ -259,6 +287,48 @@ export const PROVIDER_CATALOG: readonly CatalogEntry[] = [
     'HUGGINGFACE_API_KEY',
     'meta-llama/Llama-3.1-8B-Instruct',
     (s) => createHuggingFace({ ...key(s), ...base(s) }).languageModel(s.model),
+  ),
+  hostedCompatible(
+    'openrouter',
+    'OpenRouter',
+    'OPENROUTER',
+    'https://openrouter.ai/api/v1',
+    'openai/gpt-4o-mini',
+  ),
+  hostedCompatible(
+    'sambanova',
+    'SambaNova',
+    'SAMBANOVA',
+    'https://api.sambanova.ai/v1',
+    'Meta-Llama-3.3-70B-Instruct',
+  ),
+  hostedCompatible(
+    'nebius',
+    'Nebius AI Studio',
+    'NEBIUS',
+    'https://api.studio.nebius.com/v1',
+    'meta-llama/Llama-3.3-70B-Instruct',
+  ),
+  hostedCompatible(
+    'moonshot',
+    'Moonshot AI',
+    'MOONSHOT',
+    'https://api.moonshot.ai/v1',
+    'moonshot-v1-8k',
+  ),
+  hostedCompatible(
+    'novita',
+    'Novita AI',
+    'NOVITA',
+    'https://api.novita.ai/v3/openai',
+    'meta-llama/llama-3.3-70b-instruct',
+  ),
+  hostedCompatible(
+    'hyperbolic',
+    'Hyperbolic',
+    'HYPERBOLIC',
+    'https://api.hyperbolic.xyz/v1',
+    'meta-llama/Llama-3.3-70B-Instruct',
   ),
   local('ollama', 'Ollama', 'OLLAMA', 'http://127.0.0.1:11434/v1', 'llama3.2'),
   local('vllm', 'vLLM', 'VLLM', 'http://127.0.0.1:8000/v1', 'default'),
