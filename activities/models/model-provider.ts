@@ -73,3 +73,26 @@ export interface ModelProvider {
    */
   stream?(request: ModelRequest, onText: TextSink): Promise<ModelResponse>;
 }
+
+export interface EmbeddingRequest {
+  texts: string[];
+  /** Output size where the model lets you choose (Titan v2: 256, 512, 1024). */
+  dimensions?: number;
+  signal?: AbortSignal;
+}
+
+export interface EmbeddingResponse {
+  /** One vector per text, in order. */
+  vectors: number[][];
+  provider: string;
+  model: string;
+  usage: { inputTokens: number };
+  latencyMs: number;
+}
+
+/** An embedding model behind the provider layer; errors are classified like `ModelProvider`'s. */
+export interface EmbeddingProvider {
+  readonly name: string;
+  readonly model: string;
+  embed(request: EmbeddingRequest): Promise<EmbeddingResponse>;
+}

@@ -16,6 +16,13 @@
  * other statistic. Without a planner script they fail with a ValidationException, so a
  * hybrid-mode worker plans by rules after one quick call, as tests written before the
  * planner expect.
+ *
+ * InvokeModel (`POST /model/{modelId}/invoke`) is served for embedding models only: Titan Text
+ * Embeddings (`amazon.titan-embed-text-*`: one `inputText` per call) and Cohere Embed
+ * (`cohere.embed-*`: up to 96 `texts` per call). Vectors are `fakeEmbedding(text, size)`, so
+ * tests can compute them; input tokens are in the body (Titan) and in the
+ * `x-amzn-bedrock-input-token-count` header (both). These calls are recorded in
+ * `embeddingCalls` only, answer from the embedding script and count in no other statistic.
  */
 import {
   createServer,
@@ -27,6 +34,7 @@ import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { PLANNER_PROMPT_ID } from '../../activities/planning/planner-prompt';
+import { fakeEmbedding } from './llm-fake-server';
 
 export interface FakeUsage {
   inputTokens: number;
@@ -133,9 +141,42 @@ export interface PlannerCall {
 
 export type PlannerScript = (call: PlannerCall) => ScriptedReply;
 
+/** One InvokeModel call of an embedding model, as it arrived. */
+export interface EmbeddingCall {
+  modelId: string;
+  /** The parsed JSON body (Titan: `inputText`, `dimensions`, `normalize`; Cohere: `texts`, ...). */
+  body: Record<string, unknown>;
+  contentType: string;
+  accept: string;
+  authorization: string;
+  /** 1-based count of embedding calls so far, this one included. */
+  callNumber: number;
+}
+
+export type EmbeddingReply =
+  /** The model's vectors, after `delayMs`. */
+  | { kind: 'vectors'; delayMs?: number }
+  | {
+      kind: 'error';
+      status: number;
+      name: string;
+      message?: string;
+      /** Sent as a `retry-after` header. */
+      retryAfterSeconds?: number;
+    };
+
+export type EmbeddingScript = (call: EmbeddingCall) => EmbeddingReply;
+
+/** Vector sizes of Titan Text Embeddings v2, and its default. */
+export const TITAN_DIMENSIONS = [256, 512, 1024] as const;
+/** Vector size of the fake Cohere Embed answers when no `output_dimension` is asked for. */
+export const COHERE_DEFAULT_DIMENSIONS = 1024;
+
 export interface FakeBedrockOptions {
   /** Answers the planner's calls; see the module comment for the default. */
   planner?: PlannerScript;
+  /** Answers InvokeModel embedding calls; vectors for every call by default. */
+  embeddings?: EmbeddingScript;
 }
 
 export interface FakeBedrock {
@@ -155,6 +196,12 @@ export interface FakeBedrock {
   reportedUsage: Required<FakeUsage>;
   /** Most calls that were in progress at the same moment. */
   maxInFlight(): number;
+  /** InvokeModel calls of embedding models (not in `calls`). */
+  embeddingCalls: EmbeddingCall[];
+  /** Replaces the embedding script for embedding calls from now on. */
+  setEmbeddingScript(script: EmbeddingScript): void;
+  /** Most embedding calls that were in progress at the same moment. */
+  maxEmbeddingInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -337,6 +384,10 @@ export async function startFakeBedrock(
   const hanging = new Set<ServerResponse>();
   let inFlight = 0;
   let maxInFlight = 0;
+  let embeddingScript: EmbeddingScript = options.embeddings ?? (() => ({ kind: 'vectors' }));
+  const embeddingCalls: EmbeddingCall[] = [];
+  let embeddingInFlight = 0;
+  let maxEmbeddingInFlight = 0;
 
   const sendError = (
     response: ServerResponse,
@@ -438,7 +489,82 @@ export async function startFakeBedrock(
     if (isOpen(response)) response.end();
   };
 
+  /** Answers one InvokeModel call of an embedding model. */
+  const handleInvoke = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    modelId: string,
+  ): Promise<void> => {
+    const authorization = String(request.headers.authorization ?? '');
+    if (!SIGV4.test(authorization)) {
+      sendError(
+        response,
+        403,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      sendError(
+        response,
+        400,
+        'ValidationException',
+        'Malformed input request, please reformat your input and try again.',
+      );
+      return;
+    }
+    const call: EmbeddingCall = {
+      modelId,
+      body,
+      contentType: String(request.headers['content-type'] ?? ''),
+      accept: String(request.headers.accept ?? ''),
+      authorization,
+      callNumber: embeddingCalls.length + 1,
+    };
+    embeddingCalls.push(call);
+    embeddingInFlight += 1;
+    maxEmbeddingInFlight = Math.max(maxEmbeddingInFlight, embeddingInFlight);
+    response.on('close', () => {
+      embeddingInFlight -= 1;
+    });
+    const reply = embeddingScript(call);
+    if (reply.kind === 'error') {
+      sendError(
+        response,
+        reply.status,
+        reply.name,
+        reply.message ?? reply.name,
+        reply.retryAfterSeconds,
+      );
+      return;
+    }
+    await sleep(reply.delayMs);
+    if (!isOpen(response)) return;
+    const answer = embeddingAnswer(modelId, body);
+    if ('error' in answer) {
+      sendError(response, 400, 'ValidationException', answer.error);
+      return;
+    }
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': `fake-embed-${call.callNumber}`,
+      'x-amzn-bedrock-input-token-count': String(answer.inputTokens),
+    });
+    response.end(JSON.stringify(answer.body));
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const invoke = /^\/model\/([^/]+)\/invoke$/.exec(request.url ?? '');
+    if (request.method === 'POST' && invoke?.[1]) {
+      await handleInvoke(request, response, decodeURIComponent(invoke[1]));
+      return;
+    }
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(request.url ?? '');
     if (request.method !== 'POST' || !match?.[1]) {
       sendError(
@@ -558,6 +684,11 @@ export async function startFakeBedrock(
     },
     reportedUsage,
     maxInFlight: () => maxInFlight,
+    embeddingCalls,
+    setEmbeddingScript(next) {
+      embeddingScript = next;
+    },
+    maxEmbeddingInFlight: () => maxEmbeddingInFlight,
     async close() {
       for (const response of hanging) response.stream.close();
       for (const session of sessions) session.destroy();
@@ -572,3 +703,52 @@ const UNSCRIPTED_PLANNER: PlannerScript = () => ({
   name: 'ValidationException',
   message: 'planner replies are not scripted in this fake',
 });
+
+type EmbeddingAnswer = { body: unknown; inputTokens: number } | { error: string };
+
+/** What Bedrock answers an embedding model's InvokeModel body, or the ValidationException it raises. */
+function embeddingAnswer(modelId: string, body: Record<string, unknown>): EmbeddingAnswer {
+  if (/(^|\.)amazon\.titan-embed-text-/.test(modelId)) {
+    const { inputText, dimensions } = body;
+    if (typeof inputText !== 'string' || inputText === '') {
+      return { error: 'Malformed input request: #: required key [inputText] not found' };
+    }
+    const size = dimensions ?? 1024;
+    if (typeof size !== 'number' || !TITAN_DIMENSIONS.some((allowed) => allowed === size)) {
+      return {
+        error: `Malformed input request: #/dimensions: ${JSON.stringify(size)} is not a valid enum value`,
+      };
+    }
+    const inputTokens = tokens(inputText);
+    return {
+      body: {
+        embedding: fakeEmbedding(inputText, size),
+        inputTextTokenCount: inputTokens,
+      },
+      inputTokens,
+    };
+  }
+  if (/(^|\.)cohere\.embed-/.test(modelId)) {
+    const { texts, input_type: inputType, output_dimension: outputDimension } = body;
+    if (!Array.isArray(texts) || texts.length === 0 || texts.length > 96) {
+      return { error: 'Malformed input request: #/texts: expected between 1 and 96 texts' };
+    }
+    if (typeof inputType !== 'string') {
+      return { error: 'Malformed input request: #: required key [input_type] not found' };
+    }
+    const size = typeof outputDimension === 'number' ? outputDimension : COHERE_DEFAULT_DIMENSIONS;
+    const strings = texts.map((text) => String(text));
+    return {
+      body: {
+        id: `fake-cohere-${strings.length}`,
+        texts: strings,
+        embeddings: strings.map((text) => fakeEmbedding(text, size)),
+        response_type: 'embeddings_floats',
+      },
+      inputTokens: strings.reduce((sum, text) => sum + tokens(text), 0),
+    };
+  }
+  return {
+    error: `The provided model identifier ${modelId} is not an embedding model this fake serves.`,
+  };
+}

@@ -5,6 +5,7 @@
  * Retry-After, outages, slow answers, hangs, malformed JSON, streams cut mid-answer, in-stream
  * error events and the error bodies each API really sends.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -68,6 +69,23 @@ export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
 export const tokenCount = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
+
+/**
+ * The vector the embedding fakes answer for `text`: derived from sha-256 digests of the text,
+ * unit length, every component a float32 value (so it survives a float32 round trip exactly).
+ * The same text and size always give the same vector.
+ */
+export function fakeEmbedding(text: string, dimensions: number): number[] {
+  const raw: number[] = [];
+  for (let block = 0; raw.length < dimensions; block += 1) {
+    const digest = createHash('sha256').update(`${block}:${text}`).digest();
+    for (let offset = 0; offset < digest.length && raw.length < dimensions; offset += 4) {
+      raw.push(digest.readUInt32LE(offset) / 2 ** 31 - 1);
+    }
+  }
+  const norm = Math.hypot(...raw) || 1;
+  return raw.map((value) => Math.fround(value / norm));
+}
 
 export function sendJson(
   response: ServerResponse,

@@ -3,9 +3,13 @@
  * every OpenAI-compatible provider: OpenAI, Azure, Groq, DeepSeek, xAI, Together, Fireworks,
  * Cerebras, Perplexity, DeepInfra, Mistral, Ollama, vLLM, LM Studio, llama.cpp. Error bodies
  * are the ones OpenAI sends (`{ error: { message, type, param, code } }`).
+ *
+ * It also serves `POST …/embeddings`: a `text` reply answers every input with
+ * `fakeEmbedding(input, dimensions ?? 1536)`; every error reply is sent as for chat.
  */
 import type { ServerResponse } from 'node:http';
 import {
+  fakeEmbedding,
   isAnswer,
   renderCommonReply,
   sendJson,
@@ -197,18 +201,49 @@ function usageFor(call: FakeCall, text: string): Record<string, number> {
   };
 }
 
+/** Vector size of the embeddings answer when the request names none (text-embedding-3-small). */
+export const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
+
+const isEmbeddings = (path: string): boolean => (path.split('?')[0] ?? '').endsWith('/embeddings');
+
+/** The texts of an embeddings request (`input` is a string or a list of strings). */
+export function embeddingInputs(body: Record<string, unknown>): string[] {
+  const input = body.input;
+  if (typeof input === 'string') return [input];
+  return Array.isArray(input) ? input.map((item) => String(item)) : [];
+}
+
+function renderEmbeddings(call: FakeCall, response: ServerResponse): void {
+  const inputs = embeddingInputs(call.body);
+  const dimensions =
+    typeof call.body.dimensions === 'number' ? call.body.dimensions : DEFAULT_EMBEDDING_DIMENSIONS;
+  const promptTokens = inputs.reduce((sum, input) => sum + tokenCount(input), 0);
+  sendJson(response, 200, {
+    object: 'list',
+    data: inputs.map((input, index) => ({
+      object: 'embedding',
+      index,
+      embedding: fakeEmbedding(input, dimensions),
+    })),
+    model: call.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  });
+}
+
 const openAiChat: WireProtocol = {
-  matches: (path) => path.endsWith('/chat/completions'),
+  matches: (path) => path.endsWith('/chat/completions') || isEmbeddings(path),
   credential: (headers) => {
     const bearer = /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
     return bearer ?? (headers['api-key'] as string | undefined);
   },
   prompt: (body) =>
-    ((body.messages as { content?: unknown }[] | undefined) ?? [])
-      .map((message) =>
-        typeof message.content === 'string' ? message.content : JSON.stringify(message.content),
-      )
-      .join('\n'),
+    body.input !== undefined
+      ? embeddingInputs(body).join('\n')
+      : ((body.messages as { content?: unknown }[] | undefined) ?? [])
+          .map((message) =>
+            typeof message.content === 'string' ? message.content : JSON.stringify(message.content),
+          )
+          .join('\n'),
   notFound: (response, what) =>
     sendJson(response, 404, openAiError(`Invalid URL (${what})`, 'invalid_request_error', null)),
   async render(reply, call, response) {
@@ -218,6 +253,10 @@ const openAiChat: WireProtocol = {
     if (!isAnswer(reply)) {
       const [status, body, headers] = errorFor(reply, call);
       sendJson(response, status, body, headers);
+      return;
+    }
+    if (isEmbeddings(call.path)) {
+      renderEmbeddings(call, response);
       return;
     }
     if (call.stream) {
