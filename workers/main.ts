@@ -131,6 +131,8 @@ async function main(): Promise<void> {
         namespace: config.temporal.TEMPORAL_NAMESPACE,
         taskQueue: mediaQueue,
         blobs: blobs.store,
+        // Captions, transcript summaries and translation use the primary model (not offline).
+        model: stack.plannerModel,
         identity: `media-worker@${hostname()}:${process.pid}`,
         ...(config.worker.WORKER_MEDIA_CONCURRENCY
           ? { maxConcurrentActivityTaskExecutions: config.worker.WORKER_MEDIA_CONCURRENCY }

@@ -30,6 +30,7 @@ export async function createMediaWorker(options: MediaWorkerOptions): Promise<Wo
       ...(rest.tools ? { tools: rest.tools } : {}),
       ...(rest.limits ? { limits: rest.limits } : {}),
       ...(rest.temporaryDirectory ? { temporaryDirectory: rest.temporaryDirectory } : {}),
+      ...(rest.model ? { model: rest.model } : {}),
     }),
     ...(identity ? { identity } : {}),
     maxConcurrentActivityTaskExecutions:

@@ -1,15 +1,19 @@
 /**
- * The media activities, built from their dependencies (blob store, tool paths, limits).
- * Attachments go in as blob refs and come out as small insights; key frames go back into
- * the blob store. Bad media fails with a non-retryable `ApplicationFailure` of type
- * `InvalidInput` whose `details[0].code` is the `MediaInputErrorCode`; other failures stay
- * retryable.
+ * The media activities, built from their dependencies (blob store, tool paths, limits, an
+ * optional model). Attachments go in as blob refs and come out as small insights; key frames
+ * go back into the blob store. Bad media fails with a non-retryable `ApplicationFailure` of
+ * type `InvalidInput` whose `details[0].code` is the `MediaInputErrorCode`; other failures
+ * stay retryable.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES } from '../../core/errors';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
+import type { ModelProvider } from '../models/model-provider';
 import type { BlobStore } from '../multimodal/blob';
 import { toApplicationFailure } from '../multimodal/image';
 import type { MediaProcessingLimits, MediaStage, MediaTools } from './media-options';
+import { translateText, usableModel } from './model-insights';
 import { processAttachment } from './process-attachment';
 
 export interface MediaActivityDependencies {
@@ -18,6 +22,12 @@ export interface MediaActivityDependencies {
   limits?: MediaProcessingLimits;
   /** Parent of the per-call temp directories. Default `os.tmpdir()`. */
   temporaryDirectory?: string;
+  /**
+   * A vision-capable model for image captions, transcript summaries and translation. Without
+   * one (or with the offline provider) insights carry no model facts and `translateText`
+   * fails as `ProviderUnavailable`.
+   */
+  model?: ModelProvider;
 }
 
 export interface ProcessAttachmentInput {
@@ -25,22 +35,30 @@ export interface ProcessAttachmentInput {
   sessionId: string;
 }
 
+export interface TranslateTextInput {
+  /** At most `MAX_TRANSLATION_CHARS` (20 000) characters. */
+  text: string;
+  /** A language name or code: `Korean`, `ko`, `en-US`. */
+  targetLanguage: string;
+}
+
+export interface TranslateTextResult {
+  text: string;
+  /** The model that translated it. */
+  model: string;
+}
+
 export function createMediaActivities(dependencies: MediaActivityDependencies) {
   return {
     /**
      * Turns one attachment into an insight by the kind its bytes show (image, audio, video,
      * text). Heartbeats `{ stage }` between stages and stops when cancelled; heartbeats
-     * repeat every third of the heartbeat timeout (at most 10 s) while a tool runs.
+     * repeat every third of the heartbeat timeout (at most 10 s) while a tool runs. A failing
+     * model only leaves its facts out (logged as a warning).
      */
     async processAttachment(input: ProcessAttachmentInput): Promise<AttachmentInsight> {
       const context = Context.current();
-      let current: MediaStage = 'detect';
-      // One tool run can outlast the heartbeat timeout, so the stage is also repeated on a
-      // timer; each heartbeat is also how a cancellation request reaches this worker.
-      const timer = setInterval(
-        () => context.heartbeat({ stage: current }),
-        heartbeatIntervalMs(context.info.heartbeatTimeoutMs),
-      );
+      const progress = startHeartbeats(context, 'detect');
       try {
         const insight = await processAttachment(input.attachment, {
           blobs: dependencies.blobs,
@@ -49,10 +67,15 @@ export function createMediaActivities(dependencies: MediaActivityDependencies) {
           ...(dependencies.temporaryDirectory
             ? { temporaryDirectory: dependencies.temporaryDirectory }
             : {}),
+          ...(dependencies.model ? { model: dependencies.model } : {}),
           signal: context.cancellationSignal,
-          onStage: (stage) => {
-            current = stage;
-            context.heartbeat({ stage });
+          onStage: progress.report,
+          onWarning: (message, attributes) => {
+            context.log.warn(message, {
+              sessionId: input.sessionId,
+              sha256: input.attachment.sha256,
+              ...attributes,
+            });
           },
         });
         context.log.info('Attachment processed', {
@@ -64,9 +87,62 @@ export function createMediaActivities(dependencies: MediaActivityDependencies) {
       } catch (error) {
         throw toApplicationFailure(error);
       } finally {
-        clearInterval(timer);
+        progress.stop();
       }
     },
+
+    /**
+     * Translates text through the model, keeping its formatting. Fails non-retryably as
+     * `InvalidInput` (text over 20 000 characters, bad target language) or
+     * `ProviderUnavailable` (no model, or the offline one); model errors keep the provider's
+     * classification. Heartbeats while the model writes and stops when cancelled.
+     */
+    async translateText(input: TranslateTextInput): Promise<TranslateTextResult> {
+      const context = Context.current();
+      const model = usableModel(dependencies.model);
+      if (!model) {
+        throw ApplicationFailure.create({
+          message: 'Translation needs a language model; this media worker has none',
+          type: ERROR_TYPES.providerUnavailable,
+          nonRetryable: true,
+        });
+      }
+      const progress = startHeartbeats(context, 'translate');
+      try {
+        const text = await translateText(
+          model,
+          input.text,
+          input.targetLanguage,
+          context.cancellationSignal,
+        );
+        return { text, model: model.model };
+      } finally {
+        progress.stop();
+      }
+    },
+  };
+}
+
+/**
+ * Heartbeats `{ stage }` at once for each reported stage and again on a timer: one tool run
+ * or model call can outlast the heartbeat timeout, and each heartbeat is also how a
+ * cancellation request reaches this worker.
+ */
+function startHeartbeats(
+  context: Context,
+  first: MediaStage,
+): { report: (stage: MediaStage) => void; stop: () => void } {
+  let current = first;
+  const timer = setInterval(
+    () => context.heartbeat({ stage: current }),
+    heartbeatIntervalMs(context.info.heartbeatTimeoutMs),
+  );
+  return {
+    report: (stage) => {
+      current = stage;
+      context.heartbeat({ stage });
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

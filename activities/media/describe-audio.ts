@@ -1,14 +1,20 @@
-/** Audio attachments: duration, a 16 kHz mono transcode, and an offline transcript. */
+/**
+ * Audio attachments: duration, a 16 kHz mono transcode, an offline transcript, and its
+ * summary when a model is at hand.
+ */
 import path from 'node:path';
 import type { AttachmentInsight } from '../../core/media/attachments';
 import { transcodeAudio, type MediaProbe } from '../multimodal/audio';
 import { insightTextFields } from './insight-text';
 import type { AttachmentWork } from './media-options';
+import { transcriptSummaryFacts } from './model-insights';
 import { transcribeTrack } from './transcribe-track';
 
 /**
- * Describes the probed audio file at `inputPath`: `audio 3.2 s, 12 words transcribed`.
- * Throws the `transcodeAudio` / `transcribeSpeech` errors.
+ * Describes the probed audio file at `inputPath`: `audio 3.2 s, 12 words transcribed`, with
+ * `facts.transcriptSummary` when `work.model` summarised a transcript of 20 words or more
+ * (left out when the model fails, see `transcriptSummaryFacts`). Throws the
+ * `transcodeAudio` / `transcribeSpeech` errors.
  */
 export async function describeAudio(
   work: AttachmentWork,
@@ -27,6 +33,7 @@ export async function describeAudio(
     ...(tools.ffprobePath ? { ffprobePath: tools.ffprobePath } : {}),
   });
   const transcript = await transcribeTrack(work, wav.path);
+  const summarised = await transcriptSummaryFacts(work, transcript.text);
   const durationS = round(probe.durationSeconds ?? wav.durationSeconds);
   const audio = probe.streams.find((stream) => stream.type === 'audio');
   return {
@@ -44,6 +51,7 @@ export async function describeAudio(
       words: transcript.words,
       piiMasked: transcript.piiMasked,
       transcriber: 'pocketsphinx en-US',
+      ...summarised,
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Video attachments: duration and size, key frames at even intervals plus scene cuts
- * (stored as JPEG blobs), and the transcript of the sound track when there is one.
+ * (stored as JPEG blobs), and the transcript of the sound track when there is one (with its
+ * summary when a model is at hand).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,13 +12,16 @@ import { derivedRef } from './blob-files';
 import { round } from './describe-audio';
 import { insightTextFields } from './insight-text';
 import { DEFAULT_MAX_KEY_FRAMES, type AttachmentWork } from './media-options';
+import { transcriptSummaryFacts } from './model-insights';
 import { transcribeTrack, type TrackTranscript } from './transcribe-track';
 
 /**
  * Describes the probed video at `inputPath`:
  * `video 12.0 s 1280×720, 5 key frames (2 scene cuts), 20 words transcribed`. Key frames
  * are put into the blob store as `derived['keyFrame:<i>']` (0-based, in time order).
- * Throws the `extractKeyFrames` / `extractAudio` / `transcribeSpeech` errors.
+ * `facts.transcriptSummary` is set when `work.model` summarised a transcript of 20 words or
+ * more (left out when the model fails, see `transcriptSummaryFacts`). Throws the
+ * `extractKeyFrames` / `extractAudio` / `transcribeSpeech` errors.
  */
 export async function describeVideo(
   work: AttachmentWork,
@@ -64,6 +68,7 @@ export async function describeVideo(
     });
     transcript = await transcribeTrack(work, wav.path);
   }
+  const summarised = transcript ? await transcriptSummaryFacts(work, transcript.text) : undefined;
 
   const video = probe.streams.find((stream) => stream.type === 'video');
   const size = video?.width && video.height ? ` ${video.width}×${video.height}` : '';
@@ -96,6 +101,7 @@ export async function describeVideo(
             transcriber: 'pocketsphinx en-US',
           }
         : {}),
+      ...summarised,
     },
     ...(keyFrames.length > 0 ? { derived } : {}),
   };

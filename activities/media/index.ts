@@ -3,6 +3,8 @@ export {
   type MediaActivities,
   type MediaActivityDependencies,
   type ProcessAttachmentInput,
+  type TranslateTextInput,
+  type TranslateTextResult,
 } from './create-media-activities';
 export { MEDIA_HEAD_BYTES, detectMediaKind, type DetectedMedia } from './detect-media-kind';
 export { processAttachment, type ProcessAttachmentOptions } from './process-attachment';
@@ -14,3 +16,18 @@ export {
   type MediaStage,
   type MediaTools,
 } from './media-options';
+export {
+  DEFAULT_MODEL_INSIGHT_TIMEOUT_MS,
+  MAX_TRANSLATION_CHARS,
+  MIN_SUMMARY_WORDS,
+  MODEL_IMAGE_MAX_BYTES,
+  MODEL_IMAGE_MAX_SIDE,
+  captionImage,
+  fitImageForModel,
+  parseImageCaption,
+  summarizeTranscript,
+  translateText,
+  usableModel,
+  type ImageCaption,
+  type InsightWarning,
+} from './model-insights';

@@ -1,8 +1,9 @@
 /**
  * What the attachment processors share: tool paths, limits, and the per-call work context
- * (blob store, temp directory, cancellation, progress).
+ * (blob store, temp directory, optional model, cancellation, progress, warnings).
  */
 import type { AttachmentRef } from '../../core/media/attachments';
+import type { ModelProvider } from '../models/model-provider';
 import type { MediaLimits, MediaToolPaths } from '../multimodal/audio';
 import type { BlobStore } from '../multimodal/blob';
 import type { ImageLimits } from '../multimodal/image';
@@ -28,6 +29,8 @@ export interface MediaProcessingLimits {
   ocrTimeoutMs?: number;
   /** Tesseract languages. Default eng+kor. */
   ocrLanguages?: readonly string[];
+  /** Bound on the model part of one attachment (caption with its repair, or summary). Default 60 s. */
+  modelTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_TEXT_BYTES = 2 * 1024 * 1024;
@@ -38,13 +41,16 @@ export type MediaStage =
   | 'detect'
   | 'inspect'
   | 'ocr'
+  | 'caption'
   | 'probe'
   | 'transcode'
   | 'transcribe'
   | 'key-frames'
   | 'store-frames'
   | 'extract-audio'
+  | 'summarize'
   | 'text'
+  | 'translate'
   | 'done';
 
 /** One call's context, handed to the processor of the detected kind. */
@@ -57,6 +63,10 @@ export interface AttachmentWork {
   /** A fresh directory for this call, removed afterwards. */
   directory: string;
   signal?: AbortSignal;
+  /** Captions images and summarises transcripts when set (and not the offline provider). */
+  model?: ModelProvider;
   /** Reports progress; throws when the call was cancelled. */
   stage(stage: MediaStage): void;
+  /** Reports something left out without failing (a model fact that could not be had). */
+  warn: (message: string, attributes: Record<string, unknown>) => void;
 }

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
+import type { ModelProvider } from '../models/model-provider';
 import { probeMedia, resolveMediaLimits } from '../multimodal/audio';
 import type { BlobStore } from '../multimodal/blob';
 import { MediaInputError } from '../multimodal/image';
@@ -15,6 +16,7 @@ import { describeAudio } from './describe-audio';
 import { describeImage } from './describe-image';
 import { describeText } from './describe-text';
 import { describeVideo } from './describe-video';
+import type { InsightWarning } from './model-insights';
 import type {
   AttachmentWork,
   MediaProcessingLimits,
@@ -26,6 +28,14 @@ export interface ProcessAttachmentOptions {
   blobs: BlobStore;
   tools?: MediaTools;
   limits?: MediaProcessingLimits;
+  /**
+   * Captions images and summarises transcripts (`facts.caption`, `facts.objects`,
+   * `facts.transcriptSummary`); the offline provider is not asked. A model failure only
+   * leaves these facts out (see `onWarning`).
+   */
+  model?: ModelProvider;
+  /** Told what was left out and why (a model fact that failed); the activity logs it. */
+  onWarning?: InsightWarning;
   /** Aborts the running tool and the remaining stages. */
   signal?: AbortSignal;
   /** Called before each stage (the activity heartbeats here). */
@@ -41,7 +51,8 @@ const baseType = (contentType: string): string =>
  * Describes the attachment by the kind its bytes show. Throws `MediaInputError` for input
  * that cannot be processed (unsupported-type, corrupt, too-large, pixel-limit,
  * duration-limit, timeout); the abort reason when `signal` aborts; plain `Error`s for
- * transient faults (blob store, a tool that is missing or crashed).
+ * transient faults (blob store, a tool that is missing or crashed). Never fails because of
+ * the model: its facts are left out instead.
  */
 export async function processAttachment(
   attachment: AttachmentRef,
@@ -65,7 +76,9 @@ export async function processAttachment(
       limits: options.limits ?? {},
       directory,
       ...(signal ? { signal } : {}),
+      ...(options.model ? { model: options.model } : {}),
       stage,
+      warn: options.onWarning ?? (() => undefined),
     };
     const insight = await describe(work, detected);
     stage('done');
