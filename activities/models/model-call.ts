@@ -20,6 +20,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../core/errors';
+import type { UsageEntry } from '../../runtime/stores/usage-ledger-store';
 import { loadTokenCounter, type TokenCounter } from '../multimodal/text/tokens';
 import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
@@ -34,28 +35,8 @@ export const IMAGE_TOKEN_ESTIMATE = 1_600;
 /** Per-message framing tokens the chat formats add. */
 const MESSAGE_OVERHEAD = 4;
 
-/** One attempt as the usage ledger stores it. */
-export interface UsageEntryInput {
-  tenantId: string;
-  sessionId: string;
-  activityId: string;
-  attempt: number;
-  stepId: string;
-  agent: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
-  costUsd: number;
-  outcome: 'succeeded' | 'failed';
-  error?: string;
-  recordedAt: string;
-}
-
 export interface UsageSink {
-  record(entry: UsageEntryInput): Promise<{ recorded: boolean }>;
+  record(entry: UsageEntry): Promise<{ recorded: boolean }>;
 }
 
 export interface TokenStreamWriter {

@@ -56,9 +56,19 @@ export interface CatalogEntry {
   create(settings: ProviderSettings): LanguageModelV3;
 }
 
-const key = (settings: ProviderSettings): { apiKey?: string } =>
+/** Vertex AI for the settings' project (`resource`) and location (default us-central1). */
+export const vertexProvider = (s: ProviderSettings) =>
+  createVertex({
+    ...key(s),
+    ...base(s),
+    ...(s.resource ? { project: s.resource } : {}),
+    location: s.location ?? 'us-central1',
+  });
+
+/** The settings' API key / base URL as AI SDK provider options (absent ones left out). */
+export const key = (settings: ProviderSettings): { apiKey?: string } =>
   settings.apiKey ? { apiKey: settings.apiKey } : {};
-const base = (settings: ProviderSettings): { baseURL?: string } =>
+export const base = (settings: ProviderSettings): { baseURL?: string } =>
   settings.baseURL ? { baseURL: settings.baseURL } : {};
 
 /** A hosted provider with its own AI SDK package: `<PREFIX>_BASE_URL`, `<PREFIX>_MODEL`. */
@@ -82,35 +92,12 @@ function hosted(
 }
 
 /**
- * A hosted service that speaks OpenAI chat completions without its own AI SDK package: on
- * when `<PREFIX>_API_KEY` is set; `<PREFIX>_BASE_URL` overrides the service's public URL.
+ * A service that speaks OpenAI chat completions without its own AI SDK package. Hosted ones
+ * are on when `<PREFIX>_API_KEY` is set; local servers when `<PREFIX>_BASE_URL` is set (key
+ * optional). `<PREFIX>_BASE_URL` overrides the default URL either way.
  */
-function hostedCompatible(
-  id: string,
-  label: string,
-  prefix: string,
-  defaultBaseURL: string,
-  defaultModel: string,
-): CatalogEntry {
-  return {
-    id,
-    label,
-    protocol: 'openai-chat',
-    env: { apiKey: `${prefix}_API_KEY`, baseURL: `${prefix}_BASE_URL`, model: `${prefix}_MODEL` },
-    defaultModel,
-    defaultBaseURL,
-    create: (settings) =>
-      createOpenAICompatible({
-        name: id,
-        baseURL: settings.baseURL ?? defaultBaseURL,
-        includeUsage: true,
-        ...key(settings),
-      }).chatModel(settings.model),
-  };
-}
-
-/** A local OpenAI-compatible server; on when `<PREFIX>_BASE_URL` is set, key optional. */
-function local(
+function openAiCompatibleEntry(
+  switchedOnBy: 'API_KEY' | 'BASE_URL',
   id: string,
   label: string,
   prefix: string,
@@ -125,7 +112,7 @@ function local(
       apiKey: `${prefix}_API_KEY`,
       baseURL: `${prefix}_BASE_URL`,
       model: `${prefix}_MODEL`,
-      enabledBy: `${prefix}_BASE_URL`,
+      ...(switchedOnBy === 'BASE_URL' ? { enabledBy: `${prefix}_BASE_URL` } : {}),
     },
     defaultModel,
     defaultBaseURL,
@@ -138,6 +125,9 @@ function local(
       }).chatModel(settings.model),
   };
 }
+
+const hostedCompatible = openAiCompatibleEntry.bind(null, 'API_KEY');
+const local = openAiCompatibleEntry.bind(null, 'BASE_URL');
 
 /**
  * Every provider the platform can construct, with the env variables it reads. Chat
@@ -271,13 +261,7 @@ export const PROVIDER_CATALOG: readonly CatalogEntry[] = [
       enabledBy: 'GOOGLE_VERTEX_PROJECT',
     },
     defaultModel: 'gemini-2.5-flash',
-    create: (s) =>
-      createVertex({
-        ...key(s),
-        ...base(s),
-        ...(s.resource ? { project: s.resource } : {}),
-        location: s.location ?? 'us-central1',
-      }).languageModel(s.model),
+    create: (s) => vertexProvider(s).languageModel(s.model),
   },
   hosted(
     'huggingface',

@@ -8,13 +8,12 @@ import { createCohere } from '@ai-sdk/cohere';
 import { createDeepInfra } from '@ai-sdk/deepinfra';
 import { createFireworks } from '@ai-sdk/fireworks';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { createVertex } from '@ai-sdk/google-vertex';
 import { createMistral } from '@ai-sdk/mistral';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { EmbeddingModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { createTogetherAI } from '@ai-sdk/togetherai';
-import { catalogEntry, type ProviderSettings } from '../ai-sdk/catalog';
+import { base, catalogEntry, key, vertexProvider, type ProviderSettings } from '../ai-sdk/catalog';
 import type { EmbeddingProvider } from '../model-provider';
 import { createAiSdkEmbeddings } from './ai-sdk-embeddings';
 import { unsupportedOption } from './embedding-request';
@@ -28,11 +27,6 @@ interface EmbeddingEntry {
   providerOptions?: SharedV3ProviderOptions;
   dimensionsOptions?: (dimensions: number, model: string) => SharedV3ProviderOptions;
 }
-
-const key = (settings: ProviderSettings): { apiKey?: string } =>
-  settings.apiKey ? { apiKey: settings.apiKey } : {};
-const base = (settings: ProviderSettings): { baseURL?: string } =>
-  settings.baseURL ? { baseURL: settings.baseURL } : {};
 
 /** OpenAI's `dimensions` request field, under the provider-options key each package reads. */
 const openAiDimensions =
@@ -95,13 +89,7 @@ export const EMBEDDING_CATALOG = {
   },
   vertex: {
     defaultModel: 'gemini-embedding-001',
-    create: (s) =>
-      createVertex({
-        ...key(s),
-        ...base(s),
-        ...(s.resource ? { project: s.resource } : {}),
-        location: s.location ?? 'us-central1',
-      }).embeddingModel(s.model),
+    create: (s) => vertexProvider(s).embeddingModel(s.model),
     dimensionsOptions: (dimensions) => ({ vertex: { outputDimensionality: dimensions } }),
   },
   togetherai: {
