@@ -113,6 +113,9 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       blobs: blobs.store,
       maxBytes: config.api.ATTACHMENT_MAX_BYTES,
       fetchTimeoutMs: config.api.ATTACHMENT_FETCH_TIMEOUT_MS,
+      maxMediaSeconds: config.api.ATTACHMENT_MAX_MEDIA_SECONDS,
+      maxImagePixels: config.api.ATTACHMENT_MAX_IMAGE_PIXELS,
+      checkTimeoutMs: config.api.ATTACHMENT_CHECK_TIMEOUT_MS,
     },
   });
   const close = async (): Promise<void> => {

@@ -4,6 +4,8 @@
  * naming the variable.
  */
 import { z } from 'zod';
+import { DEFAULT_MEDIA_LIMITS } from '../activities/multimodal/audio/media-limits';
+import { DEFAULT_IMAGE_LIMITS } from '../activities/multimodal/image/image-limits';
 import { DEFAULT_NAMESPACE, TASK_QUEUES } from '../core/names';
 import { DEFAULT_SESSION_OPTIONS } from '../core/session';
 
@@ -117,6 +119,12 @@ const apiSchema = z.object({
   ATTACHMENT_MAX_BYTES: positiveInt.default(50 * 1024 * 1024),
   /** Deadline of one attachment URL fetch (DNS, redirects and body). */
   ATTACHMENT_FETCH_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Longest audio or video an attachment may be (ffprobe at intake); longer → 422. */
+  ATTACHMENT_MAX_MEDIA_SECONDS: positiveInt.default(DEFAULT_MEDIA_LIMITS.maxDurationSeconds),
+  /** Largest width × height of an image attachment (decompression bombs); larger → 422. */
+  ATTACHMENT_MAX_IMAGE_PIXELS: positiveInt.default(DEFAULT_IMAGE_LIMITS.maxPixels),
+  /** Deadline of one attachment content check (ffprobe, image decode); over it → 504. */
+  ATTACHMENT_CHECK_TIMEOUT_MS: positiveInt.default(20_000),
 });
 
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */

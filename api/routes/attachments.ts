@@ -2,21 +2,27 @@
  * Attachment intake: bytes arrive as a raw upload or through an SSRF-safe URL fetch and leave
  * as an `AttachmentRef` to a content-addressed blob. The type is decided by the bytes (magic
  * numbers), never by the name or the declared content type, and it is decided from the head
- * BEFORE anything is stored: a refused attachment leaves no blob behind, and no request ever
- * deletes a blob (content addressing means another upload may share it).
+ * BEFORE anything is stored. The whole body then goes to a private temp file where its content
+ * is checked (attachment-checks.ts: image header, pixel limit and decode; ffprobe and the
+ * duration limit for audio/video; UTF-8 for text), and only an attachment that passes is put
+ * into the blob store. So a refused attachment leaves no blob behind, and no request ever
+ * deletes a blob (content addressing means another, accepted upload may share it).
  *
  * Problems carry the reason as `code`: too-large 413; unsupported-type, type-mismatch 415;
  * corrupt, pixel-limit, duration-limit, fetch-failed, too-many-redirects 422; url-not-allowed
  * 400; timeout 504; empty 400; a remote server that fails transiently (5xx, reset) 502
- * `fetch-unavailable`.
+ * `fetch-unavailable`; a content check that cannot run (ffprobe missing) 503
+ * `check-unavailable`.
  */
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { MEDIA_HEAD_BYTES, detectMediaKind } from '../../activities/media/detect-media-kind';
+import { DEFAULT_MEDIA_LIMITS } from '../../activities/multimodal/audio/media-limits';
 import { BlobTooLargeError, type BlobStore } from '../../activities/multimodal/blob';
 import { fetchRemoteMedia, type AddressPolicy } from '../../activities/multimodal/fetch';
+import { DEFAULT_IMAGE_LIMITS } from '../../activities/multimodal/image/image-limits';
 import {
   MediaInputError,
   type MediaInputErrorCode,
@@ -24,6 +30,13 @@ import {
 import type { AttachmentKind, AttachmentRef } from '../../core/media/attachments';
 import { ProblemError } from '../problem';
 import { validate } from '../validation';
+import {
+  AttachmentCheckUnavailableError,
+  DEFAULT_ATTACHMENT_CHECK_TIMEOUT_MS,
+  checkAttachment,
+  stageAttachment,
+  type AttachmentCheckLimits,
+} from './attachment-checks';
 
 export interface AttachmentRoutesOptions {
   blobs: BlobStore;
@@ -33,6 +46,16 @@ export interface AttachmentRoutesOptions {
   fetchTimeoutMs: number;
   /** Addresses a URL fetch may connect to. Default: public unicast only. */
   addressPolicy?: AddressPolicy;
+  /** Largest width × height of an image (decompression bombs). Default: the image module's. */
+  maxImagePixels?: number;
+  /** Longest audio or video in seconds. Default: the media module's. */
+  maxMediaSeconds?: number;
+  /** Deadline of one content check (ffprobe, image decode). Default 20 s. */
+  checkTimeoutMs?: number;
+  /** ffprobe binary for the audio/video check. Default: `ffprobe` on PATH. */
+  ffprobePath?: string;
+  /** Where bodies are staged while they are checked. Default: the OS temp directory. */
+  stagingDirectory?: string;
 }
 
 export interface StoredAttachment {
@@ -124,9 +147,19 @@ function detectKind(head: Buffer, declared: string | undefined) {
   return detected;
 }
 
+function checkLimits(options: AttachmentRoutesOptions): AttachmentCheckLimits {
+  return {
+    maxBytes: options.maxBytes,
+    maxImagePixels: options.maxImagePixels ?? DEFAULT_IMAGE_LIMITS.maxPixels,
+    maxMediaSeconds: options.maxMediaSeconds ?? DEFAULT_MEDIA_LIMITS.maxDurationSeconds,
+    timeoutMs: options.checkTimeoutMs ?? DEFAULT_ATTACHMENT_CHECK_TIMEOUT_MS,
+    ...(options.ffprobePath !== undefined ? { ffprobePath: options.ffprobePath } : {}),
+  };
+}
+
 /**
  * Detects, checks and stores one attachment. Fails with a problem (see the file comment);
- * nothing is stored unless it succeeds.
+ * nothing is stored unless it succeeds, and a failure never deletes a stored blob.
  */
 async function intake(
   source: AsyncIterable<Uint8Array>,
@@ -138,12 +171,24 @@ async function intake(
     const { head, content } = await readHead(source, MEDIA_HEAD_BYTES);
     if (head.byteLength === 0) throw attachmentProblem('empty', 400, 'The attachment is empty');
     const { kind, contentType } = detectKind(head, declared);
-    const ref = await options.blobs.put(content, { contentType, maxBytes: options.maxBytes });
-    return { attachment: { ...ref, ...(name !== undefined ? { name } : {}) }, kind };
+    const staged = await stageAttachment(content, options.maxBytes, options.stagingDirectory);
+    try {
+      await checkAttachment(kind, staged.path, checkLimits(options));
+      const ref = await options.blobs.put(staged.open(), {
+        contentType,
+        maxBytes: options.maxBytes,
+      });
+      return { attachment: { ...ref, ...(name !== undefined ? { name } : {}) }, kind };
+    } finally {
+      await staged.remove();
+    }
   } catch (error) {
     if (error instanceof MediaInputError) throw problemOf(error);
     if (error instanceof BlobTooLargeError) {
       throw attachmentProblem('too-large', 413, `The limit is ${options.maxBytes} bytes`);
+    }
+    if (error instanceof AttachmentCheckUnavailableError) {
+      throw attachmentProblem('check-unavailable', 503, error.message);
     }
     throw error;
   }

@@ -1,14 +1,20 @@
 /**
  * Attachment intake through the API: uploads and URL fetches become blob references typed by
- * their bytes, refusals are problems naming their code and store nothing, and a session
- * started with attachments carries the references into the workflow's input.
+ * their bytes, refusals are problems naming their code and store nothing, content checks at
+ * intake (image bombs, corrupt images and media, over-long audio, invalid UTF-8) refuse with a
+ * 4xx and never touch blobs accepted before, and a session started with attachments carries
+ * the references into the workflow's input. Media fixtures are made here: sharp and a
+ * hand-built PNG header for images, ffmpeg `lavfi` sources for audio and video.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -17,7 +23,7 @@ import sharp from 'sharp';
 import { LocalBlobStore } from '../../activities/multimodal/blob';
 import { allowAnyAddressForTests } from '../../activities/multimodal/fetch';
 import { ProblemError, problemResponse } from '../../api/problem';
-import { attachmentRoutes } from '../../api/routes/attachments';
+import { attachmentRoutes, type AttachmentRoutesOptions } from '../../api/routes/attachments';
 import { buildApi } from '../../api/server';
 import type { AttachmentRef } from '../../core/media/attachments';
 import type { SessionInput } from '../../core/session';
@@ -29,6 +35,9 @@ import { createHarness, type Harness } from '../support/test-env';
 
 const MAX_BYTES = 512 * 1024;
 const JSON_LIMIT = 16 * 1024;
+/** Lowered limits the test API is configured with. */
+const MAX_MEDIA_SECONDS = 2;
+const MAX_IMAGE_PIXELS = 1_000_000;
 
 let harness: Harness;
 let api: Awaited<ReturnType<typeof buildApi>>;
@@ -38,10 +47,58 @@ let blobs: LocalBlobStore;
 let media: http.Server;
 let mediaUrl: string;
 let png: Buffer;
+let fixtureDir: string;
+/** 1 s and 5 s sine WAVs, a 1 s H.264 MP4, and the MP4's `ftyp` box followed by noise. */
+let shortWav: Buffer;
+let longWav: Buffer;
+let goodMp4: Buffer;
+let brokenMp4: Buffer;
 
 const logger = createLogger({ name: 'attachments-api-test', level: 'silent' });
 
 const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const run = promisify(execFile);
+
+async function ffmpegFixture(name: string, ...args: string[]): Promise<Buffer> {
+  const output = path.join(fixtureDir, name);
+  await run('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args, output]);
+  return readFile(output);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.byteLength);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const checksum = Buffer.alloc(4);
+  checksum.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([length, body, checksum]);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A few hundred bytes that declare a 30000×30000 RGB PNG (2.7 GB decoded). */
+function pngBomb(): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(30_000, 0);
+  header.writeUInt32BE(30_000, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(90_001 * 4))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** The sha-256 of every blob in the test store. */
+function storedHashes(): string[] {
+  const root = path.join(blobDir, 'sha256');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .map((entry) => path.basename(entry))
+    .filter((name) => /^[0-9a-f]{64}$/.test(name))
+    .sort();
+}
 
 const zipBytes = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 1)]);
 const pdfBytes = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
@@ -132,11 +189,12 @@ function expectRefusal(reply: Reply, status: number, code: string): void {
   });
 }
 
-/** Serves fixed bytes by path: `/shot.png`, `/archive.zip`. */
+/** Serves fixed bytes by path: `/shot.png`, `/archive.zip`, `/bomb.png`. */
 function startMediaServer(): Promise<http.Server> {
   const routes: Record<string, { type: string; bytes: Buffer }> = {
     '/shot.png': { type: 'image/png', bytes: png },
     '/archive.zip': { type: 'image/png', bytes: zipBytes },
+    '/bomb.png': { type: 'image/png', bytes: pngBomb() },
   };
   const server = http.createServer((request, response) => {
     const route = routes[request.url ?? ''];
@@ -167,6 +225,8 @@ beforeAll(async () => {
       API_BODY_LIMIT_BYTES: String(JSON_LIMIT),
       ATTACHMENT_MAX_BYTES: String(MAX_BYTES),
       ATTACHMENT_FETCH_TIMEOUT_MS: '5000',
+      ATTACHMENT_MAX_MEDIA_SECONDS: String(MAX_MEDIA_SECONDS),
+      ATTACHMENT_MAX_IMAGE_PIXELS: String(MAX_IMAGE_PIXELS),
       BLOB_DIR: blobDir,
       API_PORT: '0',
     }),
@@ -179,6 +239,29 @@ beforeAll(async () => {
   png = await sharp(pixels, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
+  fixtureDir = mkdtempSync(path.join(harness.env.dir, 'fixtures-'));
+  const sine = (seconds: number) => [
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}:sample_rate=8000`,
+  ];
+  shortWav = await ffmpegFixture('short.wav', ...sine(1));
+  longWav = await ffmpegFixture('long.wav', ...sine(5));
+  goodMp4 = await ffmpegFixture(
+    'good.mp4',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=s=64x48:r=5:d=1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+  );
+  brokenMp4 = Buffer.concat([goodMp4.subarray(0, goodMp4.readUInt32BE(0)), noise(8192)]);
   media = await startMediaServer();
   mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}`;
 });
@@ -340,7 +423,7 @@ describe('POST /v1/attachments/fetch', () => {
   });
 
   describe('with local addresses allowed (the route alone; the API never allows them)', () => {
-    const local = () => {
+    const local = (overrides: Partial<AttachmentRoutesOptions> = {}) => {
       const app = new Hono();
       app.onError((error, context) =>
         error instanceof ProblemError
@@ -354,6 +437,7 @@ describe('POST /v1/attachments/fetch', () => {
           maxBytes: MAX_BYTES,
           fetchTimeoutMs: 5000,
           addressPolicy: allowAnyAddressForTests,
+          ...overrides,
         }),
       );
       return app;
@@ -385,6 +469,160 @@ describe('POST /v1/attachments/fetch', () => {
     test('a 404 → 422 fetch-failed', async () => {
       expectRefusal(await fetchLocal({ url: `${mediaUrl}/missing` }), 422, 'fetch-failed');
     });
+
+    test('an image bomb (30000×30000 PNG header) → 422 pixel-limit, nothing stored', async () => {
+      const reply = await fetchLocal({ url: `${mediaUrl}/bomb.png` });
+      expectRefusal(reply, 422, 'pixel-limit');
+      expect(await blobs.has({ sha256: sha256Of(pngBomb()) })).toBe(false);
+    });
+
+    test('a content check over its deadline → 504 timeout, nothing stored', async () => {
+      const bytes = await ffmpegFixture(
+        'deadline.wav',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=660:duration=1:sample_rate=8000',
+      );
+      const reply = await parse(
+        await local({ checkTimeoutMs: 1 }).request('/attachments', {
+          method: 'POST',
+          body: bytes,
+        }),
+      );
+      expectRefusal(reply, 504, 'timeout');
+      expect(await blobs.has({ sha256: sha256Of(bytes) })).toBe(false);
+    });
+  });
+});
+
+describe('POST /v1/attachments content checks', () => {
+  test('a PNG header claiming 30000×30000 (image bomb) → 422 pixel-limit, nothing stored', async () => {
+    const bomb = pngBomb();
+    expect(bomb.byteLength).toBeLessThan(2_000);
+    const reply = await upload(bomb, { contentType: 'image/png' });
+    expectRefusal(reply, 422, 'pixel-limit');
+    expect(reply.body.detail).toContain('30000×30000');
+    expect(await blobs.has({ sha256: sha256Of(bomb) })).toBe(false);
+  });
+
+  test('an image over ATTACHMENT_MAX_IMAGE_PIXELS → 422 pixel-limit', async () => {
+    const large = await sharp({
+      create: { width: 1200, height: 1000, channels: 3, background: { r: 9, g: 9, b: 9 } },
+    })
+      .png()
+      .toBuffer();
+    expect(large.byteLength).toBeLessThan(MAX_BYTES);
+    expectRefusal(await upload(large), 422, 'pixel-limit');
+    expect(await blobs.has({ sha256: sha256Of(large) })).toBe(false);
+  });
+
+  test('a PNG signature followed by garbage → 422 corrupt, nothing stored', async () => {
+    const corrupt = Buffer.concat([PNG_SIGNATURE, noise(2048)]);
+    const reply = await upload(corrupt, { contentType: 'image/png' });
+    expectRefusal(reply, 422, 'corrupt');
+    expect(await blobs.has({ sha256: sha256Of(corrupt) })).toBe(false);
+  });
+
+  test('a PNG cut in the middle of its pixel data → 422 corrupt', async () => {
+    const truncated = png.subarray(0, Math.floor(png.byteLength / 2));
+    expectRefusal(await upload(truncated), 422, 'corrupt');
+    expect(await blobs.has({ sha256: sha256Of(truncated) })).toBe(false);
+  });
+
+  test('a short WAV → 201 audio/wav', async () => {
+    const reply = await upload(shortWav, { contentType: 'audio/wav', query: '?name=tone.wav' });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({
+      kind: 'audio',
+      attachment: { sha256: sha256Of(shortWav), contentType: 'audio/wav', name: 'tone.wav' },
+    });
+    expect(await blobs.has({ sha256: sha256Of(shortWav) })).toBe(true);
+  });
+
+  test('a WAV longer than ATTACHMENT_MAX_MEDIA_SECONDS → 422 duration-limit, nothing stored', async () => {
+    const reply = await upload(longWav, { contentType: 'audio/wav' });
+    expectRefusal(reply, 422, 'duration-limit');
+    expect(await blobs.has({ sha256: sha256Of(longWav) })).toBe(false);
+  });
+
+  test('a short MP4 → 201 video/mp4', async () => {
+    const reply = await upload(goodMp4, { contentType: 'video/mp4' });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({
+      kind: 'video',
+      attachment: { sha256: sha256Of(goodMp4), contentType: 'video/mp4' },
+    });
+  });
+
+  test('an MP4 signature followed by garbage → 422 corrupt, nothing stored', async () => {
+    expect(brokenMp4.toString('latin1', 4, 8)).toBe('ftyp');
+    const reply = await upload(brokenMp4, { contentType: 'video/mp4' });
+    expectRefusal(reply, 422, 'corrupt');
+    expect(await blobs.has({ sha256: sha256Of(brokenMp4) })).toBe(false);
+  });
+
+  test('text that turns into invalid UTF-8 after the head → 422 corrupt', async () => {
+    // Streamed in chunks, so the head (detected as text) ends long before the invalid bytes.
+    const chunks = [
+      ...Array.from({ length: 16 }, () => Buffer.from('a'.repeat(16 * 1024))),
+      Buffer.from([0xff, 0xfe, 0x41]),
+    ];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const reply = await parse(
+      await api.app.request('/v1/attachments', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await token()}`, 'content-type': 'text/plain' },
+        body,
+        duplex: 'half',
+      }),
+    );
+    expectRefusal(reply, 422, 'corrupt');
+    expect(await blobs.has({ sha256: sha256Of(Buffer.concat(chunks)) })).toBe(false);
+  });
+
+  test('text ending in a cut multi-byte sequence → 201 text', async () => {
+    const euro = Buffer.from('€');
+    const bytes = Buffer.concat([
+      Buffer.from(`prices in ${'€'.repeat(2000)}`),
+      euro.subarray(0, 2),
+    ]);
+    const reply = await upload(bytes);
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({ kind: 'text' });
+  });
+
+  test('refusals never touch earlier blobs; the store grows only by accepted uploads', async () => {
+    const accepted = await upload(png, { contentType: 'image/png' });
+    expect(accepted.status).toBe(201);
+    const before = storedHashes();
+    expect(before).toContain(sha256Of(png));
+    const refused: [Buffer, number, string][] = [
+      [pngBomb(), 422, 'pixel-limit'],
+      [Buffer.concat([PNG_SIGNATURE, noise(1024)]), 422, 'corrupt'],
+      [longWav, 422, 'duration-limit'],
+      [brokenMp4, 422, 'corrupt'],
+      [zipBytes, 415, 'unsupported-type'],
+    ];
+    for (const [bytes, status, code] of refused) {
+      expectRefusal(await upload(bytes), status, code);
+    }
+    expect(storedHashes()).toEqual(before);
+    expect(await blobs.getBytes({ sha256: sha256Of(png) })).toEqual(png);
+    const fresh = await ffmpegFixture(
+      'fresh.wav',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=880:duration=1:sample_rate=8000',
+    );
+    expect((await upload(fresh)).status).toBe(201);
+    expect(storedHashes()).toEqual([...before, sha256Of(fresh)].sort());
   });
 });
 
