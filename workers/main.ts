@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createSpeechTranscriberFromEnv } from '../activities/multimodal/audio';
 import { createBlobStore } from '../activities/multimodal/blob';
 import { Redis } from 'ioredis';
 import { tableNames } from '../infra/dynamodb/tables';
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
         blobs: blobs.store,
         // Captions, transcript summaries and translation use the primary model (not offline).
         model: stack.plannerModel,
+        // TRANSCRIPTION_ENGINE (pocketsphinx by default; openai, groq, openai-compatible).
+        transcriber: createSpeechTranscriberFromEnv(),
         identity: `media-worker@${hostname()}:${process.pid}`,
         ...(config.worker.WORKER_MEDIA_CONCURRENCY
           ? { maxConcurrentActivityTaskExecutions: config.worker.WORKER_MEDIA_CONCURRENCY }

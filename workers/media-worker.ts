@@ -31,6 +31,7 @@ export async function createMediaWorker(options: MediaWorkerOptions): Promise<Wo
       ...(rest.limits ? { limits: rest.limits } : {}),
       ...(rest.temporaryDirectory ? { temporaryDirectory: rest.temporaryDirectory } : {}),
       ...(rest.model ? { model: rest.model } : {}),
+      ...(rest.transcriber ? { transcriber: rest.transcriber } : {}),
     }),
     ...(identity ? { identity } : {}),
     maxConcurrentActivityTaskExecutions:

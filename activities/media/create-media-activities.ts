@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../core/errors';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
 import type { ModelProvider } from '../models/model-provider';
+import type { SpeechTranscriber } from '../multimodal/audio';
 import type { BlobStore } from '../multimodal/blob';
 import { toApplicationFailure } from '../multimodal/image';
 import type { MediaProcessingLimits, MediaStage, MediaTools } from './media-options';
@@ -28,6 +29,11 @@ export interface MediaActivityDependencies {
    * fails as `ProviderUnavailable`.
    */
   model?: ModelProvider;
+  /**
+   * Speech-to-text for audio and sound tracks, usually `createSpeechTranscriberFromEnv()`.
+   * Default pocketsphinx (offline, US English) with `tools` and `limits`.
+   */
+  transcriber?: SpeechTranscriber;
 }
 
 export interface ProcessAttachmentInput {
@@ -68,6 +74,7 @@ export function createMediaActivities(dependencies: MediaActivityDependencies) {
             ? { temporaryDirectory: dependencies.temporaryDirectory }
             : {}),
           ...(dependencies.model ? { model: dependencies.model } : {}),
+          ...(dependencies.transcriber ? { transcriber: dependencies.transcriber } : {}),
           signal: context.cancellationSignal,
           onStage: progress.report,
           onWarning: (message, attributes) => {

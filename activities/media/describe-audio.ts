@@ -50,7 +50,7 @@ export async function describeAudio(
       ...(audio?.channels ? { channels: audio.channels } : {}),
       words: transcript.words,
       piiMasked: transcript.piiMasked,
-      transcriber: 'pocketsphinx en-US',
+      transcriber: `${transcript.engine} ${transcript.model}`,
       ...summarised,
     },
   };

@@ -98,7 +98,7 @@ export async function describeVideo(
         ? {
             words: transcript.words,
             piiMasked: transcript.piiMasked,
-            transcriber: 'pocketsphinx en-US',
+            transcriber: `${transcript.engine} ${transcript.model}`,
           }
         : {}),
       ...summarised,

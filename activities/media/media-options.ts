@@ -4,7 +4,7 @@
  */
 import type { AttachmentRef } from '../../core/media/attachments';
 import type { ModelProvider } from '../models/model-provider';
-import type { MediaLimits, MediaToolPaths } from '../multimodal/audio';
+import type { MediaLimits, MediaToolPaths, SpeechTranscriber } from '../multimodal/audio';
 import type { BlobStore } from '../multimodal/blob';
 import type { ImageLimits } from '../multimodal/image';
 
@@ -65,6 +65,8 @@ export interface AttachmentWork {
   signal?: AbortSignal;
   /** Captions images and summarises transcripts when set (and not the offline provider). */
   model?: ModelProvider;
+  /** Transcribes audio and sound tracks; pocketsphinx with `tools` and `limits` when unset. */
+  transcriber?: SpeechTranscriber;
   /** Reports progress; throws when the call was cancelled. */
   stage(stage: MediaStage): void;
   /** Reports something left out without failing (a model fact that could not be had). */

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
 import type { ModelProvider } from '../models/model-provider';
-import { probeMedia, resolveMediaLimits } from '../multimodal/audio';
+import { probeMedia, resolveMediaLimits, type SpeechTranscriber } from '../multimodal/audio';
 import type { BlobStore } from '../multimodal/blob';
 import { MediaInputError } from '../multimodal/image';
 import { readBlobHead, writeBlobToFile } from './blob-files';
@@ -34,6 +34,12 @@ export interface ProcessAttachmentOptions {
    * leaves these facts out (see `onWarning`).
    */
   model?: ModelProvider;
+  /**
+   * Transcribes audio and video sound tracks (see `createSpeechTranscriberFromEnv`). Default
+   * pocketsphinx, offline, with `tools` and `limits`. Unlike the model, its failures fail the
+   * attachment (a cloud engine's are classified like a chat provider's).
+   */
+  transcriber?: SpeechTranscriber;
   /** Told what was left out and why (a model fact that failed); the activity logs it. */
   onWarning?: InsightWarning;
   /** Aborts the running tool and the remaining stages. */
@@ -77,6 +83,7 @@ export async function processAttachment(
       directory,
       ...(signal ? { signal } : {}),
       ...(options.model ? { model: options.model } : {}),
+      ...(options.transcriber ? { transcriber: options.transcriber } : {}),
       stage,
       warn: options.onWarning ?? (() => undefined),
     };

@@ -6,8 +6,12 @@
  *
  * It also serves `POST …/embeddings`: a `text` reply answers every input with
  * `fakeEmbedding(input, dimensions ?? 1536)`; every error reply is sent as for chat.
+ *
+ * `startOpenAiTranscriptionServer` serves `POST …/audio/transcriptions` (multipart, so on its
+ * own server: the shared core reads JSON bodies only), scripted the same way.
  */
-import type { ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   fakeEmbedding,
   isAnswer,
@@ -287,4 +291,227 @@ export function startOpenAiChatServer(
   options: { script?: FakeScript; apiKey?: string } = {},
 ): Promise<FakeLlmServer> {
   return startLlmServer(openAiChat, options);
+}
+
+/** The uploaded `file` part of a transcription call, bytes as received. */
+export interface TranscriptionUpload {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+/** `avg_logprob` of every segment the transcription fake answers (exp ≈ 0.78). */
+export const FAKE_TRANSCRIPTION_AVG_LOGPROB = -0.25;
+
+const isTranscriptions = (path: string): boolean =>
+  (path.split('?')[0] ?? '').endsWith('/audio/transcriptions');
+
+/**
+ * Parses a multipart body with the platform's own parser (undici's `FormData`). Text fields
+ * become strings, fields named `…[]` lists, and `file` a `TranscriptionUpload`. Undefined
+ * for a body that is not valid multipart.
+ */
+export async function parseTranscriptionForm(
+  contentType: string,
+  body: Buffer,
+): Promise<Record<string, unknown> | undefined> {
+  let form: FormData;
+  try {
+    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return undefined;
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form.entries()) {
+    if (typeof value !== 'string') {
+      fields[name] = {
+        filename: value.name,
+        contentType: value.type,
+        bytes: Buffer.from(await value.arrayBuffer()),
+      } satisfies TranscriptionUpload;
+    } else if (name.endsWith('[]')) {
+      fields[name] = [...((fields[name] as string[] | undefined) ?? []), value];
+    } else {
+      fields[name] = value;
+    }
+  }
+  return fields;
+}
+
+/** Seconds of PCM audio in a RIFF/WAVE file; undefined for anything else. */
+export function wavDurationSeconds(bytes: Buffer): number | undefined {
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF') return undefined;
+  if (bytes.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+  let byteRate: number | undefined;
+  for (let offset = 12; offset + 8 <= bytes.length;) {
+    const id = bytes.toString('latin1', offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === 'fmt ' && offset + 20 <= bytes.length) byteRate = bytes.readUInt32LE(offset + 16);
+    if (id === 'data') {
+      const dataBytes = Math.min(size, bytes.length - offset - 8);
+      return byteRate ? dataBytes / byteRate : undefined;
+    }
+    offset += 8 + size + (size % 2);
+  }
+  return undefined;
+}
+
+/**
+ * OpenAI's `verbose_json` transcription: the words of `text` spread evenly over the audio,
+ * one segment holding them all. `words` only when `word` granularity was asked for;
+ * `segments` unless granularities were given without `segment`.
+ */
+function verboseTranscription(
+  text: string,
+  durationSeconds: number,
+  granularities: readonly string[],
+): Record<string, unknown> {
+  const tokens = text.split(/\s+/).filter(Boolean);
+  const step = durationSeconds / Math.max(1, tokens.length);
+  const at = (seconds: number): number => Math.round(seconds * 100) / 100;
+  const words = tokens.map((token, index) => ({
+    word: token.replace(/[.,!?]+$/, ''),
+    start: at(index * step),
+    end: at((index + 1) * step),
+  }));
+  const segments = [
+    {
+      id: 0,
+      seek: 0,
+      start: 0,
+      end: at(durationSeconds),
+      text: ` ${text}`,
+      tokens: tokens.map((_, index) => 50_364 + index),
+      temperature: 0,
+      avg_logprob: FAKE_TRANSCRIPTION_AVG_LOGPROB,
+      compression_ratio: 1.2,
+      no_speech_prob: 0.01,
+    },
+  ];
+  return {
+    task: 'transcribe',
+    language: 'english',
+    duration: at(durationSeconds),
+    text,
+    ...(granularities.includes('word') ? { words } : {}),
+    ...(granularities.length === 0 || granularities.includes('segment') ? { segments } : {}),
+  };
+}
+
+async function renderTranscription(
+  reply: FakeReply,
+  call: FakeCall,
+  response: ServerResponse,
+): Promise<void> {
+  const malformed = '{"task":"transcribe","language":"english","text":"cut';
+  if (await renderCommonReply(reply, call, response, malformed)) return;
+  if (!isAnswer(reply)) {
+    const [status, body, headers] = errorFor(reply, call);
+    sendJson(response, status, body, headers);
+    return;
+  }
+  const text =
+    reply.kind === 'text' && reply.text !== undefined
+      ? reply.text
+      : `Transcript from ${call.model}.`;
+  const upload = call.body.file as TranscriptionUpload;
+  const duration = wavDurationSeconds(upload.bytes) ?? 0.4 * Math.max(1, text.split(/\s+/).length);
+  const format = call.body.response_format;
+  if (format === 'text') {
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(text);
+    return;
+  }
+  if (format !== 'verbose_json') {
+    sendJson(response, 200, { text });
+    return;
+  }
+  const granularities = (call.body['timestamp_granularities[]'] as string[] | undefined) ?? [];
+  sendJson(response, 200, verboseTranscription(text, duration, granularities));
+}
+
+/**
+ * Starts a local OpenAI transcription API (`POST …/audio/transcriptions`, multipart) for
+ * OpenAI, Groq and OpenAI-compatible whisper servers. Each call is recorded with its fields
+ * in `body` (repeated `…[]` fields as lists) and the upload in `body.file`
+ * (`TranscriptionUpload`). A `text` reply is the transcript (default
+ * `Transcript from <model>.`), answered in the requested `response_format` (`verbose_json`
+ * with words and segments, `json`, `text`); error replies are OpenAI's, as for chat (429 with
+ * Retry-After, 503, 401, 400, …). A body that is not multipart with a `file` gets OpenAI's 400.
+ * `apiKey` turns on the real 401 for a wrong key.
+ */
+export async function startOpenAiTranscriptionServer(
+  options: { script?: FakeScript; apiKey?: string } = {},
+): Promise<FakeLlmServer> {
+  let script: FakeScript = options.script ?? (() => ({ kind: 'text' }));
+  const calls: FakeCall[] = [];
+  const sockets = new Set<Socket>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = request.url ?? '';
+    if (request.method !== 'POST' || !isTranscriptions(path)) {
+      openAiChat.notFound(response, `${request.method} ${request.url}`);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const fields = await parseTranscriptionForm(
+      String(request.headers['content-type'] ?? ''),
+      Buffer.concat(chunks),
+    );
+    if (!fields || typeof fields.file !== 'object') {
+      sendJson(
+        response,
+        400,
+        openAiError(
+          "Could not parse multipart form: 'file' is required",
+          'invalid_request_error',
+          null,
+          'file',
+        ),
+      );
+      return;
+    }
+    const call: FakeCall = {
+      method: request.method,
+      path,
+      headers: request.headers,
+      body: fields,
+      model: typeof fields.model === 'string' ? fields.model : '',
+      stream: false,
+      prompt: '',
+    };
+    calls.push(call);
+    if (options.apiKey !== undefined && openAiChat.credential(request.headers) !== options.apiKey) {
+      await renderTranscription({ kind: 'unauthorized' }, call, response);
+      return;
+    }
+    const reply = script(call);
+    if (reply.kind === 'hang') return;
+    await renderTranscription(reply, call, response);
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    setScript(next) {
+      script = next;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -34,3 +34,18 @@ export {
   type TranscribeSpeechOptions,
   type TranscribedWord,
 } from './transcribe-speech';
+export {
+  DEFAULT_CLOUD_WORD_CONFIDENCE,
+  OPENAI_TRANSCRIPTION_MAX_BYTES,
+  TRANSCRIPTION_ENGINES,
+  createOpenAiTranscriber,
+  createPocketsphinxTranscriber,
+  createSpeechTranscriberFromEnv,
+  type OpenAiTranscriberOptions,
+  type PocketsphinxTranscriberOptions,
+  type SpeechTranscriber,
+  type SpeechTranscriberFromEnvOptions,
+  type TranscribeOptions,
+  type Transcript,
+  type TranscriptionEngine,
+} from './speech-transcriber';
