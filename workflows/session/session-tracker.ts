@@ -11,12 +11,13 @@ import type { PlanChanges } from '../../core/plan/amend-plan';
 import { criticalPath, planLevels } from '../../core/plan/validate-plan';
 import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../../core/plan/plan-types';
 import {
+  budgetExhausted,
+  budgetStatus,
   isTerminalPhase,
   progressOf,
   statusOfPhase,
   type AgentStepResult,
   type ApprovalRecord,
-  type BudgetStatus,
   type SessionBudget,
   type PlanAmendment,
   type ReplanRecord,
@@ -368,17 +369,7 @@ export class SessionTracker {
 
   /** Why the budget allows no new step, or undefined while it does (or there is none). */
   budgetExhausted(): string | undefined {
-    const budget = this.budget;
-    if (!budget) return undefined;
-    const spent = this.usage.costUsd ?? 0;
-    if (budget.maxCostUsd !== undefined && spent >= budget.maxCostUsd) {
-      return `spent $${spent.toFixed(6)} of a $${budget.maxCostUsd} budget`;
-    }
-    const tokens = this.usage.inputTokens + this.usage.outputTokens;
-    if (budget.maxTokens !== undefined && tokens >= budget.maxTokens) {
-      return `used ${tokens} of a ${budget.maxTokens}-token budget`;
-    }
-    return undefined;
+    return this.budget ? budgetExhausted(this.budget, this.usage) : undefined;
   }
 
   /** Replaces the given limits; lifts a budget pause once the budget allows steps again. */
@@ -399,17 +390,6 @@ export class SessionTracker {
     this.paused = { by: BUDGET_PAUSE, reason: `budget exhausted: ${reason}`, at: nowIso() };
     this.touch();
     return true;
-  }
-
-  private budgetStatus(): BudgetStatus | undefined {
-    if (!this.budget) return undefined;
-    const exhausted = this.budgetExhausted();
-    return {
-      ...this.budget,
-      spentUsd: this.usage.costUsd ?? 0,
-      tokens: this.usage.inputTokens + this.usage.outputTokens,
-      ...(exhausted ? { exhausted } : {}),
-    };
   }
 
   indexRecord(): SessionIndexRecord {
@@ -458,7 +438,7 @@ export class SessionTracker {
       steps,
       ...(this.approval ? { approval: this.approval } : {}),
       ...(this.paused ? { paused: this.paused } : {}),
-      ...(this.budget ? { budget: this.budgetStatus() } : {}),
+      ...(this.budget ? { budget: budgetStatus(this.budget, this.usage) } : {}),
       ...(this.attachments
         ? {
             attachments: {

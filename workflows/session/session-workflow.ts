@@ -21,13 +21,6 @@ import {
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
 import { ERROR_TYPES } from '../../core/errors';
-import { mediaTaskQueue } from '../../core/names';
-import {
-  combineInsights,
-  type AttachmentInsight,
-  type AttachmentRef,
-  type CombinedInsights,
-} from '../../core/media/attachments';
 import { checkAmendment } from '../../core/plan/amend-plan';
 import type { Plan } from '../../core/plan/plan-types';
 import { validatePlan } from '../../core/plan/validate-plan';
@@ -48,7 +41,6 @@ import {
   type AmendPlanInput,
   type ModelHopInfo,
   type PlanRequestResult,
-  type ProcessAttachmentInput,
   type ReplanSignalInput,
   type SessionInput,
   type SessionResult,
@@ -59,11 +51,11 @@ import {
   agentStepProfile,
   bookkeepingDurable,
   bookkeepingLocal,
-  mediaJob,
   planningLocal,
   quickLocal,
 } from '../activity-profiles';
 import { newPlanControl, runPlan, type PlanControl, type RunStep } from './run-plan';
+import { readAttachments } from './read-attachments';
 import { SessionTracker } from './session-tracker';
 
 const { analyzeRequest } = proxyLocalActivities<SessionActivities>(quickLocal);
@@ -71,59 +63,6 @@ const { planRequest } = proxyLocalActivities<SessionActivities>(planningLocal);
 const { recordSession } = proxyLocalActivities<SessionActivities>(bookkeepingLocal);
 const { recordSession: recordSessionDurably } =
   proxyActivities<SessionActivities>(bookkeepingDurable);
-
-/** The media worker's activities (workers/media-worker.ts), on `<session queue>-media`. */
-interface MediaActivities {
-  processAttachment(input: ProcessAttachmentInput): Promise<AttachmentInsight>;
-}
-
-/**
- * Reads every attachment of the turn in parallel on the media task queue (one activity each;
- * only references and small insights enter history). An attachment that cannot be read is
- * reported with its error and the turn goes on with the others: bad media never loses the
- * request.
- */
-async function readAttachments(
-  sessionId: string,
-  attachments: readonly AttachmentRef[],
-): Promise<CombinedInsights> {
-  const insights = await Promise.all(
-    attachments.map(async (attachment, index): Promise<AttachmentInsight> => {
-      try {
-        return await proxyActivities<MediaActivities>({
-          ...mediaJob,
-          taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
-          activityId: `attachment-${index + 1}-${attachment.sha256.slice(0, 12)}`,
-        }).processAttachment({ attachment, sessionId });
-      } catch (error) {
-        if (isCancellation(error)) throw error;
-        const cause = error instanceof TemporalFailure ? error.cause : undefined;
-        const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-        const code =
-          details && typeof details === 'object' && 'code' in details
-            ? String(details.code)
-            : cause instanceof ApplicationFailure && cause.type
-              ? cause.type
-              : 'processing-failed';
-        return {
-          sha256: attachment.sha256,
-          ...(attachment.name ? { name: attachment.name } : {}),
-          kind: kindOf(attachment.contentType),
-          summary: 'could not be read',
-          confidence: 0,
-          facts: {},
-          error: { code, message: (cause ?? (error as Error)).message },
-        };
-      }
-    }),
-  );
-  return combineInsights(insights);
-}
-
-function kindOf(contentType: string): AttachmentInsight['kind'] {
-  const major = contentType.split('/')[0];
-  return major === 'image' || major === 'audio' || major === 'video' ? major : 'text';
-}
 
 type TurnOutcome = TurnSummary['outcome'];
 
