@@ -10,72 +10,29 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from './usage-ledger/cursor';
+import { TotalsAccumulator } from './usage-ledger/totals';
+import type { UsageEntry, UsageEntryPage, UsageTotals } from './usage-ledger/types';
+import {
+  assertNonEmpty,
+  assertSessionId,
+  normaliseEntry,
+  normaliseTime,
+} from './usage-ledger/validate-entry';
 
-export type UsageOutcome = 'succeeded' | 'failed';
-
-/** One model-call attempt, billed whether it succeeded or failed. */
-export interface UsageEntry {
-  tenantId: string;
-  /** The session (workflow id); must not contain `#`. */
-  sessionId: string;
-  activityId: string;
-  /** Temporal's activity attempt, from 1. */
-  attempt: number;
-  stepId: string;
-  agent: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
-  costUsd: number;
-  outcome: UsageOutcome;
-  /** For failed attempts: the error type, e.g. ModelStreamIncomplete. */
-  error?: string;
-  /** ISO 8601; stored normalised to `Date#toISOString()` so `since` compares as text. */
-  recordedAt: string;
-}
-
-/** Sums over a set of entries. */
-export interface UsageCounts {
-  calls: number;
-  failedCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheWriteInputTokens: number;
-  /** Summed in whole micro-dollars, so it does not drift with the number of entries. */
-  costUsd: number;
-}
-
-export interface UsageTotals extends UsageCounts {
-  /** Per `provider:model`. */
-  byModel: Record<string, UsageCounts>;
-}
-
-export interface UsageEntryPage {
-  entries: UsageEntry[];
-  /** Opaque cursor for the next page; absent on the last page. */
-  nextCursor?: string;
-}
+export { InvalidUsageCursorError } from './usage-ledger/cursor';
+export type {
+  UsageCounts,
+  UsageEntry,
+  UsageEntryPage,
+  UsageOutcome,
+  UsageTotals,
+} from './usage-ledger/types';
 
 export interface UsageLedgerStoreOptions {
   /** Items per DynamoDB page when summing totals (DynamoDB's own 1 MB page limit applies too). */
   queryPageSize?: number;
 }
-
-const TOKEN_FIELDS = [
-  'inputTokens',
-  'outputTokens',
-  'cacheReadInputTokens',
-  'cacheWriteInputTokens',
-] as const;
-
-const MICRO_DOLLARS_PER_DOLLAR = 1_000_000;
-
-/** An ISO 8601 date, or date-time with an offset (`Date.parse` alone accepts much more). */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 export class UsageLedgerStore {
   private readonly queryPageSize: number | undefined;
@@ -200,166 +157,8 @@ function sessionQuery(tableName: string, tenantId: string, sessionId: string) {
   };
 }
 
-class TotalsAccumulator {
-  private readonly overall = emptyCounts();
-  private readonly byModel = new Map<string, MicroCounts>();
-
-  add(entry: UsageEntry): void {
-    const key = `${entry.provider}:${entry.model}`;
-    let model = this.byModel.get(key);
-    if (!model) {
-      model = emptyCounts();
-      this.byModel.set(key, model);
-    }
-    addTo(this.overall, entry);
-    addTo(model, entry);
-  }
-
-  result(): UsageTotals {
-    const byModel: Record<string, UsageCounts> = {};
-    for (const key of [...this.byModel.keys()].sort()) {
-      byModel[key] = toCounts(this.byModel.get(key) as MicroCounts);
-    }
-    return { ...toCounts(this.overall), byModel };
-  }
-}
-
-/** Counts with the cost in integer micro-dollars while summing. */
-type MicroCounts = Omit<UsageCounts, 'costUsd'> & { costMicroUsd: number };
-
-function emptyCounts(): MicroCounts {
-  return {
-    calls: 0,
-    failedCalls: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadInputTokens: 0,
-    cacheWriteInputTokens: 0,
-    costMicroUsd: 0,
-  };
-}
-
-function addTo(counts: MicroCounts, entry: UsageEntry): void {
-  counts.calls += 1;
-  if (entry.outcome === 'failed') counts.failedCalls += 1;
-  counts.inputTokens += entry.inputTokens;
-  counts.outputTokens += entry.outputTokens;
-  counts.cacheReadInputTokens += entry.cacheReadInputTokens ?? 0;
-  counts.cacheWriteInputTokens += entry.cacheWriteInputTokens ?? 0;
-  counts.costMicroUsd += Math.round(entry.costUsd * MICRO_DOLLARS_PER_DOLLAR);
-}
-
-function toCounts({ costMicroUsd, ...counts }: MicroCounts): UsageCounts {
-  return { ...counts, costUsd: costMicroUsd / MICRO_DOLLARS_PER_DOLLAR };
-}
-
 /** A stored item without its key attribute. */
 function entryOf(item: Record<string, unknown>): UsageEntry {
   const { entryKey: _entryKey, ...entry } = item;
   return entry as unknown as UsageEntry;
-}
-
-/** Checks every field and returns the entry to store (time normalised, no absent optionals). */
-function normaliseEntry(entry: UsageEntry): UsageEntry {
-  for (const field of ['tenantId', 'activityId', 'stepId', 'agent', 'provider', 'model'] as const) {
-    assertNonEmpty(field, entry[field]);
-  }
-  assertSessionId(entry.sessionId);
-  if (!Number.isSafeInteger(entry.attempt) || entry.attempt < 1) {
-    throw new RangeError(`attempt must be an integer ≥ 1, got ${entry.attempt}`);
-  }
-  for (const field of TOKEN_FIELDS) {
-    const value = entry[field];
-    if (value === undefined && (field === 'inputTokens' || field === 'outputTokens')) {
-      throw new TypeError(`${field} is required`);
-    }
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
-    }
-  }
-  if (typeof entry.costUsd !== 'number' || !Number.isFinite(entry.costUsd) || entry.costUsd < 0) {
-    throw new RangeError(`costUsd must be a finite non-negative number, got ${entry.costUsd}`);
-  }
-  if (entry.outcome !== 'succeeded' && entry.outcome !== 'failed') {
-    throw new TypeError(`outcome must be "succeeded" or "failed", got ${String(entry.outcome)}`);
-  }
-  if (entry.error !== undefined && typeof entry.error !== 'string') {
-    throw new TypeError('error must be a string');
-  }
-  const normalised: UsageEntry = {
-    tenantId: entry.tenantId,
-    sessionId: entry.sessionId,
-    activityId: entry.activityId,
-    attempt: entry.attempt,
-    stepId: entry.stepId,
-    agent: entry.agent,
-    provider: entry.provider,
-    model: entry.model,
-    inputTokens: entry.inputTokens,
-    outputTokens: entry.outputTokens,
-    costUsd: entry.costUsd,
-    outcome: entry.outcome,
-    recordedAt: normaliseTime('recordedAt', entry.recordedAt),
-  };
-  if (entry.cacheReadInputTokens !== undefined) {
-    normalised.cacheReadInputTokens = entry.cacheReadInputTokens;
-  }
-  if (entry.cacheWriteInputTokens !== undefined) {
-    normalised.cacheWriteInputTokens = entry.cacheWriteInputTokens;
-  }
-  if (entry.error !== undefined) normalised.error = entry.error;
-  return normalised;
-}
-
-function assertNonEmpty(field: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`${field} must be a non-empty string`);
-  }
-}
-
-function assertSessionId(sessionId: string): void {
-  assertNonEmpty('sessionId', sessionId);
-  if (sessionId.includes('#')) throw new RangeError('sessionId must not contain "#"');
-}
-
-/** An ISO 8601 time as `toISOString()`; throws `RangeError` for anything unparseable. */
-function normaliseTime(field: string, value: string): string {
-  const millis = typeof value === 'string' && ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(millis)) throw new RangeError(`${field} must be an ISO 8601 time`);
-  return new Date(millis).toISOString();
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(
-  cursor: string,
-  tenantId: string,
-  sessionId: string,
-): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-    if (
-      key.tenantId === tenantId &&
-      typeof key.entryKey === 'string' &&
-      key.entryKey.startsWith(`${sessionId}#`) &&
-      Object.keys(key).length === 2
-    ) {
-      return key;
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidUsageCursorError();
-}
-
-export class InvalidUsageCursorError extends Error {
-  constructor() {
-    super('cursor is not valid for this session');
-    this.name = 'InvalidUsageCursorError';
-  }
 }

@@ -34,18 +34,24 @@ export {
   type TranscribeSpeechOptions,
   type TranscribedWord,
 } from './transcribe-speech';
+export { DEFAULT_CLOUD_WORD_CONFIDENCE } from './cloud-words';
 export {
-  DEFAULT_CLOUD_WORD_CONFIDENCE,
   OPENAI_TRANSCRIPTION_MAX_BYTES,
-  TRANSCRIPTION_ENGINES,
   createOpenAiTranscriber,
-  createPocketsphinxTranscriber,
-  createSpeechTranscriberFromEnv,
   type OpenAiTranscriberOptions,
+} from './openai-transcriber';
+export {
+  createPocketsphinxTranscriber,
   type PocketsphinxTranscriberOptions,
+} from './pocketsphinx-transcriber';
+export {
   type SpeechTranscriber,
-  type SpeechTranscriberFromEnvOptions,
   type TranscribeOptions,
   type Transcript,
-  type TranscriptionEngine,
 } from './speech-transcriber';
+export {
+  TRANSCRIPTION_ENGINES,
+  createSpeechTranscriberFromEnv,
+  type SpeechTranscriberFromEnvOptions,
+  type TranscriptionEngine,
+} from './transcriber-from-env';
