@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -32,6 +32,7 @@ import { mintToken } from '../../runtime/auth/tokens';
 import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { createHarness, type Harness } from '../support/test-env';
+import { PNG_SIGNATURE, pngBomb } from '../support/image-fixtures';
 
 const MAX_BYTES = 512 * 1024;
 const JSON_LIMIT = 16 * 1024;
@@ -63,32 +64,6 @@ async function ffmpegFixture(name: string, ...args: string[]): Promise<Buffer> {
   const output = path.join(fixtureDir, name);
   await run('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args, output]);
   return readFile(output);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.byteLength);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const checksum = Buffer.alloc(4);
-  checksum.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([length, body, checksum]);
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** A few hundred bytes that declare a 30000×30000 RGB PNG (2.7 GB decoded). */
-function pngBomb(): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(30_000, 0);
-  header.writeUInt32BE(30_000, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(90_001 * 4))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 /** The sha-256 of every blob in the test store. */

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import {
   ActivityFailure,
@@ -31,6 +31,7 @@ import {
 } from '../../core/media/attachments';
 import { ERROR_TYPES } from '../../core/errors';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
+import { PNG_SIGNATURE, pngBomb, textImageSvg } from '../support/image-fixtures';
 import { testEnv } from '../support/test-env';
 
 const run = promisify(execFile);
@@ -49,46 +50,6 @@ export async function processAttachmentWorkflow(taskQueue, input) {
   return processAttachment(input);
 }
 `;
-
-/** Black text, DejaVu Sans (present on Debian), on white. */
-function textImageSvg(lines: string[]): Buffer {
-  const text = lines
-    .map(
-      (line, index) =>
-        `<text x="40" y="${110 + index * 100}" font-family="DejaVu Sans" font-size="72" fill="black">${line}</text>`,
-    )
-    .join('');
-  return Buffer.from(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="1400" height="${60 + lines.length * 100}">` +
-      `<rect width="100%" height="100%" fill="white"/>${text}</svg>`,
-  );
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.byteLength);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const checksum = Buffer.alloc(4);
-  checksum.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([length, body, checksum]);
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** A few hundred bytes that declare a 30000×30000 RGB PNG (2.7 GB decoded). */
-function pngBomb(): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(30_000, 0);
-  header.writeUInt32BE(30_000, 4);
-  header[8] = 8;
-  header[9] = 2;
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(90_001 * 4))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 /** A one-entry ZIP archive (stored, not compressed) holding `hello.txt`. */
 function zipArchive(): Buffer {

@@ -3,26 +3,9 @@
  * US-English accuracy) and OpenAI's transcription API, which OpenAI, Groq and any
  * OpenAI-compatible whisper server (faster-whisper / speaches, whisper.cpp) answer alike.
  * Cloud errors are classified once, as the chat providers' are (activities/models/ai-sdk).
- * The engines live next to this file; they are re-exported here so deep imports keep working.
+ * The engines live next to this file (pocketsphinx-, openai-transcriber.ts, transcriber-from-env.ts).
  */
 import type { TranscribedWord } from './transcribe-speech';
-
-export { DEFAULT_CLOUD_WORD_CONFIDENCE } from './cloud-words';
-export {
-  OPENAI_TRANSCRIPTION_MAX_BYTES,
-  createOpenAiTranscriber,
-  type OpenAiTranscriberOptions,
-} from './openai-transcriber';
-export {
-  createPocketsphinxTranscriber,
-  type PocketsphinxTranscriberOptions,
-} from './pocketsphinx-transcriber';
-export {
-  TRANSCRIPTION_ENGINES,
-  createSpeechTranscriberFromEnv,
-  type SpeechTranscriberFromEnvOptions,
-  type TranscriptionEngine,
-} from './transcriber-from-env';
 
 export interface TranscribeOptions {
   /** Kills the recogniser or aborts the HTTP request; the transcription rejects with the abort. */
