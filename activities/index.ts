@@ -14,12 +14,12 @@ import type {
   SessionIndexRecord,
 } from '../core/session';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
-import type { ModelProvider } from './models/model-provider';
+import type { ModelProvider } from '../models/model-provider';
 import type { AgentHistoryReader } from './planning/agent-history';
 import type { PlannerMode } from './planning/decision-engine';
 import { routeStepModels, type ModelRoutingDependencies } from './planning/route-models';
 import { routePlanSteps, type StepRouting } from './planning/route-steps';
-import type { ModelLayer } from './models/model-call';
+import type { ModelLayer } from '../models/model-call';
 import type { AgentHistoryWriter } from './planning/history-recorder';
 import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';

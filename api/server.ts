@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { createBlobStore } from '../activities/multimodal/blob';
+import { createBlobStore } from '../media/blob';
 import { tableNames } from '../infra/dynamodb/tables';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { createTokenVerifier } from '../runtime/auth/tokens';

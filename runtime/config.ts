@@ -4,8 +4,8 @@
  * naming the variable.
  */
 import { z } from 'zod';
-import { DEFAULT_MEDIA_LIMITS } from '../activities/multimodal/audio/media-limits';
-import { DEFAULT_IMAGE_LIMITS } from '../activities/multimodal/image/image-limits';
+import { DEFAULT_MEDIA_LIMITS } from '../core/media/media-limits';
+import { DEFAULT_IMAGE_LIMITS } from '../core/media/image-limits';
 import { DEFAULT_NAMESPACE, TASK_QUEUES } from '../core/names';
 import { DEFAULT_SESSION_OPTIONS } from '../core/session';
 
@@ -45,7 +45,7 @@ const modelSchema = z.object({
   OFFLINE_MODEL_LATENCY_MS: z.coerce.number().int().min(0).default(300),
   /**
    * Fallback models after the primary, in order: provider ids of the AI SDK catalog
-   * (activities/models/ai-sdk/catalog.ts), e.g. `openai,anthropic`, each configured by its env.
+   * (models/ai-sdk/catalog.ts), e.g. `openai,anthropic`, each configured by its env.
    */
   MODEL_FALLBACKS: z
     .string()
@@ -63,7 +63,7 @@ const modelSchema = z.object({
    * rules when its answer is unusable; `llm` fails the turn instead (PlannerOutputInvalid).
    */
   PLANNER_MODE: z.enum(['hybrid', 'llm']).default('hybrid'),
-  /** Model cards (window, prices, limits; activities/models/registry). Default: the shipped file. */
+  /** Model cards (window, prices, limits; models/registry). Default: the shipped file. */
   MODEL_CARDS_FILE: z.string().min(1).optional(),
   /**
    * Cross-region inference profiles of the Bedrock model as the first fallback tier: `auto`

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createMediaActivities, type MediaActivityDependencies } from '../activities/media';
+import { createMediaActivities, type MediaActivityDependencies } from '../activities/attachments';
 
 export interface MediaWorkerOptions extends MediaActivityDependencies {
   connection: NativeConnection;

@@ -6,23 +6,19 @@
  */
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { inferenceProfileIds } from '../activities/models/bedrock-provider';
+import { inferenceProfileIds } from '../models/bedrock';
 import {
   selectFallbackProviders,
   selectModelProvider,
   type ModelSelection,
-} from '../activities/models/create-model-provider';
-import type { ModelLayer, UsageSink } from '../activities/models/model-call';
-import type { ModelProvider } from '../activities/models/model-provider';
-import {
-  ModelPerformanceStore,
-  ModelRegistry,
-  loadModelCards,
-} from '../activities/models/registry';
-import { guardWithBreaker } from '../activities/models/resilience/breaker-guarded-provider';
-import { CircuitBreaker } from '../activities/models/resilience/circuit-breaker';
-import { RateLimiter, type RateLimit } from '../activities/models/resilience/rate-limiter';
-import { ResponseCache } from '../activities/models/response-cache';
+} from '../models/create-model-provider';
+import type { ModelLayer, UsageSink } from '../models/model-call';
+import type { ModelProvider } from '../models/model-provider';
+import { ModelPerformanceStore, ModelRegistry, loadModelCards } from '../models/registry';
+import { guardWithBreaker } from '../models/resilience/breaker-guarded-provider';
+import { CircuitBreaker } from '../models/resilience/circuit-breaker';
+import { RateLimiter, type RateLimit } from '../models/resilience/rate-limiter';
+import { ResponseCache } from '../models/response-cache';
 import type { ModelRoutingDependencies } from '../activities/planning/route-models';
 import { createStepStreamPublisher } from '../activities/session/step-stream-publisher';
 import type { ModelConfig } from '../runtime/config';

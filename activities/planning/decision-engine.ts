@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AgentSpec } from '../../core/agents/agent-spec';
 import { ERROR_TYPES } from '../../core/errors';
 import type { Plan, PlanDecision, PlanIntent } from '../../core/plan';
-import type { ModelProvider } from '../models/model-provider';
+import type { ModelProvider } from '../../models/model-provider';
 import {
   swapPoorAgents,
   trackRecords,

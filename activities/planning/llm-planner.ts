@@ -11,7 +11,7 @@ import {
   type Plan,
   type PlanStep,
 } from '../../core/plan';
-import type { ModelMessage, ModelProvider, ModelUsage } from '../models/model-provider';
+import type { ModelMessage, ModelProvider, ModelUsage } from '../../models/model-provider';
 import { plannerOutputSchema, type PlannerOutput } from './planner-output-schema';
 import { PLANNER_SYSTEM_PROMPT, plannerMessages, repairMessages } from './planner-prompt';
 

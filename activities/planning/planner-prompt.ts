@@ -4,7 +4,7 @@
  */
 import type { AgentSpec } from '../../core/agents/agent-spec';
 import { MAX_PLAN_STEPS } from '../../core/plan';
-import type { ModelMessage } from '../models/model-provider';
+import type { ModelMessage } from '../../models/model-provider';
 import { MAX_INTENT_LABELS } from './planner-output-schema';
 
 /** Appears in every planner system prompt, so logs and test fakes can tell planner calls apart. */

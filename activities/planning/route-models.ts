@@ -19,7 +19,7 @@ import {
   type ModelPerformance,
   type ModelRegistry,
   type ModelRouteDecision,
-} from '../models/registry';
+} from '../../models/registry';
 
 /** Output budget assumed at plan time, when the prompt is not known yet. */
 const PLAN_TIME_OUTPUT_TOKENS = 4_096;

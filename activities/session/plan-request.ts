@@ -10,7 +10,7 @@ import {
   type PlanIntent,
 } from '../../core/plan';
 import type { PlanRequestInput, PlanRequestResult } from '../../core/session';
-import type { ModelProvider } from '../models/model-provider';
+import type { ModelProvider } from '../../models/model-provider';
 import type { AgentHistoryReader } from '../planning/agent-history';
 import { decidePlan, type PlannerMode } from '../planning/decision-engine';
 

@@ -9,8 +9,8 @@ import {
   type AgentStepInput,
   type AgentStepResult,
 } from '../../core/session';
-import { callModel, type ModelLayer } from '../models/model-call';
-import type { ModelProvider, ModelRequest, ModelResponse } from '../models/model-provider';
+import { callModel, type ModelLayer } from '../../models/model-call';
+import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
 
 /**
@@ -31,7 +31,7 @@ export async function runAgentStepWith(
   recorder?: Pick<StepRecorder, 'stepStarted'>,
   /**
    * Context check, cache, shared rate limits, token streaming, usage ledger and model
-   * performance around the call (activities/models/model-call.ts); a bare call without it.
+   * performance around the call (models/model-call.ts); a bare call without it.
    */
   layer?: ModelLayer,
 ): Promise<AgentStepResult> {

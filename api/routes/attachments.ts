@@ -18,15 +18,12 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { MEDIA_HEAD_BYTES, detectMediaKind } from '../../activities/media/detect-media-kind';
-import { DEFAULT_MEDIA_LIMITS } from '../../activities/multimodal/audio/media-limits';
-import { BlobTooLargeError, type BlobStore } from '../../activities/multimodal/blob';
-import { fetchRemoteMedia, type AddressPolicy } from '../../activities/multimodal/fetch';
-import { DEFAULT_IMAGE_LIMITS } from '../../activities/multimodal/image/image-limits';
-import {
-  MediaInputError,
-  type MediaInputErrorCode,
-} from '../../activities/multimodal/image/media-input-error';
+import { MEDIA_HEAD_BYTES, detectMediaKind } from '../../media/attachments/detect-media-kind';
+import { DEFAULT_MEDIA_LIMITS } from '../../core/media/media-limits';
+import { BlobTooLargeError, type BlobStore } from '../../media/blob';
+import { fetchRemoteMedia, type AddressPolicy } from '../../media/fetch';
+import { DEFAULT_IMAGE_LIMITS } from '../../core/media/image-limits';
+import { MediaInputError, type MediaInputErrorCode } from '../../media/media-input-error';
 import type { AttachmentKind, AttachmentRef } from '../../core/media/attachments';
 import { ProblemError } from '../problem';
 import { validate } from '../validation';
@@ -36,7 +33,7 @@ import {
   checkAttachment,
   stageAttachment,
   type AttachmentCheckLimits,
-} from './attachment-checks';
+} from '../attachments/attachment-checks';
 
 export interface AttachmentRoutesOptions {
   blobs: BlobStore;

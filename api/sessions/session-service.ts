@@ -14,7 +14,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, ApplicationFailure } from '@temporalio/common';
-import type { BlobStore } from '../../activities/multimodal/blob';
+import type { BlobStore } from '../../media/blob';
 import type { AttachmentRef } from '../../core/media/attachments';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../core/names';
 import { PRIORITY_SCORE } from '../../core/plan/priority';

@@ -18,14 +18,10 @@
  * building with its per-sentence counts, the packing loop) and the counter's share of each,
  * using an instrumented counter that records every text it is asked to count.
  */
-import {
-  chunkText,
-  splitSentences,
-  type TextChunk,
-} from '../../activities/multimodal/text/chunking';
-import type { ChunkContext } from '../../activities/multimodal/text/chunking/chunk-context';
-import { buildUnits } from '../../activities/multimodal/text/chunking/units';
-import { loadTokenCounter, type TokenCounter } from '../../activities/multimodal/text/tokens';
+import { chunkText, splitSentences, type TextChunk } from '../../media/text/chunking';
+import type { ChunkContext } from '../../media/text/chunking/chunk-context';
+import { buildUnits } from '../../media/text/chunking/units';
+import { loadTokenCounter, type TokenCounter } from '../../media/text/tokens';
 import type { BenchMetric } from '../core/metric';
 import { compare, round } from '../core/records';
 import { median, summarize } from '../core/stats';

@@ -17,12 +17,12 @@
  * layer's part. Sides run in rotated blocks; each failover is timed as one unit.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { createCatalogProvider } from '../../activities/models/ai-sdk';
-import { TRANSIENT_ERROR_NAMES } from '../../activities/models/ai-sdk/errors';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
-import { callModel, type ModelLayer } from '../../activities/models/model-call';
-import type { ModelProvider } from '../../activities/models/model-provider';
-import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
+import { createCatalogProvider } from '../../models/ai-sdk';
+import { TRANSIENT_ERROR_NAMES } from '../../models/ai-sdk/errors';
+import { createBedrockProvider } from '../../models/bedrock';
+import { callModel, type ModelLayer } from '../../models/model-call';
+import type { ModelProvider } from '../../models/model-provider';
+import { CircuitBreaker } from '../../models/resilience/circuit-breaker';
 import { ERROR_TYPES } from '../../core/errors';
 import { startFakeBedrock } from '../../test/fakes/bedrock-converse-server';
 import { startOpenAiChatServer } from '../../test/fakes/openai-chat-server';

@@ -3,7 +3,7 @@
  * doing the same operations on the same inputs.
  *
  * - ours: `transformImage(bytes, { resize, format, quality })` from
- *   activities/multimodal/image, the bytes-level function the activity wraps. It runs
+ *   media/image, the bytes-level function the activity wraps. It runs
  *   `inspectImage` first (byte limit, magic-byte type detection, `sharp().metadata()`, pixel
  *   limit), then `sharp(bytes, { limitInputPixels, failOn: 'truncated' }).timeout()`
  *   `.autoOrient().toColourspace('srgb').resize({ fit: 'inside', withoutEnlargement })`
@@ -28,12 +28,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { LocalBlobStore, type BlobRef } from '../../activities/multimodal/blob';
-import {
-  createImageActivities,
-  transformImage,
-  type OutputFormat,
-} from '../../activities/multimodal/image';
+import { LocalBlobStore, type BlobRef } from '../../media/blob';
+import { transformImage, type OutputFormat } from '../../media/image';
+import { createImageActivities } from '../../activities/images';
 import type { BenchMetric } from '../core/metric';
 import { compare, round } from '../core/records';
 import { median, summarize } from '../core/stats';

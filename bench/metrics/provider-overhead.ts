@@ -21,21 +21,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { Redis } from 'ioredis';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { createBedrockProvider } from '../../models/bedrock';
 import {
   callModel,
   countPromptTokens,
   type ModelCallTarget,
   type ModelLayer,
-} from '../../activities/models/model-call';
-import type { ModelProvider, ModelRequest } from '../../activities/models/model-provider';
-import {
-  ModelPerformanceStore,
-  ModelRegistry,
-  parseModelCard,
-} from '../../activities/models/registry';
-import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
-import { RateLimiter, type RateLimit } from '../../activities/models/resilience/rate-limiter';
+} from '../../models/model-call';
+import type { ModelProvider, ModelRequest } from '../../models/model-provider';
+import { ModelPerformanceStore, ModelRegistry, parseModelCard } from '../../models/registry';
+import { CircuitBreaker } from '../../models/resilience/circuit-breaker';
+import { RateLimiter, type RateLimit } from '../../models/resilience/rate-limiter';
 import { startFakeBedrock } from '../../test/fakes/bedrock-converse-server';
 import { startTestRedis } from '../../test/support/redis-server';
 import type { BenchMetric } from '../core/metric';

@@ -6,7 +6,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createOfflineProvider } from '../../activities/models/offline-provider';
+import { createOfflineProvider } from '../../models/offline-provider';
 import { tableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';

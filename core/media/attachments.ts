@@ -4,7 +4,7 @@
  * import into workflow code.
  */
 
-/** A stored attachment: the blob's identity and where it lives (see activities/multimodal/blob). */
+/** A stored attachment: the blob's identity and where it lives (see media/blob). */
 export interface AttachmentRef {
   /** Lower-case hex sha-256 of the bytes. */
   sha256: string;

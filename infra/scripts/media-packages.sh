@@ -2,11 +2,11 @@
 # Debian packages the media pipelines need. Installs only what is missing; safe to run
 # repeatedly.
 # - Tesseract OCR with English and Korean data
-#   (activities/multimodal/image/recognize-text.ts runs the `tesseract` CLI).
+#   (media/image/recognize-text.ts runs the `tesseract` CLI).
 # - ffmpeg (ffmpeg + ffprobe) for probing, transcoding and key frames
-#   (activities/multimodal/audio, activities/multimodal/video).
+#   (media/audio, media/video).
 # - pocketsphinx + pocketsphinx-en-us for offline speech-to-text
-#   (activities/multimodal/audio/transcribe-speech.ts runs `pocketsphinx_continuous`, the
+#   (media/audio/transcribe-speech.ts runs `pocketsphinx_continuous`, the
 #   CLI of Debian 12's pocketsphinx 0.8+5prealpha).
 # - espeak-ng, which the tests use to synthesise speech fixtures.
 set -euo pipefail

@@ -15,7 +15,7 @@ import {
   createCatalogProvider,
   createConfiguredProviders,
   type AiSdkProvider,
-} from '../../activities/models/ai-sdk';
+} from '../../models/ai-sdk';
 import { ERROR_TYPES } from '../../core/errors';
 import { startAnthropicMessagesServer } from '../fakes/anthropic-messages-server';
 import { startCohereChatServer } from '../fakes/cohere-chat-server';

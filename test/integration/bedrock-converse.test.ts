@@ -5,15 +5,8 @@
  * failure the workflow's retry and fallback rules key on. No Temporal server is needed.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  createBedrockProvider,
-  type BedrockProviderOptions,
-} from '../../activities/models/bedrock-provider';
-import type {
-  ModelProvider,
-  ModelRequest,
-  ModelResponse,
-} from '../../activities/models/model-provider';
+import { createBedrockProvider, type BedrockProviderOptions } from '../../models/bedrock';
+import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { ERROR_TYPES } from '../../core/errors';
 import {
   startFakeBedrock,

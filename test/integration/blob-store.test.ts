@@ -14,7 +14,7 @@ import {
   LocalBlobStore,
   fromClaimCheck,
   toClaimCheck,
-} from '../../activities/multimodal/blob';
+} from '../../media/blob';
 
 const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

@@ -19,7 +19,7 @@ import {
   type CircuitDecision,
   type CircuitPermit,
   type CircuitState,
-} from '../../activities/models/resilience/circuit-breaker';
+} from '../../models/resilience/circuit-breaker';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import {
   type CircuitBreakerWorkerOptions,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { createBedrockProvider } from '../../models/bedrock';
 import { WORKFLOW_TYPES } from '../../core/names';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';

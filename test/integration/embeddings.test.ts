@@ -9,20 +9,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { TransientModelError } from '../../activities/models/ai-sdk';
+import { TransientModelError } from '../../models/ai-sdk';
 import {
   COHERE_BATCH_SIZE,
   MAX_EMBEDDING_TEXTS,
   VECTORS_CONTENT_TYPE,
   createBedrockEmbeddings,
   createCatalogEmbeddings,
-  createEmbeddingActivities,
   readVectors,
   type BedrockEmbeddingsOptions,
   type EmbeddingProviderId,
-} from '../../activities/models/embeddings';
-import type { EmbeddingProvider } from '../../activities/models/model-provider';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
+} from '../../models/embeddings';
+import { createEmbeddingActivities } from '../../activities/embeddings';
+import type { EmbeddingProvider } from '../../models/model-provider';
+import { LocalBlobStore } from '../../media/blob';
 import { ERROR_TYPES } from '../../core/errors';
 import {
   startFakeBedrock,

@@ -7,21 +7,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import sharp from 'sharp';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
+import { LocalBlobStore } from '../../media/blob';
 import {
-  MediaInputError,
   OUTPUT_FORMATS,
-  createImageActivities,
   detectImageType,
   inspectImage,
   readImageBlob,
   recognizeText,
   recognizeTextBlob,
-  toApplicationFailure,
   transformImage,
   transformImageBlob,
+} from '../../media/image';
+import {
+  MediaInputError,
+  toApplicationFailure,
   type MediaInputErrorCode,
-} from '../../activities/multimodal/image';
+} from '../../media/media-input-error';
+import { createImageActivities } from '../../activities/images';
 import { pngBomb, textImageSvg } from '../support/image-fixtures';
 
 const solid = (width: number, height: number, channels: 3 | 4 = 3) =>

@@ -22,8 +22,8 @@ import {
 } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import sharp from 'sharp';
-import { detectMediaKind } from '../../activities/media';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
+import { detectMediaKind } from '../../media/attachments';
+import { LocalBlobStore } from '../../media/blob';
 import {
   MAX_INSIGHT_TEXT_CHARS,
   type AttachmentInsight,

@@ -15,13 +15,10 @@ import {
   probeMedia,
   transcodeAudio,
   transcribeSpeech,
-} from '../../activities/multimodal/audio';
-import {
-  MediaInputError,
-  detectImageType,
-  toApplicationFailure,
-} from '../../activities/multimodal/image';
-import { extractAudio, extractKeyFrames } from '../../activities/multimodal/video';
+} from '../../media/audio';
+import { detectImageType } from '../../media/image';
+import { MediaInputError, toApplicationFailure } from '../../media/media-input-error';
+import { extractAudio, extractKeyFrames } from '../../media/video';
 
 const run = promisify(execFile);
 const SENTENCE = 'hello world this is a test';

@@ -23,11 +23,11 @@ import {
   summarizeTranscript,
   translateText,
   type ProcessAttachmentOptions,
-} from '../../activities/media';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
-import type { ModelProvider } from '../../activities/models/model-provider';
-import { createOfflineProvider } from '../../activities/models/offline-provider';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
+} from '../../media/attachments';
+import { createBedrockProvider } from '../../models/bedrock';
+import type { ModelProvider } from '../../models/model-provider';
+import { createOfflineProvider } from '../../models/offline-provider';
+import { LocalBlobStore } from '../../media/blob';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
 import { ERROR_TYPES } from '../../core/errors';
 import { createMediaWorker } from '../../workers/media-worker';

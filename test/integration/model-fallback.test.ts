@@ -8,10 +8,10 @@
 import { type WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import { createCatalogProvider } from '../../activities/models/ai-sdk';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
-import { guardWithBreaker } from '../../activities/models/resilience/breaker-guarded-provider';
-import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
+import { createCatalogProvider } from '../../models/ai-sdk';
+import { createBedrockProvider } from '../../models/bedrock';
+import { guardWithBreaker } from '../../models/resilience/breaker-guarded-provider';
+import { CircuitBreaker } from '../../models/resilience/circuit-breaker';
 import { WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION } from '../../core/plan';
 import { statusQuery, type SessionInput, type SessionResult } from '../../core/session';

@@ -8,19 +8,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import { createCatalogProvider } from '../../activities/models/ai-sdk';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
-import type { ModelLayer } from '../../activities/models/model-call';
-import type { ModelProvider } from '../../activities/models/model-provider';
-import {
-  ModelRegistry,
-  costOf,
-  parseModelCard,
-  type ModelCardInput,
-} from '../../activities/models/registry';
-import { CircuitBreaker } from '../../activities/models/resilience/circuit-breaker';
-import { RateLimiter } from '../../activities/models/resilience/rate-limiter';
-import { ResponseCache } from '../../activities/models/response-cache';
+import { createCatalogProvider } from '../../models/ai-sdk';
+import { createBedrockProvider } from '../../models/bedrock';
+import type { ModelLayer } from '../../models/model-call';
+import type { ModelProvider } from '../../models/model-provider';
+import { ModelRegistry, costOf, parseModelCard, type ModelCardInput } from '../../models/registry';
+import { CircuitBreaker } from '../../models/resilience/circuit-breaker';
+import { RateLimiter } from '../../models/resilience/rate-limiter';
+import { ResponseCache } from '../../models/response-cache';
 import type { ActivityDependencies } from '../../activities';
 import { createStepStreamPublisher } from '../../activities/session/step-stream-publisher';
 import { WORKFLOW_TYPES } from '../../core/names';

@@ -17,7 +17,7 @@ import {
   rateLimitKey,
   type RateLimit,
   type Reservation,
-} from '../../activities/models/resilience/rate-limiter';
+} from '../../models/resilience/rate-limiter';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import {
   type RateLimitBurst,

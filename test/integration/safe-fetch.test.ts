@@ -15,8 +15,8 @@ import {
   type AddressPolicy,
   type FetchRemoteMediaOptions,
   type HostResolver,
-} from '../../activities/multimodal/fetch';
-import { MediaInputError } from '../../activities/multimodal/image';
+} from '../../media/fetch';
+import { MediaInputError } from '../../media/media-input-error';
 
 const PUBLIC_HOST = '127.0.0.2';
 const INTERNAL_HOST = '127.0.0.1';

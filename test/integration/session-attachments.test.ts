@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import sharp from 'sharp';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
+import { LocalBlobStore } from '../../media/blob';
 import type { AttachmentRef } from '../../core/media/attachments';
 import { statusQuery, type SessionResult } from '../../core/session';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
-import { processAttachment } from '../../activities/media';
-import { TransientModelError } from '../../activities/models/ai-sdk';
+import { processAttachment } from '../../media/attachments';
+import { TransientModelError } from '../../models/ai-sdk';
 import {
   DEFAULT_CLOUD_WORD_CONFIDENCE,
   OPENAI_TRANSCRIPTION_MAX_BYTES,
@@ -19,9 +19,9 @@ import {
   createPocketsphinxTranscriber,
   createSpeechTranscriberFromEnv,
   type SpeechTranscriber,
-} from '../../activities/multimodal/audio';
-import { LocalBlobStore } from '../../activities/multimodal/blob';
-import { MediaInputError, toApplicationFailure } from '../../activities/multimodal/image';
+} from '../../media/audio';
+import { LocalBlobStore } from '../../media/blob';
+import { MediaInputError, toApplicationFailure } from '../../media/media-input-error';
 import { ERROR_TYPES } from '../../core/errors';
 import type { FakeLlmServer, FakeReply } from '../fakes/llm-fake-server';
 import {

@@ -16,8 +16,8 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
-import { ModelRegistry, parseModelCard } from '../../activities/models/registry';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { ModelRegistry, parseModelCard } from '../../models/registry';
+import { createBedrockProvider } from '../../models/bedrock';
 import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION } from '../../core/plan';
 import {
@@ -44,7 +44,7 @@ import { newSessionId } from '../../runtime/session-ids';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { createSessionWorker } from '../../workers/session-worker';
-import { LocalBlobStore, type BlobStore } from '../../activities/multimodal/blob';
+import { LocalBlobStore, type BlobStore } from '../../media/blob';
 import sharp from 'sharp';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import {
   CircuitBreaker,
   type CircuitBreakerOptions,
-} from '../../activities/models/resilience/circuit-breaker';
+} from '../../models/resilience/circuit-breaker';
 
 export interface CircuitBreakerWorkerOptions extends Omit<CircuitBreakerOptions, 'redis'> {
   redisUrl: string;

@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RateLimiter } from '../../activities/models/resilience/rate-limiter';
+import { RateLimiter } from '../../models/resilience/rate-limiter';
 
 export interface RateLimitWorkerOptions {
   redisUrl: string;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
-import { createBedrockProvider } from '../../activities/models/bedrock-provider';
+import { createBedrockProvider } from '../../models/bedrock';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
 import { statusQuery, type SessionInput, type SessionStatus } from '../../core/session';

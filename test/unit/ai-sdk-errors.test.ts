@@ -13,7 +13,7 @@ import {
   classOf,
   classifyAiSdkError,
   retryAfterMs,
-} from '../../activities/models/ai-sdk/errors';
+} from '../../models/ai-sdk/errors';
 import { ERROR_TYPES } from '../../core/errors';
 
 const apiError = (

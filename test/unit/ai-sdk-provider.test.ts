@@ -1,7 +1,7 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import { APICallError } from 'ai';
 import { ApplicationFailure } from '@temporalio/common';
-import { AiSdkProvider, TransientModelError } from '../../activities/models/ai-sdk';
+import { AiSdkProvider, TransientModelError } from '../../models/ai-sdk';
 
 const usage = {
   inputTokens: { total: 11, noCache: 11, cacheRead: undefined, cacheWrite: undefined },

@@ -3,8 +3,8 @@ import {
   ModelStreamIncompleteError,
   classifyBedrockError,
   inferenceProfileIds,
-} from '../../activities/models/bedrock-provider';
-import { TransientModelError } from '../../activities/models/ai-sdk';
+} from '../../models/bedrock';
+import { TransientModelError } from '../../models/ai-sdk';
 import { ERROR_TYPES } from '../../core/errors';
 
 const named = (name: string, message = `${name} happened`): Error =>

@@ -1,4 +1,4 @@
-import { selectFallbackProviders } from '../../activities/models/create-model-provider';
+import { selectFallbackProviders } from '../../models/create-model-provider';
 import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../runtime/config';
 
 test('worker config has defaults that run the local stack', () => {

@@ -1,11 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
-import type {
-  ModelProvider,
-  ModelRequest,
-  ModelResponse,
-} from '../../activities/models/model-provider';
-import { createOfflineProvider } from '../../activities/models/offline-provider';
+import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
+import { createOfflineProvider } from '../../models/offline-provider';
 import { checkPlannerOutput, decidePlan } from '../../activities/planning';
 import { analyzeText } from '../../activities/session/analyze-request';
 import { planTurn } from '../../activities/session/plan-request';

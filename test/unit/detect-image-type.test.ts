@@ -1,8 +1,4 @@
-import {
-  declaredImageType,
-  detectImageType,
-  parseTesseractTsv,
-} from '../../activities/multimodal/image';
+import { declaredImageType, detectImageType, parseTesseractTsv } from '../../media/image';
 
 const bytes = (...parts: (number[] | string)[]): Buffer =>
   Buffer.concat(

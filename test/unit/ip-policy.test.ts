@@ -5,8 +5,8 @@ import {
   pinnedLookup,
   resolvePinnedAddress,
   type HostResolver,
-} from '../../activities/multimodal/fetch';
-import { MediaInputError } from '../../activities/multimodal/image';
+} from '../../media/fetch';
+import { MediaInputError } from '../../media/media-input-error';
 
 describe('isPublicAddress', () => {
   test.each([

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { countPromptTokens } from '../../activities/models/model-call';
-import { loadTokenCounter } from '../../activities/multimodal/text/tokens';
+import { countPromptTokens } from '../../models/model-call';
+import { loadTokenCounter } from '../../media/text/tokens';
 import {
   ModelRegistry,
   costOf,
@@ -11,8 +11,8 @@ import {
   performanceScore,
   rankModels,
   type ModelCardInput,
-} from '../../activities/models/registry';
-import { cacheKeyOf, isCacheable } from '../../activities/models/response-cache';
+} from '../../models/registry';
+import { cacheKeyOf, isCacheable } from '../../models/response-cache';
 import { groupByFamily, modelFamily } from '../../activities/planning/route-models';
 import { DEFAULT_MODEL_CARDS_FILE, crossRegionGeographies } from '../../workers/model-stack';
 

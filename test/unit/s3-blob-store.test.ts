@@ -11,7 +11,7 @@ import {
   type PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { BlobNotFoundError, S3BlobStore } from '../../activities/multimodal/blob';
+import { BlobNotFoundError, S3BlobStore } from '../../media/blob';
 
 type Sent = HeadObjectCommand | PutObjectCommand | GetObjectCommand | DeleteObjectCommand;
 

@@ -1,9 +1,4 @@
-import {
-  isValidIban,
-  isValidKoreanRrn,
-  passesLuhn,
-  shannonEntropy,
-} from '../../../activities/multimodal/text';
+import { isValidIban, isValidKoreanRrn, passesLuhn, shannonEntropy } from '../../../media/text';
 
 describe('checksums', () => {
   test('Luhn accepts issuer test numbers and rejects a changed digit', () => {

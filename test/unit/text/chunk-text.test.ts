@@ -5,8 +5,8 @@ import {
   splitSentences,
   type TextChunk,
   type TokenCounter,
-} from '../../../activities/multimodal/text';
-import { splitsCountsAt } from '../../../activities/multimodal/text/tokens/openai-token-counter';
+} from '../../../media/text';
+import { splitsCountsAt } from '../../../media/text/tokens/openai-token-counter';
 
 const samples = {
   ko: [

@@ -1,4 +1,4 @@
-import { detectLanguage } from '../../../activities/multimodal/text';
+import { detectLanguage } from '../../../media/text';
 
 describe('detectLanguage', () => {
   test.each([

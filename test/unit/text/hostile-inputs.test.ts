@@ -7,7 +7,7 @@ import {
   normalizeText,
   type TextChunk,
   type TokenCounter,
-} from '../../../activities/multimodal/text';
+} from '../../../media/text';
 
 /** Deterministic pseudo-random text (a linear congruential generator, fixed seed). */
 function pseudoRandom(length: number, alphabet: string, seed = 42): string {

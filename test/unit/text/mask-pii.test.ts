@@ -1,4 +1,4 @@
-import { findPii, maskPii, type PiiKind } from '../../../activities/multimodal/text';
+import { findPii, maskPii, type PiiKind } from '../../../media/text';
 
 // Secret-shaped fixtures are assembled at run time so that secret scanners do not flag
 // this file; none of them is a real credential.

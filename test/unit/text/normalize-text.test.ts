@@ -1,4 +1,4 @@
-import { normalizeText } from '../../../activities/multimodal/text';
+import { normalizeText } from '../../../media/text';
 
 describe('normalizeText', () => {
   test('composes to NFC by default and folds compatibility forms with NFKC', () => {

@@ -1,4 +1,4 @@
-import { processText } from '../../../activities/multimodal/text';
+import { processText } from '../../../media/text';
 
 describe('processText', () => {
   const input =

@@ -1,4 +1,4 @@
-import { splitSentences, wordSpans } from '../../../activities/multimodal/text';
+import { splitSentences, wordSpans } from '../../../media/text';
 
 const sentences = (text: string) =>
   splitSentences(text).map(({ start, end }) => text.slice(start, end).trim());

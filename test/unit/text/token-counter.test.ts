@@ -3,7 +3,7 @@ import {
   createEstimatedTokenCounter,
   loadTokenCounter,
   resolveTokenizerTarget,
-} from '../../../activities/multimodal/text';
+} from '../../../media/text';
 
 describe('resolveTokenizerTarget', () => {
   test.each([

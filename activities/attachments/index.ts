@@ -1,0 +1,8 @@
+export {
+  createMediaActivities,
+  type MediaActivities,
+  type MediaActivityDependencies,
+  type ProcessAttachmentInput,
+  type TranslateTextInput,
+  type TranslateTextResult,
+} from './create-attachment-activities';

@@ -1,0 +1,8 @@
+export {
+  createImageActivities,
+  type ImageActivities,
+  type ImageActivityDependencies,
+  type RecognizeTextInput,
+  type RecognizeTextResult,
+  type TransformImageInput,
+} from './create-image-activities';
