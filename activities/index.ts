@@ -24,6 +24,7 @@ import type { AgentHistoryWriter } from './planning/history-recorder';
 import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
+import { modelRef } from '../core/models/model-ref';
 
 export interface ActivityDependencies {
   /** The primary model. */
@@ -59,7 +60,7 @@ export interface ActivityDependencies {
 export function createActivities(dependencies: ActivityDependencies) {
   const agents = dependencies.agents ?? BUILTIN_AGENT_CATALOG;
   const models = dependencies.models?.length ? dependencies.models : [dependencies.model];
-  const modelChain = models.map((model) => `${model.name}:${model.model}`);
+  const modelChain = models.map(modelRef);
   const byRef = new Map(models.map((model, index) => [modelChain[index] ?? '', model]));
   return {
     /** Normalises the request and extracts language, keywords and intents. Pure. */

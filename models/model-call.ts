@@ -29,6 +29,7 @@ import { costOf } from './registry';
 import type { CircuitBreaker } from './resilience/circuit-breaker';
 import { rateLimitKey, type RateLimiter } from './resilience/rate-limiter';
 import { cacheKeyOf, isCacheable, type ResponseCache } from './response-cache';
+import { modelRef } from '../core/models/model-ref';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
@@ -126,7 +127,7 @@ export async function callModel(
   request: ModelRequest,
   target: ModelCallTarget,
 ): Promise<ModelCallResult> {
-  const ref = `${provider.name}:${provider.model}`;
+  const ref = modelRef(provider);
   const card = layer.registry.card(ref);
   const warn = layer.warn ?? (() => undefined);
   const maxTokens = request.maxTokens ?? card.maxOutputTokens;

@@ -27,6 +27,7 @@ import { createMediaWorker, mediaTaskQueue } from './media-worker';
 import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
 import { createSessionWorker } from './session-worker';
+import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   }
   logger.info(
     {
-      chain: models.map((entry) => `${entry.name}:${entry.model}`),
+      chain: models.map(modelRef),
       shared: redis
         ? 'circuit breaker, rate limits, history, cache, streams'
         : 'none (no REDIS_URL)',
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
         recorder,
         defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
         models: models.map((entry) => {
-          const card = stack.registry.card(`${entry.name}:${entry.model}`);
+          const card = stack.registry.card(modelRef(entry));
           return {
             id: entry.model,
             capabilities: [...card.specialties, ...card.capabilities],

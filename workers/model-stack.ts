@@ -22,6 +22,7 @@ import { ResponseCache } from '../models/response-cache';
 import type { ModelRoutingDependencies } from '../activities/planning/route-models';
 import { createStepStreamPublisher } from '../activities/session/step-stream-publisher';
 import type { ModelConfig } from '../runtime/config';
+import { modelRef } from '../core/models/model-ref';
 
 export const DEFAULT_MODEL_CARDS_FILE = path.join(
   __dirname,
@@ -84,7 +85,7 @@ export function buildModelStack(
   const registry = new ModelRegistry(
     loadModelCards(config.MODEL_CARDS_FILE ?? DEFAULT_MODEL_CARDS_FILE),
   );
-  const refs = models.map((model) => `${model.name}:${model.model}`);
+  const refs = models.map(modelRef);
   const limits: Record<string, RateLimit> = {};
   for (const ref of refs) {
     const limit = registry.card(ref).rateLimit;
