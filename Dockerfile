@@ -16,6 +16,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY core ./core
 COPY workflows ./workflows
 COPY activities ./activities
+COPY models ./models
+COPY media ./media
 COPY workers ./workers
 COPY api ./api
 COPY cli ./cli
