@@ -21,7 +21,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../core/errors';
 import type { UsageEntry } from '../runtime/stores/usage-ledger-store';
-import { loadTokenCounter, type TokenCounter } from '../media/text/tokens';
+import { loadTokenCounter, type TokenCounter } from './tokens';
 import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 import type { ModelPerformanceStore, ModelRegistry } from './registry';

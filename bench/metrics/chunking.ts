@@ -21,7 +21,7 @@
 import { chunkText, splitSentences, type TextChunk } from '../../media/text/chunking';
 import type { ChunkContext } from '../../media/text/chunking/chunk-context';
 import { buildUnits } from '../../media/text/chunking/units';
-import { loadTokenCounter, type TokenCounter } from '../../media/text/tokens';
+import { loadTokenCounter, type TokenCounter } from '../../models/tokens';
 import type { BenchMetric } from '../core/metric';
 import { compare, round } from '../core/records';
 import { median, summarize } from '../core/stats';

@@ -12,6 +12,6 @@ export {
   type ScriptName,
 } from './detect-language';
 export * from './pii';
-export * from './tokens';
+export * from '../../models/tokens';
 export * from './chunking';
 export { processText, type ProcessTextOptions, type ProcessedText } from './process-text';

@@ -9,8 +9,12 @@ import { chunkText, type TextChunk } from './chunking/chunk-text';
 import { detectLanguage, type LanguageDetection } from './detect-language';
 import { normalizeText, type NormalizeTextOptions } from './normalize-text';
 import { maskPii, type MaskPiiOptions, type PiiFinding } from './pii/mask-pii';
-import { loadTokenCounter } from './tokens/load-token-counter';
-import type { ModelFamily, OpenAiEncoding, TokenizerTarget } from './tokens/token-counter';
+import { loadTokenCounter } from '../../models/tokens/load-token-counter';
+import type {
+  ModelFamily,
+  OpenAiEncoding,
+  TokenizerTarget,
+} from '../../models/tokens/token-counter';
 
 export interface ProcessTextOptions {
   /** Normalisation options, or `false` to take the text as it is. Default NFC. */

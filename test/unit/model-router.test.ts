@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countPromptTokens } from '../../models/model-call';
-import { loadTokenCounter } from '../../media/text/tokens';
+import { loadTokenCounter } from '../../models/tokens';
 import {
   ModelRegistry,
   costOf,

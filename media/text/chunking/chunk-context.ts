@@ -1,5 +1,5 @@
 /** What the chunking steps share: the text, the counter, the budget, and exact measuring. */
-import type { TokenCounter } from '../tokens/token-counter';
+import type { TokenCounter } from '../../../models/tokens/token-counter';
 import type { RangeCounts } from './range-counts';
 import type { TextSpan } from './split-sentences';
 

@@ -10,7 +10,7 @@
  * they fit in `overlapTokens`, then words of the sentence before them (grapheme clusters
  * where there are no words).
  */
-import type { TokenCounter } from '../tokens/token-counter';
+import type { TokenCounter } from '../../../models/tokens/token-counter';
 import { measure, type ChunkContext, type CountedSpan } from './chunk-context';
 import { overlapFor, type Overlap } from './overlap';
 import type { TextSpan } from './split-sentences';

@@ -9,7 +9,7 @@
  * end); heads and tails are a word or so and are memoised by their text. Ranges with fewer
  * cuts are counted directly. Every count is the counter's exact count of the range's text.
  */
-import type { TokenCounter } from '../tokens/token-counter';
+import type { TokenCounter } from '../../../models/tokens/token-counter';
 
 /** Texts up to this many code units are memoised (heads, tails, words). */
 const MEMO_LENGTH = 32;

@@ -2,7 +2,7 @@
  * Units: the pieces chunks are packed from. Sentences, and for a sentence over the budget
  * its clauses, words or grapheme runs; every unit fits the budget alone.
  */
-import { countSplitTest } from '../tokens/openai-token-counter';
+import { countSplitTest } from '../../../models/tokens/openai-token-counter';
 import { measure, trimSpan, type ChunkContext, type CountedSpan } from './chunk-context';
 import { clauseSpans, wordSpans } from './finer-spans';
 import { packGraphemes } from './grapheme-runs';

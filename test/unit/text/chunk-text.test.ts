@@ -6,7 +6,7 @@ import {
   type TextChunk,
   type TokenCounter,
 } from '../../../media/text';
-import { splitsCountsAt } from '../../../media/text/tokens/openai-token-counter';
+import { splitsCountsAt } from '../../../models/tokens/openai-token-counter';
 
 const samples = {
   ko: [
