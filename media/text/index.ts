@@ -12,6 +12,5 @@ export {
   type ScriptName,
 } from './detect-language';
 export * from './pii';
-export * from '../../models/tokens';
 export * from './chunking';
 export { processText, type ProcessTextOptions, type ProcessedText } from './process-text';

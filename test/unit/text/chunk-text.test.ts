@@ -1,11 +1,9 @@
+import { chunkText, splitSentences, type TextChunk } from '../../../media/text';
 import {
-  chunkText,
   createEstimatedTokenCounter,
   loadTokenCounter,
-  splitSentences,
-  type TextChunk,
   type TokenCounter,
-} from '../../../media/text';
+} from '../../../models/tokens';
 import { splitsCountsAt } from '../../../models/tokens/openai-token-counter';
 
 const samples = {

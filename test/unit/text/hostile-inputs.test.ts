@@ -1,13 +1,15 @@
 import {
   chunkText,
-  createEstimatedTokenCounter,
   detectLanguage,
-  loadTokenCounter,
   maskPii,
   normalizeText,
   type TextChunk,
-  type TokenCounter,
 } from '../../../media/text';
+import {
+  createEstimatedTokenCounter,
+  loadTokenCounter,
+  type TokenCounter,
+} from '../../../models/tokens';
 
 /** Deterministic pseudo-random text (a linear congruential generator, fixed seed). */
 function pseudoRandom(length: number, alphabet: string, seed = 42): string {

@@ -3,7 +3,7 @@ import {
   createEstimatedTokenCounter,
   loadTokenCounter,
   resolveTokenizerTarget,
-} from '../../../media/text';
+} from '../../../models/tokens';
 
 describe('resolveTokenizerTarget', () => {
   test.each([
