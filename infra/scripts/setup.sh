@@ -15,8 +15,13 @@ else
   echo "up to date"
 fi
 
-step "Temporal CLI (dev server + Web UI) and tctl, pinned, from the Go module proxy"
-bash infra/temporal/install.sh
+if [[ "${1:-}" == "--system-packages" ]]; then
+  step "Temporal CLI (dev server + Web UI) and tctl, pinned, from the Go module proxy"
+  bash infra/temporal/install.sh --with-tctl
+else
+  step "Temporal CLI (dev server + Web UI), pinned, from the Go module proxy"
+  bash infra/temporal/install.sh
+fi
 
 if [[ "${1:-}" == "--system-packages" ]]; then
   step "Debian packages for the tests"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the pinned Temporal tools from the Go module proxy into .tools/bin (git-ignored).
 # A tool is rebuilt only when missing or when its pinned version changed.
-#   infra/temporal/install.sh               temporal CLI (dev server + Web UI) and tctl
+#   infra/temporal/install.sh               temporal CLI (dev server + Web UI): what `npm start` needs
+#   infra/temporal/install.sh --with-tctl    also tctl (the operator tests and runbook use it)
 #   infra/temporal/install.sh --with-server  also the standalone server and temporal-sql-tool
+# The tools asked for are built in parallel (each is one `go` process; the build cache is shared).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=versions.env
@@ -56,9 +58,31 @@ build_tctl() {
   echo "built tctl in $((SECONDS - started)) s" >&2
 }
 
-build temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
-build_tctl
-if [[ "${1:-}" == "--with-server" ]]; then
-  build temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION"
-  build temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION"
+with_tctl=false
+with_server=false
+for argument in "$@"; do
+  case "$argument" in
+    --with-tctl) with_tctl=true ;;
+    --with-server) with_server=true ;;
+    *) echo "error: unknown option $argument" >&2; exit 2 ;;
+  esac
+done
+
+pids=()
+build temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" &
+pids+=($!)
+if $with_tctl; then
+  build_tctl &
+  pids+=($!)
 fi
+if $with_server; then
+  build temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION" &
+  pids+=($!)
+  build temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION" &
+  pids+=($!)
+fi
+status=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+exit $status
