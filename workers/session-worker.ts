@@ -1,11 +1,27 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
+import {
+  createEmbeddingActivities,
+  type EmbeddingActivityDependencies,
+} from '../activities/embeddings';
+import { catalogEntry, settingsFromEnv } from '../models/ai-sdk/catalog';
+import {
+  EMBEDDING_PROVIDER_IDS,
+  createCatalogEmbeddings,
+  type EmbeddingProviderId,
+} from '../models/embeddings';
+import type { EmbeddingProvider } from '../models/model-provider';
 
 export interface SessionWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: SessionActivities;
+  /**
+   * An embedding provider and the blob store its vectors go to: registers `embedTexts` (see
+   * activities/embeddings) next to the session activities. Absent: no embedding activity.
+   */
+  embeddings?: EmbeddingActivityDependencies;
   /** Path of a pre-built workflow bundle; without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
@@ -30,11 +46,49 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: options.activities,
+    activities: {
+      ...options.activities,
+      ...(options.embeddings ? createEmbeddingActivities(options.embeddings) : {}),
+    },
     ...workflowSource,
     ...(options.identity ? { identity: options.identity } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
   });
+}
+
+/**
+ * The embedding provider `EMBEDDING_PROVIDER` names (a catalog id that can embed: openai,
+ * azure, mistral, cohere, google, vertex, togetherai, fireworks, deepinfra, ollama, vllm,
+ * lmstudio, llamacpp, openai-compatible), with `EMBEDDING_MODEL` or the provider's default
+ * embedding model. Key, base URL and Azure/Vertex settings are the catalog's own variables
+ * (`OPENAI_API_KEY`, ...). Undefined when `EMBEDDING_PROVIDER` is unset; throws when it names
+ * a provider that cannot embed or is not configured.
+ */
+export function embeddingProviderFromEnv(
+  env: Record<string, string | undefined>,
+): EmbeddingProvider | undefined {
+  const id = env.EMBEDDING_PROVIDER?.trim();
+  if (!id) return undefined;
+  if (!isEmbeddingProviderId(id)) {
+    throw new Error(
+      `EMBEDDING_PROVIDER "${id}" cannot embed; use one of ${EMBEDDING_PROVIDER_IDS.join(', ')}`,
+    );
+  }
+  const entry = catalogEntry(id);
+  const settings = settingsFromEnv(entry, env);
+  if (!settings) {
+    throw new Error(
+      `EMBEDDING_PROVIDER names "${id}" but it is not configured (set ${entry.env.enabledBy ?? entry.env.apiKey ?? entry.env.baseURL})`,
+    );
+  }
+  // settingsFromEnv reads the chat model's variable; the embedding model has its own.
+  const { model: _chatModel, ...shared } = settings;
+  const model = env.EMBEDDING_MODEL?.trim();
+  return createCatalogEmbeddings(id, { ...shared, ...(model ? { model } : {}) });
+}
+
+function isEmbeddingProviderId(id: string): id is EmbeddingProviderId {
+  return (EMBEDDING_PROVIDER_IDS as string[]).includes(id);
 }

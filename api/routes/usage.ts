@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isSessionId } from '../../core/session';
+import { isSessionId } from '../../runtime/session-ids';
 import type { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import {
   InvalidUsageCursorError,

@@ -21,7 +21,6 @@ import { PRIORITY_SCORE } from '../../core/plan/priority';
 import {
   SESSION_SIGNALS,
   amendPlanUpdate,
-  isSessionId,
   statusQuery,
   stepOutputQuery,
   type AmendPlanInput,
@@ -36,7 +35,7 @@ import {
   type SessionStatus,
 } from '../../core/session';
 import type { Principal } from '../../runtime/auth/tokens';
-import { newSessionId } from '../../runtime/session-ids';
+import { isSessionId, newSessionId } from '../../runtime/session-ids';
 import type { IdempotencyStore } from '../../runtime/stores/idempotency-store';
 import type {
   ListSessionsOptions,

@@ -1,6 +1,5 @@
 export * from './session-types';
 export * from './messages';
-export * from './session-ids';
 export * from './phases';
 export * from './session-index';
 export * from './activity-contracts';
