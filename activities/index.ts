@@ -25,6 +25,7 @@ import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
 import { modelRef } from '../core/models/model-ref';
+import { providerInActivity } from './model-call-context';
 
 export interface ActivityDependencies {
   /** The primary model. */
@@ -62,6 +63,9 @@ export function createActivities(dependencies: ActivityDependencies) {
   const models = dependencies.models?.length ? dependencies.models : [dependencies.model];
   const modelChain = models.map(modelRef);
   const byRef = new Map(models.map((model, index) => [modelChain[index] ?? '', model]));
+  const layer = dependencies.modelLayer;
+  // With a layer the planner calls the bare primary: the layer asks the shared breaker itself.
+  const plannerBase = layer ? (dependencies.models?.[0] ?? dependencies.model) : dependencies.model;
   return {
     /** Normalises the request and extracts language, keywords and intents. Pure. */
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
@@ -75,9 +79,19 @@ export function createActivities(dependencies: ActivityDependencies) {
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
       const signal = activitySignal();
       const specs = await agents.list();
+      // Planner calls go through the model layer like agent steps: kept durable, under the
+      // shared limits, in the usage ledger.
+      const plannerModel = layer
+        ? providerInActivity(layer, plannerBase, () => ({
+            ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+            sessionId: input.sessionId,
+            stepId: `plan-turn-${input.turn}`,
+            agent: 'planner',
+          }))
+        : dependencies.model;
       const planned = await planTurn(input, {
         agents: specs,
-        model: dependencies.model,
+        model: plannerModel,
         ...(dependencies.plannerMode ? { mode: dependencies.plannerMode } : {}),
         ...(dependencies.agentHistory ? { history: dependencies.agentHistory } : {}),
         ...(signal ? { signal } : {}),
@@ -117,6 +131,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         dependencies.agentHistory,
         dependencies.routing?.recorder,
         dependencies.modelLayer,
+        (input.modelHop ?? 0) + 1 >= models.length,
       );
     },
     /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */

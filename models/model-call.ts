@@ -5,14 +5,24 @@
  *    estimates elsewhere) plus the output budget must fit the model's window, else a
  *    non-retryable ModelContextOverflow (with the tokens needed) before any call is made;
  * 2. response cache — opt-in steps at temperature 0 reuse an identical request's answer;
- * 3. circuit breaker and rate limit, asked together — an open breaker is a non-retryable
- *    ProviderUnavailable (the workflow moves to the next model, no call made); requests and
- *    tokens per minute are reserved atomically in Redis for every worker, and a denial is a
- *    retryable ModelThrottled failure whose next retry waits exactly until the budget allows
- *    it (a probe permit it held is given back);
- * 4. the call — streamed to the session's token stream when the provider can stream;
- * 5. settle — the reservation gets the real token count; the attempt goes to the usage
- *    ledger once (keyed by session, activity and attempt; failed attempts too, with the
+ * 3. stored result — inside an activity execution (`target.execution`) with a result store,
+ *    a retry first looks for the answer an earlier attempt of the same execution (workflow
+ *    id, run id, activity id) already got for the same request, and reuses it: no provider
+ *    call, no new ledger entry (the stored entry is written again; the ledger drops the
+ *    duplicate), the stream gets the stored text. A store that cannot be read means the call
+ *    is made and its ledger entry says `repeated: true`;
+ * 4. circuit breaker and rate limit, asked together — requests and tokens per minute are
+ *    reserved atomically in Redis for every worker. A denial is back-pressure, not failure:
+ *    with a wait deadline (`target.waitDeadlineMs`) the call sleeps as long as the limiter
+ *    says (heart-beating at least every `maxSleepMs`) and asks again, and only when the
+ *    deadline would pass throws the retryable ModelThrottled (its next retry waits exactly
+ *    until the budget allows it). An open breaker is a non-retryable ProviderUnavailable (the
+ *    workflow moves to the next model, no call made), unless `target.waitOnOpenCircuit` (no
+ *    other model left): then it waits for the cooldown the same way;
+ * 5. the call — streamed to the session's token stream when the provider can stream;
+ * 6. keep — the answer is written to the result store before anything else is awaited;
+ * 7. settle — the reservation gets the real token count; the call goes to the usage ledger
+ *    once (keyed by session, run, activity, attempt and call; failed calls too, with the
  *    usage the provider reported for them: none); the model's shared performance history is
  *    updated for the router.
  * Bookkeeping failures (ledger, history, cache, stream) are logged, never fail the step;
@@ -26,10 +36,17 @@ import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 import type { ModelPerformanceStore, ModelRegistry } from './registry';
 import { costOf } from './registry';
-import type { CircuitBreaker } from './resilience/circuit-breaker';
+import type { CircuitBreaker, CircuitDecision } from './resilience/circuit-breaker';
 import { rateLimitKey, type RateLimiter } from './resilience/rate-limiter';
 import { cacheKeyOf, isCacheable, type ResponseCache } from './response-cache';
 import { modelRef } from '../core/models/model-ref';
+import {
+  callKeyOf,
+  type ModelCallExecution,
+  type ModelResultStore,
+} from './durable/model-result-store';
+import { requestFingerprint } from './durable/request-fingerprint';
+import { randomUUID } from 'node:crypto';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
@@ -65,9 +82,18 @@ export interface ModelLayer {
   performance?: Pick<ModelPerformanceStore, 'record'>;
   cache?: ResponseCache;
   ledger?: UsageSink;
+  /** Where answers are kept the moment they arrive, so a retry never pays twice. */
+  results?: ModelResultStore;
+  /** How waiting for the shared limits behaves; `false` turns waiting off (old behaviour). */
+  backPressure?: BackPressureOptions | false;
   streams?: TokenStreams;
   /** Where bookkeeping failures go. */
   warn?: (message: string, details: Record<string, unknown>) => void;
+}
+
+export interface BackPressureOptions {
+  /** Longest single sleep while waiting; a heartbeat goes out before each. Default 1 000 ms. */
+  maxSleepMs?: number;
 }
 
 export interface ModelCallTarget {
@@ -79,14 +105,26 @@ export interface ModelCallTarget {
   attempt: number;
   /** The step opted into the response cache. */
   cache?: boolean;
+  /** The activity execution the call belongs to; its answer is kept under it. */
+  execution?: ModelCallExecution;
+  /** Waiting for capacity stops (and the call fails retryably) once it would pass this time. */
+  waitDeadlineMs?: number;
+  /** Wait for an open breaker's cooldown instead of failing (no other model is left). */
+  waitOnOpenCircuit?: boolean;
+  /** Tells Temporal the activity is alive while it waits. */
+  heartbeat?: (details: Record<string, unknown>) => void;
 }
 
 export interface ModelCallResult extends ModelResponse {
   /** US dollars by the model card's prices; 0 for cache hits. */
   costUsd: number;
   cached: boolean;
+  /** True when an earlier attempt's stored answer was reused (no provider call). */
+  reused?: boolean;
   /** Prompt tokens plus output budget, as checked against the window. */
   requiredTokens: number;
+  /** Milliseconds spent waiting for the shared rate limit or an open breaker. */
+  waitedMs?: number;
 }
 
 /** Details of a ModelContextOverflow failure: what the next model must hold. */
@@ -160,35 +198,62 @@ export async function callModel(
     if (hit) return { ...hit, latencyMs: 0, costUsd: 0, cached: true, requiredTokens };
   }
 
-  // The breaker and the rate limit are asked at once: one Redis round trip, not two.
+  // The call's durable key: the activity execution plus which call of it this is.
+  const ledgerMarks: LedgerMarks = {};
+  let callKey: string | undefined;
+  const { execution } = target;
+  if (execution) {
+    const fingerprint = requestFingerprint(ref, effective);
+    const occurrence = (execution.occurrences.get(fingerprint) ?? 0) + 1;
+    execution.occurrences.set(fingerprint, occurrence);
+    callKey = callKeyOf(execution, target.activityId, fingerprint, occurrence);
+    // A first attempt of a regular activity has no earlier attempt to reuse; a local
+    // activity's attempt count starts again after a worker crash, so it always looks.
+    if (layer.results && (target.attempt > 1 || execution.local)) {
+      try {
+        const stored = await layer.results.get(callKey);
+        if (stored) {
+          if (stored.usageEntry && layer.ledger) await writeEntry(layer, stored.usageEntry);
+          if (provider.stream && layer.streams) {
+            const replay = layer.streams.open({
+              sessionId: target.sessionId,
+              stepId: target.stepId,
+              activityId: target.activityId,
+              attempt: target.attempt,
+            });
+            replay.write(stored.response.text);
+            await replay.end('completed').catch(() => undefined);
+          }
+          return {
+            ...stored.response,
+            costUsd: stored.usageEntry?.costUsd ?? costOf(card, stored.response.usage),
+            cached: false,
+            reused: true,
+            requiredTokens,
+          };
+        }
+      } catch (error) {
+        ledgerMarks.repeated = true;
+        ledgerMarks.repeatReason = `result store unreadable: ${String(error)}`.slice(0, 300);
+        warn('model result store read failed; the call may repeat a paid one', {
+          callKey,
+          error: String(error),
+        });
+      }
+    }
+  }
+
   const limitKey = rateLimitKey(provider.name, provider.model);
   const breakerTarget = { provider: provider.name, model: provider.model };
+  const { permit, reservation, waitedMs } = await admit(layer, provider, target, card, {
+    ref,
+    limitKey,
+    breakerTarget,
+    estimatedTokens: Math.min(requiredTokens, card.rateLimit?.tokensPerMinute ?? requiredTokens),
+    signal: request.signal,
+  });
   const limit = card.rateLimit && layer.rateLimiter ? layer.rateLimiter : undefined;
-  const [permit, grant] = await Promise.all([
-    layer.breaker?.acquire(breakerTarget),
-    limit?.reserve(limitKey, {
-      estimatedTokens: Math.min(requiredTokens, card.rateLimit?.tokensPerMinute ?? requiredTokens),
-    }),
-  ]);
-  const reservation = grant?.granted ? grant.reservationId : undefined;
-  if (permit && !permit.allowed) {
-    if (reservation)
-      limit?.settle(limitKey, reservation, { actualTokens: 0 }).catch(() => undefined);
-    throw ApplicationFailure.create({
-      type: ERROR_TYPES.providerUnavailable,
-      message: `${provider.name} ${provider.model} is unavailable (circuit open; next probe in ${permit.retryAfterMs} ms)`,
-      nonRetryable: true,
-    });
-  }
-  if (grant && !grant.granted) {
-    if (permit?.allowed) await layer.breaker?.release(breakerTarget, permit).catch(() => false);
-    throw ApplicationFailure.create({
-      type: TRANSIENT_ERROR_NAMES.throttled,
-      message: `${ref}: shared rate limit reached; next attempt in ${grant.retryAfterMs} ms`,
-      nextRetryDelay: Math.max(1, grant.retryAfterMs),
-      details: [{ provider: provider.name, retryAfterMs: grant.retryAfterMs, limiter: true }],
-    });
-  }
+  const callId = randomUUID().slice(0, 8);
 
   const stream =
     provider.stream && layer.streams
@@ -222,42 +287,69 @@ export async function callModel(
       stream
         ?.end(failure.incomplete ? 'incomplete' : 'failed', failure.type)
         .catch(() => undefined),
-      reservation && layer.rateLimiter
-        ? layer.rateLimiter
-            .settle(limitKey, reservation, { actualTokens: promptTokens })
-            .catch(() => undefined)
+      reservation && limit
+        ? limit.settle(limitKey, reservation, { actualTokens: promptTokens }).catch(() => undefined)
         : undefined,
       healthFault && !request.signal?.aborted
         ? layer.performance?.record(ref, { succeeded: false }).catch((cause: unknown) => {
             warn('model performance write failed', { ref, error: String(cause) });
           })
         : undefined,
-      // Every attempt that reached the provider is in the ledger. Its tokens are what the
+      // Every call that reached the provider is in the ledger. Its tokens are what the
       // provider reported — none for a failed call — so totals equal the provider's bill
       // as reported; the streamed characters say how far a cut stream got.
       failure.type !== ERROR_TYPES.providerUnavailable
-        ? recordUsage(layer, target, provider, card, {
+        ? recordUsage(layer, target, provider, card, callId, {
             usage: { inputTokens: 0, outputTokens: 0 },
             outcome: 'failed',
             error:
               streamedChars > 0
                 ? `${failure.type} after ${streamedChars} streamed characters`
                 : failure.type,
+            ...ledgerMarks,
           })
         : undefined,
     ]);
     throw error;
   }
   const latencyMs = Math.round(performance.now() - started);
-  if (permit?.allowed && permit.probe && layer.breaker) {
-    await layer.breaker.recordSuccess(breakerTarget, permit).catch(() => false);
-  }
   const costUsd = costOf(card, response.usage);
+  const entry = usageEntryOf(target, provider, card, callId, {
+    usage: response.usage,
+    outcome: 'succeeded',
+    ...ledgerMarks,
+  });
+  // The answer is made durable first: from here on a retry of this execution reuses it.
+  const [stored] = await Promise.all([
+    callKey && layer.results
+      ? layer.results
+          .put({
+            callKey,
+            response,
+            attempt: target.attempt,
+            ...(entry && layer.ledger ? { usageEntry: entry } : {}),
+            storedAt: new Date().toISOString(),
+          })
+          .then(
+            () => true,
+            (error: unknown) => {
+              warn('model result store write failed; a retry would pay for this call again', {
+                callKey,
+                error: String(error),
+              });
+              return false;
+            },
+          )
+      : undefined,
+    permit?.allowed && permit.probe && layer.breaker
+      ? layer.breaker.recordSuccess(breakerTarget, permit).catch(() => false)
+      : undefined,
+  ]);
   // Settling the reservation and the performance sample only refine shared estimates (an
   // unsettled reservation keeps its estimate until the window passes), so the step does not
   // wait for them: one Redis round trip less per call.
-  if (reservation && layer.rateLimiter) {
-    layer.rateLimiter
+  if (reservation && limit) {
+    limit
       .settle(limitKey, reservation, {
         actualTokens: response.usage.inputTokens + response.usage.outputTokens,
       })
@@ -268,15 +360,196 @@ export async function callModel(
   });
   await Promise.all([
     stream?.end('completed').catch(() => undefined),
-    target.tenantId && layer.ledger
-      ? recordUsage(layer, target, provider, card, {
-          usage: response.usage,
-          outcome: 'succeeded',
-        })
+    entry && layer.ledger
+      ? writeEntry(
+          layer,
+          stored === false
+            ? {
+                ...entry,
+                resultStored: false,
+                repeatReason: entry.repeatReason ?? 'result store unwritable',
+              }
+            : entry,
+        )
       : undefined,
     cacheKey && layer.cache ? layer.cache.set(cacheKey, response) : undefined,
   ]);
-  return { ...response, costUsd, cached: false, requiredTokens };
+  return {
+    ...response,
+    costUsd,
+    cached: false,
+    requiredTokens,
+    ...(waitedMs > 0 ? { waitedMs } : {}),
+  };
+}
+
+interface LedgerMarks {
+  repeated?: boolean;
+  repeatReason?: string;
+}
+
+interface Admission {
+  permit?: CircuitDecision;
+  reservation?: string;
+  waitedMs: number;
+}
+
+/**
+ * Asks the breaker and the rate limit at once (one Redis round trip, not two) until both
+ * admit the call. A refusal is waited out while `target.waitDeadlineMs` allows (see the module
+ * comment); otherwise it is thrown as before. A probe permit or a reservation held while the
+ * other refused is given back.
+ */
+async function admit(
+  layer: ModelLayer,
+  provider: ModelProvider,
+  target: ModelCallTarget,
+  card: ModelCard,
+  ask: {
+    ref: string;
+    limitKey: string;
+    breakerTarget: { provider: string; model: string };
+    estimatedTokens: number;
+    signal: AbortSignal | undefined;
+  },
+): Promise<Admission> {
+  const limit = card.rateLimit && layer.rateLimiter ? layer.rateLimiter : undefined;
+  const began = Date.now();
+  for (;;) {
+    const [permit, grant] = await Promise.all([
+      layer.breaker?.acquire(ask.breakerTarget),
+      limit?.reserve(ask.limitKey, { estimatedTokens: ask.estimatedTokens }),
+    ]);
+    const reservation = grant?.granted ? grant.reservationId : undefined;
+    if (permit && !permit.allowed) {
+      if (reservation) limit?.settle(ask.limitKey, reservation, { actualTokens: 0 }).catch(() => 0);
+      if (target.waitOnOpenCircuit && canWait(layer, target, permit.retryAfterMs)) {
+        await pause(layer, target, 'circuit', permit.retryAfterMs, ask.signal);
+        continue;
+      }
+      throw ApplicationFailure.create({
+        type: ERROR_TYPES.providerUnavailable,
+        message: `${provider.name} ${provider.model} is unavailable (circuit open; next probe in ${permit.retryAfterMs} ms)`,
+        nonRetryable: true,
+      });
+    }
+    if (grant && !grant.granted) {
+      if (permit?.allowed) await layer.breaker?.release(ask.breakerTarget, permit).catch(() => 0);
+      if (canWait(layer, target, grant.retryAfterMs)) {
+        await pause(layer, target, 'rate-limit', grant.retryAfterMs, ask.signal);
+        continue;
+      }
+      const waited = Date.now() - began;
+      throw ApplicationFailure.create({
+        type: TRANSIENT_ERROR_NAMES.throttled,
+        message: `${ask.ref}: shared rate limit reached; next attempt in ${grant.retryAfterMs} ms${waited > 0 ? ` (after waiting ${waited} ms, up to the activity's deadline)` : ''}`,
+        nextRetryDelay: Math.max(1, grant.retryAfterMs),
+        details: [
+          {
+            provider: provider.name,
+            retryAfterMs: grant.retryAfterMs,
+            limiter: true,
+            waitedMs: waited,
+          },
+        ],
+      });
+    }
+    return {
+      ...(permit ? { permit } : {}),
+      ...(reservation ? { reservation } : {}),
+      waitedMs: Date.now() - began,
+    };
+  }
+}
+
+/** True when waiting `delayMs` (and asking again) still ends before the wait deadline. */
+function canWait(layer: ModelLayer, target: ModelCallTarget, delayMs: number): boolean {
+  if (layer.backPressure === false || target.waitDeadlineMs === undefined) return false;
+  return Date.now() + delayMs < target.waitDeadlineMs;
+}
+
+/**
+ * Sleeps about `delayMs` (plus a little jitter, so waiters do not all ask again at once) in
+ * slices of at most `maxSleepMs`, heart-beating before each. Rejects when `signal` aborts.
+ */
+async function pause(
+  layer: ModelLayer,
+  target: ModelCallTarget,
+  reason: 'rate-limit' | 'circuit',
+  delayMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const maxSleepMs = (layer.backPressure || undefined)?.maxSleepMs ?? 1_000;
+  const wakeAt = Date.now() + Math.max(1, delayMs) + Math.floor(Math.random() * 50);
+  for (let left = wakeAt - Date.now(); left > 0; left = wakeAt - Date.now()) {
+    target.heartbeat?.({ waiting: reason, retryAfterMs: left });
+    await sleep(Math.min(left, maxSleepMs), signal);
+  }
+}
+
+function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type ModelCard = Parameters<typeof costOf>[0] & {
+  rateLimit?: { requestsPerMinute: number; tokensPerMinute: number } | undefined;
+};
+
+interface AttemptOutcome extends LedgerMarks {
+  usage: ModelUsage;
+  outcome: 'succeeded' | 'failed';
+  error?: string;
+}
+
+/** The ledger entry of one call; undefined without a tenant (the ledger is per tenant). */
+function usageEntryOf(
+  target: ModelCallTarget,
+  provider: ModelProvider,
+  card: Parameters<typeof costOf>[0],
+  callId: string,
+  attempt: AttemptOutcome,
+): UsageEntry | undefined {
+  if (!target.tenantId) return undefined;
+  const { usage } = attempt;
+  return {
+    tenantId: target.tenantId,
+    sessionId: target.sessionId,
+    activityId: target.activityId,
+    attempt: target.attempt,
+    ...(target.execution ? { runId: target.execution.runId, callId } : {}),
+    stepId: target.stepId,
+    agent: target.agent,
+    provider: provider.name,
+    model: provider.model,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    ...(usage.cacheReadInputTokens !== undefined
+      ? { cacheReadInputTokens: usage.cacheReadInputTokens }
+      : {}),
+    ...(usage.cacheWriteInputTokens !== undefined
+      ? { cacheWriteInputTokens: usage.cacheWriteInputTokens }
+      : {}),
+    costUsd: costOf(card, usage),
+    outcome: attempt.outcome,
+    ...(attempt.error ? { error: attempt.error } : {}),
+    ...(attempt.repeated ? { repeated: true } : {}),
+    ...(attempt.repeatReason ? { repeatReason: attempt.repeatReason } : {}),
+    recordedAt: new Date().toISOString(),
+  };
 }
 
 async function recordUsage(
@@ -284,38 +557,22 @@ async function recordUsage(
   target: ModelCallTarget,
   provider: ModelProvider,
   card: Parameters<typeof costOf>[0],
-  attempt: { usage: ModelUsage; outcome: 'succeeded' | 'failed'; error?: string },
+  callId: string,
+  attempt: AttemptOutcome,
 ): Promise<void> {
-  if (!layer.ledger || !target.tenantId) return;
-  const { usage } = attempt;
+  const entry = usageEntryOf(target, provider, card, callId, attempt);
+  if (entry && layer.ledger) await writeEntry(layer, entry);
+}
+
+/** Writes one entry; a failure is logged at error level, never thrown. */
+async function writeEntry(layer: ModelLayer, entry: UsageEntry): Promise<void> {
   try {
-    await layer.ledger.record({
-      tenantId: target.tenantId,
-      sessionId: target.sessionId,
-      activityId: target.activityId,
-      attempt: target.attempt,
-      stepId: target.stepId,
-      agent: target.agent,
-      provider: provider.name,
-      model: provider.model,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      ...(usage.cacheReadInputTokens !== undefined
-        ? { cacheReadInputTokens: usage.cacheReadInputTokens }
-        : {}),
-      ...(usage.cacheWriteInputTokens !== undefined
-        ? { cacheWriteInputTokens: usage.cacheWriteInputTokens }
-        : {}),
-      costUsd: costOf(card, usage),
-      outcome: attempt.outcome,
-      ...(attempt.error ? { error: attempt.error } : {}),
-      recordedAt: new Date().toISOString(),
-    });
+    await layer.ledger?.record(entry);
   } catch (error) {
     (layer.warn ?? (() => undefined))('usage ledger write failed', {
-      sessionId: target.sessionId,
-      activityId: target.activityId,
-      attempt: target.attempt,
+      sessionId: entry.sessionId,
+      activityId: entry.activityId,
+      attempt: entry.attempt,
       error: String(error),
     });
   }

@@ -12,12 +12,15 @@ import {
 import { callModel, type ModelLayer } from '../../models/model-call';
 import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
+import { activityCallTarget } from '../model-call-context';
 
 /**
  * Runs one plan step: builds the agent's prompt from the request and upstream outputs, calls
  * the model and returns its answer (cut to MAX_STEP_OUTPUT_CHARS). Heart-beats while the
  * model works so a dead worker is noticed within the heartbeat timeout, and stops when the
- * activity is cancelled. Idempotent apart from the model call itself: a retry asks again.
+ * activity is cancelled. Idempotent: with the layer's result store, a retry after the model
+ * answered (the worker died before the activity completed) reuses the stored answer instead
+ * of asking again; a refusal by the shared rate limit is waited out inside the attempt.
  * With `history`, each attempt's outcome (success and latency, or failure) is added to the
  * agent's record for every intent label of the turn: at most ~1 s more, never a failure.
  * Cancelled attempts, compensations and calls refused by an open circuit are not recorded.
@@ -34,6 +37,8 @@ export async function runAgentStepWith(
    * performance around the call (models/model-call.ts); a bare call without it.
    */
   layer?: ModelLayer,
+  /** No other model is left for this step: an open breaker is waited out, not failed. */
+  lastModel?: boolean,
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
@@ -78,15 +83,19 @@ export async function runAgentStepWith(
     };
     try {
       response = layer
-        ? await callModel(layer, model, request, {
-            ...(input.tenantId ? { tenantId: input.tenantId } : {}),
-            sessionId: input.sessionId,
-            stepId: input.step.id,
-            agent: agent.name,
-            activityId: context.info.activityId,
-            attempt,
-            ...(input.step.cache ? { cache: true } : {}),
-          })
+        ? await callModel(
+            layer,
+            model,
+            request,
+            activityCallTarget({
+              ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+              sessionId: input.sessionId,
+              stepId: input.step.id,
+              agent: agent.name,
+              ...(input.step.cache ? { cache: true } : {}),
+              ...(lastModel ? { waitOnOpenCircuit: true } : {}),
+            }),
+          )
         : await model.generate(request);
     } catch (error) {
       // A model that was never called (circuit open) says nothing about the agent.

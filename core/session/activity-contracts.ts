@@ -12,11 +12,15 @@ export interface PlanRequestInput {
   replan?: ReplanContext;
   /** What the turn's attachments say (core/media describeAttachments), for the planner. */
   attachmentContext?: string;
+  /** The session's tenant, so the planner's model calls reach the usage ledger. */
+  tenantId?: string;
 }
 
 export interface ProcessAttachmentInput {
   attachment: AttachmentRef;
   sessionId: string;
+  /** The session's tenant, so caption and summary model calls reach the usage ledger. */
+  tenantId?: string;
 }
 
 /** What a replan starts from: the succeeded steps are kept with their results. */

@@ -17,6 +17,7 @@ export interface TableNames {
   agents: string;
   agentHistory: string;
   usageLedger: string;
+  modelResults: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -26,6 +27,7 @@ export function tableNames(prefix: string): TableNames {
     agents: `${prefix}agents`,
     agentHistory: `${prefix}agent-history`,
     usageLedger: `${prefix}usage-ledger`,
+    modelResults: `${prefix}model-results`,
   };
 }
 
@@ -67,8 +69,10 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.agents, ['name', 'S'], ['version', 'N']) },
     // (intent label, agent) → attempt/success/latency counters, updated with atomic ADDs.
     { create: keyedTable(names.agentHistory, ['intent', 'S'], ['agent', 'S']) },
-    // tenant → model-call attempts keyed `session#activity#attempt`: written once, summed on read.
+    // tenant → model calls keyed `session#run#activity#attempt#call`: written once, summed on read.
     { create: keyedTable(names.usageLedger, ['tenantId', 'S'], ['entryKey', 'S']) },
+    // workflow#run#activity#request#n → a model call's answer, so a retry never pays twice.
+    { create: keyedTable(names.modelResults, ['callKey', 'S']), ttlAttribute: 'expiresAt' },
   ];
 }
 

@@ -1,6 +1,6 @@
 /**
- * The usage and cost ledger in DynamoDB: one row per model-call attempt of an agent step,
- * keyed by tenant and `session#activity#attempt`. A row is written at most once, and totals
+ * The usage and cost ledger in DynamoDB: one row per model call (agent steps, planner, media),
+ * keyed by tenant and `session#run#activity#attempt#call` (see entryKeyOf). A row is written at most once, and totals
  * are summed from the rows on every read, so they are exact and can never count twice.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -46,8 +46,8 @@ export class UsageLedgerStore {
   }
 
   /**
-   * Records one attempt. Returns `{ recorded: false }` when the same (session, activity,
-   * attempt) is already recorded: the first write wins and later ones are ignored, so a retried
+   * Records one call. Returns `{ recorded: false }` when the same key (see entryKeyOf) is
+   * already recorded: the first write wins and later ones are ignored, so a retried
    * write or a replayed activity never counts twice. Throws `TypeError`/`RangeError` for an
    * entry that is not valid.
    */
@@ -143,9 +143,17 @@ export class UsageLedgerStore {
   }
 }
 
-/** `session#activity#attempt`, the attempt zero-padded to 4 digits so entries sort. */
-function entryKeyOf(entry: Pick<UsageEntry, 'sessionId' | 'activityId' | 'attempt'>): string {
-  return `${entry.sessionId}#${entry.activityId}#${String(entry.attempt).padStart(4, '0')}`;
+/**
+ * `session#run#activity#attempt#call` for entries that name their run (every model call
+ * made inside a workflow), else `session#activity#attempt`; the attempt zero-padded to 4
+ * digits so entries sort.
+ */
+export function entryKeyOf(
+  entry: Pick<UsageEntry, 'sessionId' | 'activityId' | 'attempt' | 'runId' | 'callId'>,
+): string {
+  const attempt = String(entry.attempt).padStart(4, '0');
+  if (entry.runId === undefined) return `${entry.sessionId}#${entry.activityId}#${attempt}`;
+  return `${entry.sessionId}#${entry.runId}#${entry.activityId}#${attempt}#${entry.callId ?? '1'}`;
 }
 
 function sessionQuery(tableName: string, tenantId: string, sessionId: string) {

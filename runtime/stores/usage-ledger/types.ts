@@ -22,6 +22,26 @@ export interface UsageEntry {
   outcome: UsageOutcome;
   /** For failed attempts: the error type, e.g. ModelStreamIncomplete. */
   error?: string;
+  /**
+   * The workflow run: with it the key is `session#run#activity#attempt#call`, so a reset or
+   * continue-as-new (same session, activity ids counted again) never collides with an earlier
+   * run's entries.
+   */
+  runId?: string;
+  /** Tells calls of one attempt apart (an activity may call more than one model). */
+  callId?: string;
+  /**
+   * True when this call may repeat one an earlier attempt already paid for: the result store
+   * could not be read, so a stored answer could not be reused.
+   */
+  repeated?: boolean;
+  /** Why `repeated` (or `resultStored: false`). */
+  repeatReason?: string;
+  /**
+   * False when the answer could not be made durable (result store down): a retry of the same
+   * activity execution will pay for the call again.
+   */
+  resultStored?: boolean;
   /** ISO 8601; stored normalised to `Date#toISOString()` so `since` compares as text. */
   recordedAt: string;
 }

@@ -60,6 +60,21 @@ export function normaliseEntry(entry: UsageEntry): UsageEntry {
     normalised.cacheWriteInputTokens = entry.cacheWriteInputTokens;
   }
   if (entry.error !== undefined) normalised.error = entry.error;
+  for (const field of ['runId', 'callId', 'repeatReason'] as const) {
+    const value = entry[field];
+    if (value === undefined) continue;
+    assertNonEmpty(field, value);
+    if (value.includes('#') && field !== 'repeatReason') {
+      throw new RangeError(`${field} must not contain "#"`);
+    }
+    normalised[field] = value;
+  }
+  for (const field of ['repeated', 'resultStored'] as const) {
+    const value = entry[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new TypeError(`${field} must be a boolean`);
+    normalised[field] = value;
+  }
   return normalised;
 }
 

@@ -1,0 +1,102 @@
+/**
+ * Model-call results in DynamoDB, one item per call keyed by `callKey` (workflow id, run id,
+ * activity id, request fingerprint, occurrence), written once (the first write wins) and
+ * expiring through the table's TTL attribute `expiresAt` (default 7 days: longer than any
+ * session with its retries, short enough that the table stays small). Answers whose JSON
+ * exceeds `inlineLimitBytes` (default 300 000, under DynamoDB's 400 KB item limit) go to the
+ * blob store and the item holds their reference (claim check). Reads are strongly
+ * consistent, so a retry on another worker sees a result written just before a crash.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ModelResultStore, StoredModelCall } from '../../models/durable/model-result-store';
+import type { ModelResponse } from '../../models/model-provider';
+
+/** The part of a blob store the claim check needs (media/blob's BlobStore fits). */
+export interface ResultBlobs {
+  put(content: Buffer, options: { contentType: string }): Promise<{ sha256: string }>;
+  getBytes(key: { sha256: string }): Promise<Buffer>;
+}
+
+export interface DynamoModelResultStoreOptions {
+  /** How long a result is kept; default 7 days. */
+  ttlSeconds?: number;
+  /** Where answers too big for an item go; without it they are stored inline and may fail. */
+  blobs?: ResultBlobs;
+  inlineLimitBytes?: number;
+  now?: () => number;
+}
+
+const RESPONSE_CONTENT_TYPE = 'application/vnd.tdev.model-response+json';
+
+export class DynamoModelResultStore implements ModelResultStore {
+  private readonly ttlSeconds: number;
+  private readonly inlineLimitBytes: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: DynamoModelResultStoreOptions = {},
+  ) {
+    this.ttlSeconds = options.ttlSeconds ?? 7 * 24 * 60 * 60;
+    this.inlineLimitBytes = options.inlineLimitBytes ?? 300_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async get(callKey: string): Promise<StoredModelCall | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { callKey }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const json =
+      typeof Item.response === 'string'
+        ? Item.response
+        : typeof Item.responseBlob === 'string' && this.options.blobs
+          ? (await this.options.blobs.getBytes({ sha256: Item.responseBlob })).toString('utf8')
+          : undefined;
+    if (json === undefined) {
+      throw new Error(`stored model result ${callKey} is in the blob store, which is not wired`);
+    }
+    return {
+      callKey,
+      response: JSON.parse(json) as ModelResponse,
+      attempt: Number(Item.attempt),
+      ...(Item.usageEntry ? { usageEntry: Item.usageEntry as StoredModelCall['usageEntry'] } : {}),
+      storedAt: String(Item.storedAt),
+    };
+  }
+
+  async put(call: StoredModelCall): Promise<void> {
+    const json = JSON.stringify(call.response);
+    const inline = Buffer.byteLength(json) <= this.inlineLimitBytes || !this.options.blobs;
+    const response = inline
+      ? { response: json }
+      : {
+          responseBlob: (
+            await (this.options.blobs as ResultBlobs).put(Buffer.from(json), {
+              contentType: RESPONSE_CONTENT_TYPE,
+            })
+          ).sha256,
+        };
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            callKey: call.callKey,
+            ...response,
+            attempt: call.attempt,
+            ...(call.usageEntry ? { usageEntry: call.usageEntry } : {}),
+            storedAt: call.storedAt,
+            expiresAt: Math.floor(this.now() / 1000) + this.ttlSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(callKey)',
+        }),
+      );
+    } catch (error) {
+      // An earlier attempt stored this call's answer first; that one stands.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
