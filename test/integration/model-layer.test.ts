@@ -437,5 +437,6 @@ test('the shared rate limit holds across parallel steps: over-limit calls wait f
   }
   const steps = (await handle.query(statusQuery)).steps;
   expect(steps.every((entry) => entry.state === 'succeeded')).toBe(true);
-  expect(Math.max(...steps.map((entry) => entry.attempts ?? 1))).toBeGreaterThan(1);
+  // Back-pressure is waiting, not failing: our own limiter never uses up an attempt.
+  expect(Math.max(...steps.map((entry) => entry.attempts ?? 1))).toBe(1);
 });
