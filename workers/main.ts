@@ -104,15 +104,6 @@ async function main(): Promise<void> {
       routing: {
         recorder,
         defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
-        models: models.map((entry) => {
-          const card = stack.registry.card(modelRef(entry));
-          return {
-            id: entry.model,
-            capabilities: [...card.specialties, ...card.capabilities],
-            contextWindow: card.contextWindow,
-            costPer1kTokens: card.inputCostPer1k,
-          };
-        }),
         queueLoads: (queues) => queueLoads.snapshot(queues),
       },
     }),
