@@ -93,14 +93,10 @@ async function main(): Promise<void> {
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
     activities: createActivities({
-      model: stack.plannerModel,
-      models,
+      ...stack.dependencies,
       sessionIndex,
       agents,
       agentHistory,
-      plannerMode: config.model.PLANNER_MODE,
-      modelLayer: stack.layer,
-      modelRouting: stack.routing,
       routing: {
         recorder,
         defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
