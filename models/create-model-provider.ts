@@ -38,7 +38,7 @@ export function hasAwsCredentials(env: Env = process.env): boolean {
  * by its own variables), Bedrock when asked or (`auto`) when AWS credentials exist, else the
  * offline provider. Throws a ConfigError at start-up when the named catalog provider is not
  * configured (its key, or for a local server its base URL, is missing) or its base URL is
- * not a URL.
+ * not an http(s) URL.
  */
 export function selectModelProvider(config: ModelConfig, env: Env = process.env): ModelSelection {
   const choice = config.MODEL_PROVIDER;
