@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_MEDIA_LIMITS } from '../core/media/media-limits';
 import { DEFAULT_IMAGE_LIMITS } from '../core/media/image-limits';
+import { PRIMARY_MODEL_PROVIDERS } from '../core/models/model-providers';
 import { DEFAULT_NAMESPACE, TASK_QUEUES } from '../core/names';
 import { DEFAULT_SESSION_OPTIONS } from '../core/session';
 
@@ -36,8 +37,19 @@ const dynamoSchema = z.object({
 });
 
 const modelSchema = z.object({
-  /** `auto` uses Bedrock when AWS credentials are present and the offline provider otherwise. */
-  MODEL_PROVIDER: z.enum(['auto', 'bedrock', 'offline']).default('auto'),
+  /**
+   * The primary model. `auto` uses Bedrock when AWS credentials are present and the offline
+   * provider otherwise; `bedrock` and `offline` force one; any AI SDK catalog id
+   * (models/ai-sdk/catalog.ts: `openai`, `anthropic`, `ollama`, `openai-compatible`, ...) makes
+   * that provider the primary, configured by its own variables (`OPENAI_API_KEY`,
+   * `OPENAI_MODEL`, `OPENAI_COMPATIBLE_BASE_URL`, ...), checked when the worker starts.
+   */
+  MODEL_PROVIDER: z
+    .enum(PRIMARY_MODEL_PROVIDERS, {
+      error: (issue) =>
+        `unknown model provider ${JSON.stringify(issue.input)}: auto, bedrock, offline or an AI SDK catalog id (${PRIMARY_MODEL_PROVIDERS.slice(3).join(', ')})`,
+    })
+    .default('auto'),
   BEDROCK_REGION: z.string().min(1).optional(),
   BEDROCK_MODEL_ID: z.string().min(1).default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
   /** Bedrock runtime endpoint override (tests point it at a local Converse server). */

@@ -93,26 +93,13 @@ async function main(): Promise<void> {
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
     activities: createActivities({
-      model: stack.plannerModel,
-      models,
+      ...stack.dependencies,
       sessionIndex,
       agents,
       agentHistory,
-      plannerMode: config.model.PLANNER_MODE,
-      modelLayer: stack.layer,
-      modelRouting: stack.routing,
       routing: {
         recorder,
         defaultTaskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
-        models: models.map((entry) => {
-          const card = stack.registry.card(modelRef(entry));
-          return {
-            id: entry.model,
-            capabilities: [...card.specialties, ...card.capabilities],
-            contextWindow: card.contextWindow,
-            costPer1kTokens: card.inputCostPer1k,
-          };
-        }),
         queueLoads: (queues) => queueLoads.snapshot(queues),
       },
     }),

@@ -1,6 +1,7 @@
 /**
- * The worker's model layer, built from config: the chain (primary, its cross-region
- * inference profiles, the configured fallbacks), each model behind the shared circuit breaker,
+ * The worker's model layer, built from config: the chain (the primary — Bedrock, any AI SDK
+ * catalog provider or the offline one — then Bedrock's cross-region inference profiles, then
+ * the configured fallbacks), each model behind the shared circuit breaker,
  * and what surrounds every call — model cards, shared rate limits and performance history,
  * response cache, token streaming (Redis) and the usage ledger (DynamoDB).
  */
@@ -19,6 +20,7 @@ import { guardWithBreaker } from '../models/resilience/breaker-guarded-provider'
 import { CircuitBreaker } from '../models/resilience/circuit-breaker';
 import { RateLimiter, type RateLimit } from '../models/resilience/rate-limiter';
 import { ResponseCache } from '../models/response-cache';
+import type { ActivityDependencies } from '../activities';
 import type { ModelRoutingDependencies } from '../activities/planning/route-models';
 import { createStepStreamPublisher } from '../activities/session/step-stream-publisher';
 import type { ModelConfig } from '../runtime/config';
@@ -55,6 +57,11 @@ export interface ModelStack {
   routing: Omit<ModelRoutingDependencies, 'chain'>;
   /** Chain refs without a model card (they run on conservative defaults). */
   uncarded: string[];
+  /** What the session activities take from the stack (spread into `createActivities`). */
+  dependencies: Pick<
+    ActivityDependencies,
+    'model' | 'models' | 'modelLayer' | 'modelRouting' | 'plannerMode'
+  >;
 }
 
 export function buildModelStack(
@@ -104,16 +111,25 @@ export function buildModelStack(
     ...(options.ledger ? { ledger: options.ledger } : {}),
     ...(options.warn ? { warn: options.warn } : {}),
   };
+  const plannerModel = breaker ? guardWithBreaker(primary.provider, breaker) : primary.provider;
+  const routing: ModelStack['routing'] = {
+    registry,
+    ...(performance ? { performance: (chain) => performance.snapshot(chain) } : {}),
+  };
   return {
     primary,
-    plannerModel: breaker ? guardWithBreaker(primary.provider, breaker) : primary.provider,
+    plannerModel,
     models,
     registry,
     layer,
-    routing: {
-      registry,
-      ...(performance ? { performance: (chain) => performance.snapshot(chain) } : {}),
-    },
+    routing,
     uncarded: registry.missing(refs),
+    dependencies: {
+      model: plannerModel,
+      models,
+      modelLayer: layer,
+      modelRouting: routing,
+      plannerMode: config.PLANNER_MODE,
+    },
   };
 }

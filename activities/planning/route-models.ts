@@ -20,6 +20,7 @@ import {
   type ModelRegistry,
   type ModelRouteDecision,
 } from '../../models/registry';
+import { modelRef } from '../../core/models/model-ref';
 
 /** Output budget assumed at plan time, when the prompt is not known yet. */
 const PLAN_TIME_OUTPUT_TOKENS = 4_096;
@@ -40,7 +41,10 @@ export interface ModelRoutingDependencies {
 /** Provider and model with any inference-profile geography removed. */
 export function modelFamily(ref: string): string {
   const separator = ref.indexOf(':');
-  return `${ref.slice(0, separator)}:${ref.slice(separator + 1).replace(GEO_PREFIX, '')}`;
+  return modelRef({
+    name: ref.slice(0, separator),
+    model: ref.slice(separator + 1).replace(GEO_PREFIX, ''),
+  });
 }
 
 /** Orders `decision.order` by family: families by best score, members in chain order. */

@@ -7,14 +7,12 @@
 import type { AgentSpec } from '../../core/agents/agent-spec';
 import type { Plan } from '../../core/plan';
 import type { StepRecorder } from '../../runtime/metrics';
-import { createRouter, type ModelInfo, type QueueLoad } from '../../runtime/routing';
+import { createRouter, type QueueLoad } from '../../runtime/routing';
 
 export interface StepRouting {
   recorder: StepRecorder;
   /** The session queue: agents without their own pool run there. */
   defaultTaskQueue: string;
-  /** The worker's models, for the model order (informational here). */
-  models: readonly ModelInfo[];
   /** Live queue load (cached); routing goes on without it when absent or failing. */
   queueLoads?: (queues: readonly string[]) => Promise<ReadonlyMap<string, QueueLoad>>;
 }
@@ -28,9 +26,7 @@ export async function routePlanSteps(
   specs: readonly AgentSpec[],
   routing: StepRouting,
 ): Promise<Plan> {
-  const router = createRouter(specs, routing.models, {
-    defaultTaskQueue: routing.defaultTaskQueue,
-  });
+  const router = createRouter(specs, { defaultTaskQueue: routing.defaultTaskQueue });
   const queues = [...new Set(specs.map((spec) => spec.taskQueue ?? routing.defaultTaskQueue))];
   const loads = await routing.queueLoads?.(queues).catch(() => undefined);
   const snapshot = routing.recorder.snapshot(loads ? new Map(loads) : undefined);

@@ -17,6 +17,7 @@
  * layer's part. Sides run in rotated blocks; each failover is timed as one unit.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { modelRef } from '../../core/models/model-ref';
 import { createCatalogProvider } from '../../models/ai-sdk';
 import { TRANSIENT_ERROR_NAMES } from '../../models/ai-sdk/errors';
 import { createBedrockProvider } from '../../models/bedrock';
@@ -106,7 +107,7 @@ export function failoverLatency(
       ]);
       try {
         const { redis, keyPrefix } = store;
-        const primaryRef = `bedrock:${BENCH_BEDROCK_MODEL}`;
+        const primaryRef = modelRef({ name: 'bedrock', model: BENCH_BEDROCK_MODEL });
         const fallbackRef = 'openai:gpt-4o-mini';
         const layer = benchModelLayer(redis, keyPrefix, [primaryRef, fallbackRef]);
         // The worker's breaker (defaults) guards the fallback; the primary gets one breaker

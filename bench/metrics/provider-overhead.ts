@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { Redis } from 'ioredis';
+import { modelRef } from '../../core/models/model-ref';
 import { createBedrockProvider } from '../../models/bedrock';
 import {
   callModel,
@@ -199,7 +200,7 @@ export function providerOverhead(
     async run(context) {
       const bedrock = await startFakeBedrock(() => ({ kind: 'text', text: 'Patch: src/auth.ts' }));
       const store = await openBenchRedis(context.log);
-      const ref = `bedrock:${BENCH_BEDROCK_MODEL}`;
+      const ref = modelRef({ name: 'bedrock', model: BENCH_BEDROCK_MODEL });
       const connection = {
         region: BENCH_REGION,
         endpoint: bedrock.url,

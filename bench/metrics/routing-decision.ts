@@ -1,6 +1,5 @@
 /**
- * Routing decision time, in process (no server): `router.route()` with 50 agents and 25 models
- * against the naive baseline (bench/raw/naive-router.ts: scan, score, sort on every call) on
+ * Routing decision time, in process (no server): `router.route()` with 50 agents against the naive baseline (bench/raw/naive-router.ts: scan, score, sort on every call) on
  * the same requests and snapshot, interleaved in blocks so both see the same machine. Each
  * decision is timed on its own with process.hrtime.bigint(); the timer's own cost (measured
  * around an empty call) is reported and not subtracted.
@@ -9,7 +8,6 @@ import type { AgentSpec } from '../../core/agents/agent-spec';
 import {
   createRouter,
   type AgentHistory,
-  type ModelInfo,
   type QueueLoad,
   type RouteRequest,
   type RoutingSnapshot,
@@ -21,7 +19,6 @@ import { naiveRoute } from '../raw/naive-router';
 
 export interface RoutingBenchOptions {
   agents: number;
-  models: number;
   warmupDecisions: number;
   decisions: number;
   /** Decisions per side before switching to the other side. */
@@ -32,7 +29,6 @@ export interface RoutingBenchOptions {
 
 export const ROUTING_DEFAULTS: RoutingBenchOptions = {
   agents: 50,
-  models: 25,
   warmupDecisions: 20_000,
   decisions: 100_000,
   blockSize: 1_000,
@@ -53,7 +49,6 @@ const CAPABILITIES = [
   'mobile',
   'ml',
 ] as const;
-const MODEL_CAPABILITIES = ['code', 'vision', 'reasoning', 'long-context', 'tools'] as const;
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run routes the same workload. */
 function random(seed: number): () => number {
@@ -66,16 +61,10 @@ function random(seed: number): () => number {
   };
 }
 
-/** The benchmark's world: agents with 1–3 capabilities on 8 pools, models, load and history. */
-export function routingFixture(agentCount: number, modelCount: number) {
+/** The benchmark's world: agents with 1–3 capabilities on 8 pools, load and history. */
+export function routingFixture(agentCount: number) {
   const next = random(42);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  const models: ModelInfo[] = Array.from({ length: modelCount }, (_, index) => ({
-    id: `model-${String(index).padStart(2, '0')}`,
-    capabilities: [...new Set([pick(MODEL_CAPABILITIES), pick(MODEL_CAPABILITIES)])],
-    contextWindow: [32_000, 128_000, 200_000, 1_000_000][index % 4]!,
-    costPer1kTokens: Math.round(next() * 150) / 10_000,
-  }));
   const agents: AgentSpec[] = Array.from({ length: agentCount }, (_, index) => {
     const name = `agent-${String(index).padStart(2, '0')}`;
     const capabilities = [
@@ -92,7 +81,7 @@ export function routingFixture(agentCount: number, modelCount: number) {
       role: `${name} role`,
       description: `benchmark agent ${index}`,
       capabilities,
-      modelPreferences: [pick(models).id, pick(models).id, 'not-available-model'],
+      modelPreferences: [],
       taskQueue: index % 3 === 0 ? undefined : `pool-${index % 8}`,
       maxConcurrency: 5 + (index % 10),
       timeoutMs: 60_000,
@@ -120,37 +109,31 @@ export function routingFixture(agentCount: number, modelCount: number) {
     }
   }
   const snapshot: RoutingSnapshot = { queues, inFlight, history };
-  // 3 of 4 requests ask by capability (1–2 of them), 1 of 4 names an agent; some need vision.
+  // 3 of 4 requests ask by capability (1–2 of them), 1 of 4 names an agent.
   const requests: RouteRequest[] = Array.from({ length: 64 }, (_, index) => {
-    const vision = index % 8 === 5 ? { modelCapabilities: ['vision'] } : {};
-    if (index % 4 === 3) return { agent: pick(agents).name, ...vision };
+    if (index % 4 === 3) return { agent: pick(agents).name };
     const first = pick(CAPABILITIES);
-    return {
-      capabilities: index % 4 === 2 ? [first, CAPABILITIES[(index * 5) % 12]!] : [first],
-      ...vision,
-    };
+    return { capabilities: index % 4 === 2 ? [first, CAPABILITIES[(index * 5) % 12]!] : [first] };
   });
-  return { agents, models, snapshot, requests };
+  return { agents, snapshot, requests };
 }
 
 export function routingDecision(options: RoutingBenchOptions = ROUTING_DEFAULTS): BenchMetric {
   return {
     name: 'routing',
     description:
-      `In process: router.route() with ${options.agents} agents and ${options.models} models ` +
+      `In process: router.route() with ${options.agents} agents ` +
       `(index built once by createRouter) vs a naive scan + sort on every call, same 64 ` +
       `requests (capability and named-agent) and load snapshot; ${options.warmupDecisions} ` +
       `warm-up decisions per side, then ${options.decisions} per side, each timed alone with ` +
       `process.hrtime.bigint(), sides alternating every ${options.blockSize}. Target: our ` +
       `p99 ≤ ${options.targetP99Micros} µs.`,
     async run(context) {
-      const fixture = routingFixture(options.agents, options.models);
-      const router = createRouter(fixture.agents, fixture.models, {
-        defaultTaskQueue: 'tdev-session',
-      });
+      const fixture = routingFixture(options.agents);
+      const router = createRouter(fixture.agents, { defaultTaskQueue: 'tdev-session' });
       const ours = (request: RouteRequest) => router.route(request, fixture.snapshot);
       const baseline = (request: RouteRequest) =>
-        naiveRoute(fixture.agents, fixture.models, 'tdev-session', request, fixture.snapshot);
+        naiveRoute(fixture.agents, 'tdev-session', request, fixture.snapshot);
       const requests = fixture.requests;
       let sink = 0;
       for (let index = 0; index < options.warmupDecisions; index += 1) {
@@ -195,7 +178,7 @@ export function routingDecision(options: RoutingBenchOptions = ROUTING_DEFAULTS)
       return {
         records: [
           compare({
-            name: `routing decision p50 (${options.agents} agents, ${options.models} models)`,
+            name: `routing decision p50 (${options.agents} agents)`,
             ours: p(ourSamples, 50),
             baseline: p(baselineSamples, 50),
             unit: 'µs',
@@ -208,7 +191,7 @@ export function routingDecision(options: RoutingBenchOptions = ROUTING_DEFAULTS)
             },
           }),
           compare({
-            name: `routing decision p99 (${options.agents} agents, ${options.models} models)`,
+            name: `routing decision p99 (${options.agents} agents)`,
             ours: p(ourSamples, 99),
             baseline: p(baselineSamples, 99),
             unit: 'µs',

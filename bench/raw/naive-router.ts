@@ -1,8 +1,8 @@
 /**
  * The baseline of the routing benchmark: the same selection and the same scores as
  * runtime/routing/router.ts, done the obvious way on every call — scan every agent, check
- * capabilities with `includes`, score and sort all candidates, order the models by filtering
- * and sorting the model list. No index, nothing precomputed.
+ * capabilities with `includes`, score and sort all candidates. No index, nothing
+ * precomputed.
  */
 import type { AgentSpec } from '../../core/agents/agent-spec';
 import {
@@ -12,20 +12,17 @@ import {
   successScore,
   weightedScore,
 } from '../../runtime/routing/scoring';
-import { modelScore } from '../../runtime/routing/model-order';
-import type { ModelInfo, RouteRequest, RoutingSnapshot } from '../../runtime/routing';
+import type { RouteRequest, RoutingSnapshot } from '../../runtime/routing';
 
 export interface NaiveDecision {
   agent: string;
   taskQueue: string;
-  models: string[];
   score: number;
   alternatives: { agent: string; score: number }[];
 }
 
 export function naiveRoute(
   agents: readonly AgentSpec[],
-  models: readonly ModelInfo[],
   defaultTaskQueue: string,
   request: RouteRequest,
   snapshot: RoutingSnapshot,
@@ -56,24 +53,9 @@ export function naiveRoute(
     .sort((left, right) => right.score - left.score);
   const chosen = scored[0];
   if (!chosen) return undefined;
-  const highestCost = Math.max(...models.map((model) => model.costPer1kTokens));
-  const largestWindow = Math.max(...models.map((model) => model.contextWindow));
-  const preferred = chosen.agent.modelPreferences.filter((id) =>
-    models.some((model) => model.id === id),
-  );
-  const rest = models
-    .filter((model) => !preferred.includes(model.id))
-    .sort(
-      (left, right) =>
-        modelScore(right, chosen.agent.capabilities, highestCost, largestWindow) -
-          modelScore(left, chosen.agent.capabilities, highestCost, largestWindow) ||
-        (left.id < right.id ? -1 : 1),
-    )
-    .map((model) => model.id);
   return {
     agent: chosen.agent.name,
     taskQueue: chosen.taskQueue,
-    models: [...preferred, ...rest],
     score: chosen.score,
     alternatives: scored.slice(1, 4).map((entry) => ({
       agent: entry.agent.name,

@@ -16,6 +16,7 @@ import { createPerplexity } from '@ai-sdk/perplexity';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createTogetherAI } from '@ai-sdk/togetherai';
 import { createXai } from '@ai-sdk/xai';
+import type { CatalogProviderId } from '../../core/models/model-providers';
 
 /** The wire protocol a catalog entry speaks (what a local test server must implement). */
 export type WireProtocol =
@@ -38,7 +39,7 @@ export interface ProviderSettings {
 }
 
 export interface CatalogEntry {
-  id: string;
+  id: CatalogProviderId;
   label: string;
   protocol: WireProtocol;
   env: {
@@ -73,7 +74,7 @@ export const base = (settings: ProviderSettings): { baseURL?: string } =>
 
 /** A hosted provider with its own AI SDK package: `<PREFIX>_BASE_URL`, `<PREFIX>_MODEL`. */
 function hosted(
-  id: string,
+  id: CatalogProviderId,
   label: string,
   protocol: WireProtocol,
   prefix: string,
@@ -98,7 +99,7 @@ function hosted(
  */
 function openAiCompatibleEntry(
   switchedOnBy: 'API_KEY' | 'BASE_URL',
-  id: string,
+  id: CatalogProviderId,
   label: string,
   prefix: string,
   defaultBaseURL: string,
@@ -349,6 +350,18 @@ export function settingsFromEnv(
     ...(resource ? { resource } : {}),
     ...(location ? { location } : {}),
   };
+}
+
+/**
+ * The variables an entry needs before `settingsFromEnv` returns settings, for the start-up
+ * error that names them: the API key, or the variable that switches a keyless entry on.
+ */
+export function requiredSettings(entry: CatalogEntry): string {
+  if (entry.id === 'azure') {
+    return `${entry.env.apiKey} and ${entry.env.resource} (or ${entry.env.baseURL})`;
+  }
+  if (entry.id === 'vertex') return `${entry.env.enabledBy} (or ${entry.env.apiKey})`;
+  return entry.env.enabledBy ?? entry.env.apiKey ?? 'its settings';
 }
 
 /** A loggable view of settings: the key is never shown, nor URL user-info or query strings. */

@@ -7,6 +7,7 @@ export {
   PROVIDER_CATALOG,
   catalogEntry,
   describeSettings,
+  requiredSettings,
   settingsFromEnv,
   type CatalogEntry,
   type ProviderSettings,

@@ -28,6 +28,7 @@
  *   `<prefix>{provider:model}:failures`  sorted set: failureId → time (ms); TTL one window
  */
 import { randomUUID } from 'node:crypto';
+import { modelRef } from '../../core/models/model-ref';
 import type { Redis } from 'ioredis';
 
 export interface CircuitBreakerOptions {
@@ -72,7 +73,9 @@ export class CircuitOpenError extends Error {
     readonly model: string,
     readonly retryAfterMs: number,
   ) {
-    super(`Circuit open for ${provider}:${model}; retry after ${retryAfterMs} ms`);
+    super(
+      `Circuit open for ${modelRef({ name: provider, model })}; retry after ${retryAfterMs} ms`,
+    );
   }
 }
 
@@ -247,7 +250,7 @@ export class CircuitBreaker {
   private keysOf({ provider, model }: ProviderModel): [string, string] {
     if (provider.includes(':'))
       throw new RangeError(`Provider names may not contain ':': ${provider}`);
-    const base = `${this.keyPrefix}{${provider}:${model}}`;
+    const base = `${this.keyPrefix}{${modelRef({ name: provider, model })}}`;
     return [`${base}:state`, `${base}:failures`];
   }
 }

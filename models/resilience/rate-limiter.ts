@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { modelRef } from '../../core/models/model-ref';
 import { RESERVE_SCRIPT, SETTLE_SCRIPT } from './rate-limiter-scripts';
 
 export interface RateLimit {
@@ -48,13 +49,15 @@ export class RateLimitedError extends Error {
     readonly model: string,
     readonly retryAfterMs: number,
   ) {
-    super(`Rate limit reached for ${provider}:${model}; retry after ${retryAfterMs} ms`);
+    super(
+      `Rate limit reached for ${modelRef({ name: provider, model })}; retry after ${retryAfterMs} ms`,
+    );
   }
 }
 
 /** The limiter key of a provider and model. Model ids may contain ':' themselves. */
 export function rateLimitKey(provider: string, model: string): string {
-  return `${provider}:${model}`;
+  return modelRef({ name: provider, model });
 }
 
 interface ScriptCommands {

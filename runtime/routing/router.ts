@@ -1,20 +1,19 @@
 /**
- * The router: for one plan step, which agent runs it, with which models in which order, on
- * which task queue. Pure and synchronous: the caller passes the load and history it has (see
- * RoutingSnapshot); the router never waits on Temporal or a store.
+ * The agent router: for one plan step, which agent runs it and on which task queue (the
+ * order of its models is the model router's, models/registry/model-router.ts). Pure and
+ * synchronous: the caller passes the load and history it has (see RoutingSnapshot); the
+ * router never waits on Temporal or a store.
  *
- * `createRouter` indexes the agents and models once (capability → agents, each agent's model
- * order and its peers), so `route()` only looks things up and does arithmetic; rebuild the
- * router when the agent registry or the model list changes.
+ * `createRouter` indexes the agents once (capability → agents, each agent's peers), so
+ * `route()` only looks things up and does arithmetic; rebuild the router when the agent
+ * registry changes.
  *
  * Guarantees: an unknown or disabled agent is never chosen; a named agent is used as named
  * (the router does not swap it for a better-scoring one, it lists those as alternatives); for
  * a capability request only enabled agents with every capability are candidates.
  */
 import type { AgentSpec } from '../../core/agents/agent-spec';
-import { orderModels } from './model-order';
 import type {
-  ModelInfo,
   RouteAlternative,
   RouteRejection,
   RouteRejectionReason,
@@ -42,8 +41,6 @@ interface AgentEntry {
   readonly capabilities: ReadonlySet<string>;
   readonly maxConcurrency: number;
   readonly taskQueue: string;
-  readonly models: readonly ModelInfo[];
-  readonly modelIds: readonly string[];
   /** Enabled agents that could stand in: declared alternatives first, then capability peers. */
   peers: readonly AgentEntry[];
 }
@@ -51,15 +48,10 @@ interface AgentEntry {
 const EMPTY_SNAPSHOT: RoutingSnapshot = Object.freeze({});
 const NO_ALTERNATIVES: readonly RouteAlternative[] = Object.freeze([]);
 
-export function createRouter(
-  agents: readonly AgentSpec[],
-  models: readonly ModelInfo[],
-  options: RouterOptions,
-): Router {
+export function createRouter(agents: readonly AgentSpec[], options: RouterOptions): Router {
   const maxAlternatives = options.maxAlternatives ?? 3;
   const byName = new Map<string, AgentEntry>();
   for (const spec of agents) {
-    const ordered = orderModels(spec.modelPreferences, spec.capabilities, models);
     byName.set(spec.name, {
       name: spec.name,
       version: spec.version,
@@ -67,8 +59,6 @@ export function createRouter(
       capabilities: new Set(spec.capabilities),
       maxConcurrency: Math.max(1, spec.maxConcurrency),
       taskQueue: spec.taskQueue ?? options.defaultTaskQueue,
-      models: ordered,
-      modelIds: Object.freeze(ordered.map((model) => model.id)),
       peers: [],
     });
   }
@@ -181,7 +171,6 @@ export function createRouter(
     entry: AgentEntry,
     needed: number,
     how: string,
-    request: RouteRequest,
     snapshot: RoutingSnapshot,
     alternatives: readonly RouteAlternative[],
   ): RouteResult => {
@@ -192,12 +181,10 @@ export function createRouter(
     const success = successScore(history);
     const latency = latencyScore(history);
     const total = weightedScore(capability, load, success, latency);
-    const models = modelsFor(entry, request);
     return {
       ok: true,
       agent: entry.name,
       agentVersion: entry.version,
-      models,
       taskQueue: entry.taskQueue,
       score: {
         total: round(total),
@@ -209,8 +196,7 @@ export function createRouter(
       reasoning:
         `${how}; score ${total.toFixed(2)} (capability ${capability.toFixed(2)}, load ` +
         `${load.toFixed(2)}, success ${success.toFixed(2)}, latency ${latency.toFixed(2)}); ` +
-        `queue ${entry.taskQueue} ${queue ? `${queue.backlog} waiting/${queue.pollers} pollers` : 'load unknown'}; ` +
-        (models.length > 0 ? `${models.length} models, first ${models[0]}` : 'no model fits'),
+        `queue ${entry.taskQueue} ${queue ? `${queue.backlog} waiting/${queue.pollers} pollers` : 'load unknown'}`,
       alternatives,
     };
   };
@@ -252,7 +238,6 @@ export function createRouter(
           entry,
           0,
           `agent "${entry.name}" as requested`,
-          request,
           snapshot,
           alternativesOf(top.entries, top.scores, 0),
         );
@@ -280,7 +265,6 @@ export function createRouter(
         chosen,
         needed.length,
         `agent "${chosen.name}" best of ${needed.join('+')}`,
-        request,
         snapshot,
         alternativesOf(top.entries, top.scores, 1),
       );
@@ -298,20 +282,6 @@ function hasAll(entry: AgentEntry, capabilities: readonly string[]): boolean {
 function coversAll(entry: AgentEntry, capabilities: ReadonlySet<string>): boolean {
   for (const capability of capabilities) if (!entry.capabilities.has(capability)) return false;
   return true;
-}
-
-/** The agent's model order, narrowed to models with what the step needs. */
-function modelsFor(entry: AgentEntry, request: RouteRequest): readonly string[] {
-  const needed = request.modelCapabilities;
-  const minWindow = request.minContextWindow ?? 0;
-  if (!needed?.length && minWindow <= 0) return entry.modelIds;
-  const ids: string[] = [];
-  for (const model of entry.models) {
-    if (model.contextWindow < minWindow) continue;
-    if (needed && !needed.every((capability) => model.capabilities.includes(capability))) continue;
-    ids.push(model.id);
-  }
-  return ids;
 }
 
 function round(value: number): number {

@@ -3,18 +3,6 @@
  * metric or returned from an activity as it is.
  */
 
-/** A model the platform can call, as the router needs to know it. */
-export interface ModelInfo {
-  /** Provider model id, as in an agent's `modelPreferences`. */
-  readonly id: string;
-  /** What the model is good at (`code`, `vision`, `reasoning`, ...). */
-  readonly capabilities: readonly string[];
-  /** Context window in tokens. */
-  readonly contextWindow: number;
-  /** Price in US dollars per 1,000 input tokens; only compared, never billed. */
-  readonly costPer1kTokens: number;
-}
-
 /** Load of one task queue (activity side, where agent steps run). */
 export interface QueueLoad {
   /** Tasks waiting for a worker (Temporal's approximate backlog count). */
@@ -52,10 +40,6 @@ export interface RouteRequest {
   readonly agent?: string;
   /** Capabilities the agent must all have; with `agent`, checked against that agent. */
   readonly capabilities?: readonly string[];
-  /** Capabilities every model in the list must have (e.g. `vision` for screenshots). */
-  readonly modelCapabilities?: readonly string[];
-  /** Smallest context window (tokens) a model must offer. */
-  readonly minContextWindow?: number;
 }
 
 /** Score of one candidate agent: the weighted total and its parts, each 0–1. */
@@ -77,8 +61,6 @@ export interface RouteDecision {
   readonly ok: true;
   readonly agent: string;
   readonly agentVersion: number;
-  /** Models to try in order: the agent's preferences that are available, then the rest by score. */
-  readonly models: readonly string[];
   readonly taskQueue: string;
   readonly score: ScoreBreakdown;
   /** One line for logs and the plan's explanation. */

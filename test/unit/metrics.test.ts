@@ -35,7 +35,7 @@ describe('Prometheus exposition', () => {
   test('routing decisions, step outcomes and utilisation in the text format', async () => {
     const registry = createMetricsRegistry({ defaultLabels: { process: 'test' } });
     const recorder = createStepRecorder({ metrics: createRoutingMetrics(registry) });
-    const router = createRouter(BUILTIN_AGENTS, [], { defaultTaskQueue: 'tdev-session' });
+    const router = createRouter(BUILTIN_AGENTS, { defaultTaskQueue: 'tdev-session' });
     recorder.route(router, { agent: 'code' });
     recorder.route(router, { agent: 'ghost' });
     const finishFirst = recorder.stepStarted('code', 4);

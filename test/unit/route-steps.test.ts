@@ -34,7 +34,6 @@ test('steps go to their agent pool; decisions and queue loads feed the metrics',
   const routed = await routePlanSteps(plan, specs, {
     recorder,
     defaultTaskQueue: 'sessions',
-    models: [],
     queueLoads: async (queues) => {
       asked.push([...queues]);
       return new Map([['security-pool', { backlog: 3, pollers: 1 }]]);
@@ -58,7 +57,6 @@ test('a failing load reader does not stop routing', async () => {
   const routed = await routePlanSteps(plan, specs, {
     recorder,
     defaultTaskQueue: 'sessions',
-    models: [],
     queueLoads: () => Promise.reject(new Error('temporal down')),
   });
   expect(routed.steps[1]?.taskQueue).toBe('security-pool');

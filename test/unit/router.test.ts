@@ -2,8 +2,6 @@ import type { AgentSpec } from '../../core/agents/agent-spec';
 import { BUILTIN_AGENTS } from '../../core/agents/builtin-agents';
 import {
   createRouter,
-  orderModels,
-  type ModelInfo,
   type QueueLoad,
   type RouteDecision,
   type RouteResult,
@@ -30,18 +28,6 @@ function agent(name: string, overrides: Partial<AgentSpec> = {}): AgentSpec {
   };
 }
 
-const MODELS: ModelInfo[] = [
-  {
-    id: 'big-coder',
-    capabilities: ['code', 'reasoning'],
-    contextWindow: 200_000,
-    costPer1kTokens: 0.015,
-  },
-  { id: 'cheap-coder', capabilities: ['code'], contextWindow: 32_000, costPer1kTokens: 0.001 },
-  { id: 'vision', capabilities: ['vision'], contextWindow: 128_000, costPer1kTokens: 0.005 },
-  { id: 'long', capabilities: ['long-context'], contextWindow: 1_000_000, costPer1kTokens: 0.01 },
-];
-
 const AGENTS: AgentSpec[] = [
   agent('backend-coder', {
     capabilities: ['code', 'backend'],
@@ -55,7 +41,7 @@ const AGENTS: AgentSpec[] = [
   agent('security'),
 ];
 
-const router = createRouter(AGENTS, MODELS, { defaultTaskQueue: DEFAULT_QUEUE });
+const router = createRouter(AGENTS, { defaultTaskQueue: DEFAULT_QUEUE });
 
 function decided(result: RouteResult): RouteDecision {
   if (!result.ok) throw new Error(`expected a decision, got ${result.reason}: ${result.reasoning}`);
@@ -225,26 +211,6 @@ describe('createRouter().route', () => {
     expect(decision.alternatives.map((entry) => entry.agent)).toEqual(['fullstack']);
   });
 
-  test('models: preferences that are available, in order, then the rest by score', () => {
-    const decision = decided(router.route({ agent: 'backend-coder' }));
-    expect(decision.models.slice(0, 2)).toEqual(['long', 'cheap-coder']);
-    expect(decision.models).not.toContain('missing-model');
-    // The rest: code-capable models first for a coding agent.
-    expect(decision.models.slice(2)).toEqual(['big-coder', 'vision']);
-  });
-
-  test('models: narrowed to what the step needs', () => {
-    expect(
-      decided(router.route({ agent: 'backend-coder', modelCapabilities: ['vision'] })).models,
-    ).toEqual(['vision']);
-    expect(
-      decided(router.route({ agent: 'backend-coder', minContextWindow: 150_000 })).models,
-    ).toEqual(['long', 'big-coder']);
-    const none = decided(router.route({ agent: 'backend-coder', modelCapabilities: ['audio'] }));
-    expect(none.models).toEqual([]);
-    expect(none.reasoning).toContain('no model fits');
-  });
-
   test('decisions repeat and reasoning names the parts of the score', () => {
     const first = router.route({ capabilities: ['code'] });
     expect(router.route({ capabilities: ['code'] })).toEqual(first);
@@ -256,27 +222,16 @@ describe('createRouter().route', () => {
   test('maxAlternatives bounds the alternatives', () => {
     const many = createRouter(
       Array.from({ length: 10 }, (_, index) => agent(`coder-${index}`, { capabilities: ['code'] })),
-      MODELS,
       { defaultTaskQueue: DEFAULT_QUEUE, maxAlternatives: 2 },
     );
     expect(decided(many.route({ capabilities: ['code'] })).alternatives).toHaveLength(2);
   });
 
   test('routes the built-in agents', () => {
-    const builtins = createRouter(BUILTIN_AGENTS, MODELS, { defaultTaskQueue: DEFAULT_QUEUE });
+    const builtins = createRouter(BUILTIN_AGENTS, { defaultTaskQueue: DEFAULT_QUEUE });
     expect(decided(builtins.route({ capabilities: ['security'] }))).toMatchObject({
       agent: 'security',
       taskQueue: DEFAULT_QUEUE,
     });
-  });
-});
-
-describe('orderModels', () => {
-  test('ties are broken by model id so the order repeats', () => {
-    const twins: ModelInfo[] = [
-      { id: 'b', capabilities: [], contextWindow: 1, costPer1kTokens: 1 },
-      { id: 'a', capabilities: [], contextWindow: 1, costPer1kTokens: 1 },
-    ];
-    expect(orderModels([], ['code'], twins).map((model) => model.id)).toEqual(['a', 'b']);
   });
 });

@@ -1,4 +1,5 @@
 /** Summing entries into totals, overall and per model, with the cost in whole micro-dollars. */
+import { modelRef } from '../../../core/models/model-ref';
 import type { UsageCounts, UsageEntry, UsageTotals } from './types';
 
 const MICRO_DOLLARS_PER_DOLLAR = 1_000_000;
@@ -8,7 +9,7 @@ export class TotalsAccumulator {
   private readonly byModel = new Map<string, MicroCounts>();
 
   add(entry: UsageEntry): void {
-    const key = `${entry.provider}:${entry.model}`;
+    const key = modelRef({ name: entry.provider, model: entry.model });
     let model = this.byModel.get(key);
     if (!model) {
       model = emptyCounts();
