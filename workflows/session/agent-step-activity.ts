@@ -5,8 +5,14 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
-import type { PlanStep } from '../../core/plan/plan-types';
-import type { AgentStepInput, AgentStepResult, UpstreamOutput } from '../../core/session';
+import { resolveInputReferences } from '../../core/plan/input-references';
+import { allDependencies, type PlanStep } from '../../core/plan/plan-types';
+import {
+  MAX_UPSTREAM_CHARS,
+  type AgentStepInput,
+  type AgentStepResult,
+  type UpstreamOutput,
+} from '../../core/session';
 import { agentStepProfile } from '../activity-profiles';
 import type { Session } from './session';
 
@@ -76,4 +82,30 @@ export function agentStepInput(
     ...extra,
     upstream,
   };
+}
+
+/**
+ * What an agent gets for a plan step: its instruction with `{{…}}` references to earlier
+ * outputs resolved, the outputs of its settled dependencies, the turn's attachments and intents.
+ */
+export function agentStepInputFor(
+  session: Session,
+  step: PlanStep,
+  results: ReadonlyMap<string, AgentStepResult>,
+): AgentStepInput {
+  const outputOf = (id: string): string | undefined =>
+    results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS);
+  const agentOf = (id: string): string =>
+    session.turnPlan.plan?.steps.find((candidate) => candidate.id === id)?.agent ?? 'unknown';
+  const resolved = step.instruction.includes('{{')
+    ? { ...step, instruction: resolveInputReferences(step.instruction, outputOf) }
+    : step;
+  const intents = session.turnPlan.intent?.labels ?? session.analysis?.intents;
+  const upstream = allDependencies(step)
+    .filter((id) => results.has(id))
+    .map((id) => ({ stepId: id, agent: agentOf(id), output: outputOf(id) ?? '' }));
+  return agentStepInput(session, resolved, upstream, {
+    ...(session.attachmentContext ? { attachments: session.attachmentContext } : {}),
+    ...(intents?.length ? { intents: [...intents] } : {}),
+  });
 }

@@ -18,7 +18,6 @@ import {
   evaluateCondition,
   parseCondition,
 } from '../../core/plan/condition-expression';
-import { resolveInputReferences } from '../../core/plan/input-references';
 import { allDependencies, type PlanStep } from '../../core/plan/plan-types';
 import {
   clockOf,
@@ -27,8 +26,8 @@ import {
   priorityScore,
   stepPriority,
 } from '../../core/plan/priority';
-import { MAX_UPSTREAM_CHARS, type AgentStepResult } from '../../core/session';
-import { agentStepInput, type RunStep, type StepSchedule } from './agent-step-activity';
+import type { AgentStepResult } from '../../core/session';
+import { agentStepInputFor, type RunStep, type StepSchedule } from './agent-step-activity';
 import { compensateSucceededSteps } from './compensation';
 import { attemptsOf, failureText } from './failure-text';
 import type { Session } from './session';
@@ -183,9 +182,6 @@ export async function runPlan(
     return false;
   };
 
-  const outputOf = (id: string): string | undefined =>
-    results.get(id)?.output.slice(0, MAX_UPSTREAM_CHARS);
-
   const start = (step: PlanStep, schedule: StepSchedule): void => {
     running.add(step.id);
     steps.started(step.id, {
@@ -193,20 +189,8 @@ export async function runPlan(
       priorityKey: schedule.priorityKey,
       ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
     });
-    const agentOf = (id: string): string =>
-      planSteps().find((candidate) => candidate.id === id)?.agent ?? 'unknown';
-    const resolved = step.instruction.includes('{{')
-      ? { ...step, instruction: resolveInputReferences(step.instruction, outputOf) }
-      : step;
-    const intents = control.intent?.labels ?? session.analysis?.intents;
-    const upstream = allDependencies(step)
-      .filter((id) => results.has(id))
-      .map((id) => ({ stepId: id, agent: agentOf(id), output: outputOf(id) ?? '' }));
-    const input = agentStepInput(session, resolved, upstream, {
-      ...(session.attachmentContext ? { attachments: session.attachmentContext } : {}),
-      ...(intents?.length ? { intents: [...intents] } : {}),
-    });
-    runWithFallbacks(session, runStep, input, resolved, schedule)
+    const input = agentStepInputFor(session, step, results);
+    runWithFallbacks(session, runStep, input, input.step, schedule)
       .then((result) => {
         results.set(step.id, result);
         completionOrder.push(step);

@@ -13,9 +13,9 @@ import {
   type SessionResult,
   type SessionStatus,
 } from '../../core/session';
-import type { Session } from './session';
+import type { SessionState } from './session-state';
 
-export function statusOf(session: Session): SessionStatus {
+export function statusOf(session: SessionState): SessionStatus {
   const { input, turnPlan } = session;
   const { plan, decisions, intent, amendments, replans } = turnPlan;
   const steps = session.steps.list();
@@ -97,7 +97,7 @@ export function resultOf(status: SessionStatus): SessionResult {
   };
 }
 
-export function carriedStateOf(session: Session): CarriedSessionState {
+export function carriedStateOf(session: SessionState): CarriedSessionState {
   return {
     sessionStartedAt: session.sessionStartedAt,
     turnsCompleted: session.turn,

@@ -1,47 +1,29 @@
 /**
- * The session's state inside the workflow and every change to it, after Temporal's
- * safe-message-handlers sample: the workflow registers one-line handlers that call the methods
- * here, and every method that changes what the status query shows bumps `version` itself.
- * Fields are read-only outside this class (and its parts `StepBoard` and `PlanState`).
- * Deterministic: time comes from the workflow clock.
+ * The session inside the workflow, after Temporal's safe-message-handlers sample: the workflow
+ * registers one-line handlers that call the methods here (queries, the `amendPlan` update and
+ * every signal of `SESSION_SIGNALS`, from the `signals` table), and the turn's code calls the
+ * transitions below. Every method that changes what the status query shows bumps `version`
+ * itself; no caller does. State and shared changes: `SessionState`; its parts: `StepBoard`
+ * (the steps' statuses) and `PlanState` (the plan and what messages change in it).
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  upsertSearchAttributes,
-  type SignalDefinition,
-} from '@temporalio/workflow';
+import { ApplicationFailure, type SignalDefinition } from '@temporalio/workflow';
 import { ERROR_TYPES } from '../../core/errors';
 import { describeAttachments, type CombinedInsights } from '../../core/media/attachments';
 import type { Plan, PlanDecision } from '../../core/plan/plan-types';
 import {
   budgetExhausted,
-  isTerminalPhase,
-  resolveSessionOptions,
   type AgentStepResult,
   type AmendPlanInput,
   type AmendPlanResult,
-  type ApprovalRecord,
-  type PauseRecord,
   type PlanRequestResult,
   type ReplanRecord,
   type RequestAnalysis,
   type SESSION_SIGNALS,
-  type SessionBudget,
-  type SessionInput,
-  type SessionOptions,
-  type SessionPhase,
   type SessionSignalName,
-  type SessionStatus,
-  type StepOutput,
-  type StepUsage,
   type TurnSummary,
   type UserInput,
 } from '../../core/session';
-import { PlanState, type PlanView } from './plan-state';
-import { searchAttributeUpdates } from './search-attributes';
-import { StepBoard } from './step-board';
-import { statusOf } from './session-view';
+import { SessionState, nowIso } from './session-state';
 
 /** Turn summaries kept across continue-as-new; older ones are dropped. */
 const MAX_CARRIED_TURNS = 50;
@@ -52,45 +34,8 @@ type SignalInput<Name extends SessionSignalName> =
   (typeof SESSION_SIGNALS)[Name] extends SignalDefinition<[infer Input]> ? Input : never;
 /** One handler per signal of `SESSION_SIGNALS` (the compiler insists), by its API name. */
 export type SignalHandlers = { [Name in SessionSignalName]: (input: SignalInput<Name>) => void };
-/** Step events (the scheduler's); the board's structural changes stay with the session. */
-export type StepEvents = Omit<StepBoard, 'clear' | 'addPending' | 'applyAmendment' | 'applyReplan'>;
-type Writable = { -readonly [Key in keyof Session]?: Session[Key] };
 
-const nowIso = (): string => new Date().toISOString();
-
-export class Session {
-  readonly options: SessionOptions;
-  readonly runNumber: number;
-  readonly sessionStartedAt: string;
-  readonly deadlineMs: number;
-  readonly phase: SessionPhase = 'starting';
-  readonly version: number;
-  readonly updatedAt: string = nowIso();
-  readonly turn: number;
-  readonly turnStartedAt: string = nowIso();
-  readonly pendingInputs: readonly UserInput[];
-  /** Summaries of the finished turns (the last `MAX_CARRIED_TURNS`). */
-  readonly history: readonly TurnSummary[];
-  readonly usage: Readonly<StepUsage>;
-  readonly request: UserInput;
-  readonly analysis?: RequestAnalysis;
-  readonly approval?: ApprovalRecord;
-  readonly paused?: PauseRecord;
-  /** The session's spending limit (the request's, or as last raised by signal). */
-  readonly budget?: SessionBudget;
-  /** The current turn's attachments as the media activities read them. */
-  readonly attachments?: CombinedInsights;
-  /** `attachments` as text for the planner and the agents. */
-  readonly attachmentContext?: string;
-  readonly result?: string;
-  readonly error?: string;
-  readonly closeReason?: string;
-  readonly cancelRequest?: { reason: string; by?: string };
-  private turnScope?: CancellationScope;
-  private searchAttributesPhase?: SessionPhase;
-  private readonly board = new StepBoard(() => this.touch());
-  private readonly planState = new PlanState();
-
+export class Session extends SessionState {
   /** The signal handlers, in the order the workflow registers them. */
   readonly signals: SignalHandlers = {
     'approve-step': (input) => this.approveStep(input),
@@ -103,45 +48,7 @@ export class Session {
     cancel: (input) => this.cancel(input),
   };
 
-  constructor(
-    readonly input: SessionInput,
-    workflowStartTime: Date,
-  ) {
-    const carried = input.carried;
-    this.options = resolveSessionOptions(input.options);
-    this.runNumber = (carried?.runNumber ?? 0) + 1;
-    this.sessionStartedAt = carried?.sessionStartedAt ?? workflowStartTime.toISOString();
-    this.deadlineMs = Date.parse(this.sessionStartedAt) + this.options.maxDurationMs;
-    this.turn = carried?.turnsCompleted ?? 0;
-    this.pendingInputs = [...(carried?.pendingInputs ?? [])];
-    this.history = [...(carried?.history ?? [])];
-    this.usage = { ...(carried?.usage ?? { inputTokens: 0, outputTokens: 0 }) };
-    this.version = carried?.version ?? 0;
-    if (carried?.paused) this.paused = carried.paused;
-    const budget = carried?.budget ?? input.request.budget;
-    if (budget) this.budget = { ...budget };
-    this.request = { ...input.request };
-  }
-
-  get title(): string {
-    return this.input.request.title ?? this.input.request.text.slice(0, 80);
-  }
-  get steps(): StepEvents {
-    return this.board;
-  }
-  get turnPlan(): PlanView {
-    return this.planState;
-  }
-
-  // Queries, the update and the signals.
-
-  status(): SessionStatus {
-    return statusOf(this);
-  }
-
-  stepOutput(stepId: string): StepOutput | null {
-    return this.board.output(this.turn, stepId);
-  }
+  // The update and the signals.
 
   /** Rejects (before it enters history) an amendment that is not possible now. */
   validateAmendment({ plan }: AmendPlanInput): void {
@@ -220,32 +127,7 @@ export class Session {
     this.turnScope?.cancel();
   }
 
-  // The turn's progress.
-
-  /** Milliseconds left before the session's hard limit (never negative). */
-  remainingMs(): number {
-    return Math.max(0, this.deadlineMs - Date.now());
-  }
-
-  setPhase(phase: SessionPhase): void {
-    if (this.phase === phase) return;
-    this.change({ phase });
-    if (this.searchAttributesPhase === phase) return;
-    upsertSearchAttributes(searchAttributeUpdates(this.input, phase, !this.searchAttributesPhase));
-    this.searchAttributesPhase = phase;
-  }
-
-  /** Takes the next queued input (the queue's length is in the next change's snapshot). */
-  nextInput(): UserInput | undefined {
-    const [next, ...rest] = this.pendingInputs;
-    this.write({ pendingInputs: rest });
-    return next;
-  }
-
-  /** Puts an input back at the head of the queue (before continue-as-new carries it). */
-  requeue(input: UserInput): void {
-    this.write({ pendingInputs: [input, ...this.pendingInputs] });
-  }
+  // A turn's transitions.
 
   /** Starts a new turn for `request`; clears the previous turn's plan and steps. */
   startTurn(request: UserInput): void {
@@ -260,16 +142,6 @@ export class Session {
       error: undefined,
       turnStartedAt: nowIso(),
     });
-  }
-
-  /** A scope for the turn that the cancel signal and the session deadline cancel. */
-  openTurnScope(): CancellationScope {
-    this.turnScope = new CancellationScope({ cancellable: true, timeout: this.remainingMs() });
-    return this.turnScope;
-  }
-
-  closeTurnScope(): void {
-    this.turnScope = undefined;
   }
 
   setAnalysis(analysis: RequestAnalysis): void {
@@ -330,11 +202,6 @@ export class Session {
     this.board.succeeded(id, result);
   }
 
-  /** Why the budget allows no new step, or undefined while it does (or there is none). */
-  budgetExhausted(): string | undefined {
-    return this.budget ? budgetExhausted(this.budget, this.usage) : undefined;
-  }
-
   /** Pauses the session for its budget (no new step starts); true if it was not paused yet. */
   pauseForBudget(): boolean {
     const reason = this.budgetExhausted();
@@ -365,27 +232,5 @@ export class Session {
   failTurn(error: string): void {
     this.write({ error });
     this.finishTurn('failed', `turn failed: ${error}`);
-  }
-
-  /** Ends the session in a terminal phase. */
-  close(phase: SessionPhase, reason: string): void {
-    if (!isTerminalPhase(phase))
-      throw new TypeError(`close() needs a terminal phase, got ${phase}`);
-    this.write({ closeReason: reason });
-    this.setPhase(phase);
-  }
-
-  /** Bumps the version: every change the status shows goes through here. */
-  private touch(): void {
-    this.write({ version: this.version + 1, updatedAt: nowIso() });
-  }
-
-  private change(patch: Writable): void {
-    this.write(patch);
-    this.touch();
-  }
-
-  private write(patch: Writable): void {
-    Object.assign(this, patch);
   }
 }
