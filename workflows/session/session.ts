@@ -1,0 +1,236 @@
+/**
+ * The session inside the workflow, after Temporal's safe-message-handlers sample: the workflow
+ * registers one-line handlers that call the methods here (queries, the `amendPlan` update and
+ * every signal of `SESSION_SIGNALS`, from the `signals` table), and the turn's code calls the
+ * transitions below. Every method that changes what the status query shows bumps `version`
+ * itself; no caller does. State and shared changes: `SessionState`; its parts: `StepBoard`
+ * (the steps' statuses) and `PlanState` (the plan and what messages change in it).
+ */
+import { ApplicationFailure, type SignalDefinition } from '@temporalio/workflow';
+import { ERROR_TYPES } from '../../core/errors';
+import { describeAttachments, type CombinedInsights } from '../../core/media/attachments';
+import type { Plan, PlanDecision } from '../../core/plan/plan-types';
+import {
+  budgetExhausted,
+  type AgentStepResult,
+  type AmendPlanInput,
+  type AmendPlanResult,
+  type PlanRequestResult,
+  type ReplanRecord,
+  type RequestAnalysis,
+  type SESSION_SIGNALS,
+  type SessionSignalName,
+  type TurnSummary,
+  type UserInput,
+} from '../../core/session';
+import { SessionState, nowIso } from './session-state';
+
+/** Turn summaries kept across continue-as-new; older ones are dropped. */
+const MAX_CARRIED_TURNS = 50;
+/** `paused.by` of a pause the budget caused (the `raise-budget` signal lifts it). */
+export const BUDGET_PAUSE = 'budget';
+
+type SignalInput<Name extends SessionSignalName> =
+  (typeof SESSION_SIGNALS)[Name] extends SignalDefinition<[infer Input]> ? Input : never;
+/** One handler per signal of `SESSION_SIGNALS` (the compiler insists), by its API name. */
+export type SignalHandlers = { [Name in SessionSignalName]: (input: SignalInput<Name>) => void };
+
+export class Session extends SessionState {
+  /** The signal handlers, in the order the workflow registers them. */
+  readonly signals: SignalHandlers = {
+    'approve-step': (input) => this.approveStep(input),
+    replan: (input) => this.requestReplan(input),
+    approve: (input) => this.approve(input),
+    'add-input': (input) => this.addInput(input),
+    pause: (input) => this.pause(input),
+    resume: () => this.resume(),
+    'raise-budget': (input) => this.raiseBudget(input),
+    cancel: (input) => this.cancel(input),
+  };
+
+  // The update and the signals.
+
+  /** Rejects (before it enters history) an amendment that is not possible now. */
+  validateAmendment({ plan }: AmendPlanInput): void {
+    const check = this.planState.checkAmendment(plan, this.phase, this.board.startedIds());
+    if (check.ok) return;
+    throw ApplicationFailure.create({
+      type: ERROR_TYPES.planInvalid,
+      message: check.errors.join('; '),
+      nonRetryable: true,
+      details: [check.errors],
+    });
+  }
+
+  amendPlan({ plan, by, reason }: AmendPlanInput): AmendPlanResult {
+    const check = this.planState.checkAmendment(plan, this.phase, this.board.startedIds());
+    if (!check.ok) throw new TypeError('unreachable: the validator accepted it');
+    this.board.applyAmendment(plan, check.changes);
+    const amendment = this.planState.amend(plan, check.changes, by, reason);
+    this.touch();
+    return { amendment, levels: check.levels, criticalPath: check.criticalPath };
+  }
+
+  approveStep({ stepId, approved, by, comment }: SignalInput<'approve-step'>): void {
+    const step = this.planState.plan?.steps.find((candidate) => candidate.id === stepId);
+    if (!step?.requiresApproval || this.planState.stepApprovals.has(stepId)) return;
+    const record = {
+      approved,
+      at: nowIso(),
+      ...(by ? { by } : {}),
+      ...(comment ? { comment } : {}),
+    };
+    this.planState.approveStep(stepId, record);
+    this.board.approved(stepId, record);
+  }
+
+  /** Only a running plan is re-planned; before that, reject the plan or amend it instead. */
+  requestReplan(request: SignalInput<'replan'>): void {
+    if (!this.planState.plan || this.phase !== 'running' || this.planState.stopRequested) return;
+    this.planState.requestStop(request);
+    this.touch();
+  }
+
+  approve({ approved, by, comment }: SignalInput<'approve'>): void {
+    if (this.phase !== 'awaiting_approval' || this.approval) return;
+    this.change({ approval: { approved, by, comment, at: nowIso() } });
+  }
+
+  addInput(input: UserInput): void {
+    this.change({ pendingInputs: [...this.pendingInputs, input] });
+  }
+
+  pause({ reason, by }: SignalInput<'pause'>): void {
+    if (this.paused) return;
+    this.change({ paused: { at: nowIso(), ...(by ? { by } : {}), ...(reason ? { reason } : {}) } });
+  }
+
+  resume(): void {
+    this.change({ paused: undefined });
+  }
+
+  /** Replaces the given limits; lifts a budget pause once the budget allows steps again. */
+  raiseBudget({ maxCostUsd, maxTokens }: SignalInput<'raise-budget'>): void {
+    const budget = {
+      ...this.budget,
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+    };
+    const lifted = this.paused?.by === BUDGET_PAUSE && !budgetExhausted(budget, this.usage);
+    this.change({ budget, ...(lifted ? { paused: undefined } : {}) });
+  }
+
+  /** Cancels the running turn (if any); the session then closes as cancelled. */
+  cancel({ reason, by }: SignalInput<'cancel'>): void {
+    if (this.cancelRequest) return;
+    this.change({ cancelRequest: { reason: reason ?? 'cancelled by signal', by } });
+    this.turnScope?.cancel();
+  }
+
+  // A turn's transitions.
+
+  /** Starts a new turn for `request`; clears the previous turn's plan and steps. */
+  startTurn(request: UserInput): void {
+    this.planState.clear();
+    this.board.clear();
+    this.change({
+      turn: this.turn + 1,
+      request,
+      analysis: undefined,
+      approval: undefined,
+      result: undefined,
+      error: undefined,
+      turnStartedAt: nowIso(),
+    });
+  }
+
+  setAnalysis(analysis: RequestAnalysis): void {
+    this.change({ analysis });
+  }
+
+  /** Records the turn's attachment insights (undefined clears those of an earlier turn). */
+  setAttachments(combined: CombinedInsights | undefined): void {
+    if (!combined && !this.attachments) return;
+    const context = combined ? describeAttachments(combined) : undefined;
+    this.change({ attachments: combined, attachmentContext: context });
+  }
+
+  setPlan(planned: PlanRequestResult): void {
+    this.planState.set(planned);
+    this.board.addPending(planned.plan);
+    this.touch();
+  }
+
+  /** The replan request being served (the `replan` signal's), or an empty one. */
+  takeReplanRequest(): SignalInput<'replan'> {
+    return this.planState.takeReplanRequest();
+  }
+
+  adoptReplanned(replanned: PlanRequestResult): void {
+    this.planState.adopt(replanned);
+  }
+
+  /** Kept (succeeded) steps keep their status; the new plan's other steps start pending. */
+  replacePlan(
+    plan: Plan,
+    kept: ReadonlySet<string>,
+    decisions: PlanDecision[],
+    record: ReplanRecord,
+  ): void {
+    this.planState.replace(plan, decisions, record);
+    this.board.applyReplan(plan, kept);
+    this.touch();
+  }
+
+  replanFailed(record: ReplanRecord): void {
+    this.planState.replanFailed(record);
+    this.touch();
+  }
+
+  /** The replan is over (either way): the scheduler starts steps again. */
+  finishReplan(): void {
+    this.planState.finishReplan();
+  }
+
+  stepSucceeded(id: string, result: AgentStepResult): void {
+    const { inputTokens, outputTokens, costUsd } = result.usage;
+    const usage = { ...this.usage };
+    usage.inputTokens += inputTokens;
+    usage.outputTokens += outputTokens;
+    if (costUsd) usage.costUsd = Math.round(((usage.costUsd ?? 0) + costUsd) * 1e6) / 1e6;
+    this.write({ usage });
+    this.board.succeeded(id, result);
+  }
+
+  /** Pauses the session for its budget (no new step starts); true if it was not paused yet. */
+  pauseForBudget(): boolean {
+    const reason = this.budgetExhausted();
+    if (!reason || this.paused) return false;
+    this.change({
+      paused: { by: BUDGET_PAUSE, reason: `budget exhausted: ${reason}`, at: nowIso() },
+    });
+    return true;
+  }
+
+  /** Records the end of the current turn with its summary. */
+  finishTurn(outcome: TurnSummary['outcome'], summary: string): void {
+    const steps = this.board.list();
+    const record: TurnSummary = {
+      turn: this.turn,
+      request: this.request.text.slice(0, 500),
+      outcome,
+      steps: steps.length,
+      succeededSteps: steps.filter((step) => step.state === 'succeeded').length,
+      startedAt: this.turnStartedAt,
+      finishedAt: nowIso(),
+      summary,
+    };
+    this.change({ history: [...this.history, record].slice(-MAX_CARRIED_TURNS), result: summary });
+  }
+
+  /** The turn failed as a whole (e.g. its plan was invalid), with `error` as the reason. */
+  failTurn(error: string): void {
+    this.write({ error });
+    this.finishTurn('failed', `turn failed: ${error}`);
+  }
+}
