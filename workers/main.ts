@@ -23,10 +23,11 @@ import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
+import { DynamoModelResultStore } from '../runtime/stores/model-result-store';
 import { createMediaWorker, mediaTaskQueue } from './media-worker';
 import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
-import { createSessionWorker } from './session-worker';
+import { createSessionWorker, embeddingProviderFromEnv } from './session-worker';
 import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
@@ -39,9 +40,14 @@ async function main(): Promise<void> {
   // With Redis, every model sits behind a circuit breaker shared by all workers, rate limits
   // and performance history are shared too, and model text streams to the API.
   const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
+    // Answers over an item's size go to the blob store as a claim check.
+    results: new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
+      blobs: blobs.store,
+    }),
     warn: (message, details) => logger.warn(details, message),
   });
   const model = stack.primary;
@@ -88,8 +94,13 @@ async function main(): Promise<void> {
       ? await startWorkerMetricsServer({ port: config.metrics.WORKER_METRICS_PORT, registry })
       : undefined;
   if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
+  // EMBEDDING_PROVIDER (a catalog id that can embed) registers `embedTexts`; off when unset.
+  const embeddingProvider = embeddingProviderFromEnv(process.env);
   const worker = await createSessionWorker({
     connection,
+    ...(embeddingProvider
+      ? { embeddings: { provider: embeddingProvider, blobs: blobs.store } }
+      : {}),
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
     activities: createActivities({
@@ -112,7 +123,6 @@ async function main(): Promise<void> {
       : {}),
   });
   // Attachments are read on their own task queue, sized to the machine's cores.
-  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
   const mediaQueue = mediaTaskQueue(config.temporal.TEMPORAL_TASK_QUEUE);
   const mediaWorker = config.worker.WORKER_MEDIA_ENABLED
     ? await createMediaWorker({
@@ -121,7 +131,9 @@ async function main(): Promise<void> {
         taskQueue: mediaQueue,
         blobs: blobs.store,
         // Captions, transcript summaries and translation use the primary model (not offline).
-        model: stack.plannerModel,
+        // The bare primary: the model layer asks the breaker and the limits itself.
+        model: stack.primary.provider,
+        modelLayer: stack.layer,
         // TRANSCRIPTION_ENGINE (pocketsphinx by default; openai, groq, openai-compatible).
         transcriber: createSpeechTranscriberFromEnv(),
         identity: `media-worker@${hostname()}:${process.pid}`,

@@ -14,6 +14,7 @@ import {
   type ModelSelection,
 } from '../models/create-model-provider';
 import type { ModelLayer, UsageSink } from '../models/model-call';
+import type { ModelResultStore } from '../models/durable/model-result-store';
 import type { ModelProvider } from '../models/model-provider';
 import { ModelPerformanceStore, ModelRegistry, loadModelCards } from '../models/registry';
 import { guardWithBreaker } from '../models/resilience/breaker-guarded-provider';
@@ -66,7 +67,13 @@ export interface ModelStack {
 
 export function buildModelStack(
   config: ModelConfig,
-  options: { redis?: Redis; ledger?: UsageSink; warn?: ModelLayer['warn'] },
+  options: {
+    redis?: Redis;
+    ledger?: UsageSink;
+    /** Where every answer is kept the moment it arrives, so a retry never pays twice. */
+    results?: ModelResultStore;
+    warn?: ModelLayer['warn'];
+  },
   env: Record<string, string | undefined> = process.env,
 ): ModelStack {
   const primary = selectModelProvider(config, env);
@@ -109,6 +116,7 @@ export function buildModelStack(
     ...(redis ? { cache: new ResponseCache({ redis, ttlSeconds: config.MODEL_CACHE_TTL_S }) } : {}),
     ...(redis ? { streams: createStepStreamPublisher({ redis }) } : {}),
     ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.results ? { results: options.results } : {}),
     ...(options.warn ? { warn: options.warn } : {}),
   };
   const plannerModel = breaker ? guardWithBreaker(primary.provider, breaker) : primary.provider;

@@ -9,7 +9,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../core/errors';
 import type { AttachmentInsight, AttachmentRef } from '../../core/media/attachments';
+import type { ModelLayer } from '../../models/model-call';
 import type { ModelProvider } from '../../models/model-provider';
+import { providerInActivity } from '../model-call-context';
 import type { SpeechTranscriber } from '../../media/audio';
 import type { BlobStore } from '../../media/blob';
 import { toApplicationFailure } from '../../media/media-input-error';
@@ -33,6 +35,11 @@ export interface MediaActivityDependencies {
    * fails as `ProviderUnavailable`.
    */
   model?: ModelProvider;
+  /**
+   * The model layer (durable answers, shared limits, ledger): with it every caption, summary
+   * and translation is a ledgered call of the running activity that a retry never repeats.
+   */
+  modelLayer?: ModelLayer;
   /**
    * Speech-to-text for audio and sound tracks, usually `createSpeechTranscriberFromEnv()`.
    * Default pocketsphinx (offline, US English) with `tools` and `limits`.
@@ -59,6 +66,15 @@ export interface TranslateTextResult {
 }
 
 export function createMediaActivities(dependencies: MediaActivityDependencies) {
+  /** The media model for one activity call, through the model layer when there is one. */
+  const modelFor = (
+    fields: { tenantId?: string; sessionId?: string },
+    stepId: string,
+  ): ModelProvider | undefined => {
+    const { model, modelLayer } = dependencies;
+    if (!model || !modelLayer) return model;
+    return providerInActivity(modelLayer, model, () => ({ ...fields, stepId, agent: 'media' }));
+  };
   return {
     /**
      * Turns one attachment into an insight by the kind its bytes show (image, audio, video,
@@ -77,7 +93,9 @@ export function createMediaActivities(dependencies: MediaActivityDependencies) {
           ...(dependencies.temporaryDirectory
             ? { temporaryDirectory: dependencies.temporaryDirectory }
             : {}),
-          ...(dependencies.model ? { model: dependencies.model } : {}),
+          ...(dependencies.model
+            ? { model: modelFor(input, `attachment-${input.attachment.sha256.slice(0, 12)}`) }
+            : {}),
           ...(dependencies.transcriber ? { transcriber: dependencies.transcriber } : {}),
           signal: context.cancellationSignal,
           onStage: progress.report,
@@ -110,7 +128,7 @@ export function createMediaActivities(dependencies: MediaActivityDependencies) {
      */
     async translateText(input: TranslateTextInput): Promise<TranslateTextResult> {
       const context = Context.current();
-      const model = usableModel(dependencies.model);
+      const model = usableModel(modelFor({}, 'translate'));
       if (!model) {
         throw ApplicationFailure.create({
           message: 'Translation needs a language model; this media worker has none',

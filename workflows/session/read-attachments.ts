@@ -33,6 +33,7 @@ interface MediaActivities {
  */
 export async function readAttachments(
   sessionId: string,
+  tenantId: string,
   attachments: readonly AttachmentRef[],
 ): Promise<CombinedInsights> {
   const insights = await Promise.all(
@@ -42,7 +43,7 @@ export async function readAttachments(
           ...mediaJob,
           taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
           activityId: `attachment-${index + 1}-${attachment.sha256.slice(0, 12)}`,
-        }).processAttachment({ attachment, sessionId });
+        }).processAttachment({ attachment, sessionId, tenantId });
       } catch (error) {
         if (isCancellation(error)) throw error;
         const cause = error instanceof TemporalFailure ? error.cause : undefined;

@@ -46,6 +46,7 @@ export async function replanTurn(
         : session.analysis;
     const replanned = await planRequest({
       sessionId: session.input.sessionId,
+      tenantId: session.input.tenantId,
       turn: session.turn,
       request: asked,
       analysis,

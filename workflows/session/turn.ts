@@ -76,13 +76,14 @@ async function planAndRun(
   session.setAnalysis(analysis);
   session.setAttachments(
     request.attachments?.length
-      ? await readAttachments(session.input.sessionId, request.attachments)
+      ? await readAttachments(session.input.sessionId, session.input.tenantId, request.attachments)
       : undefined,
   );
 
   session.setPhase('planning');
   const planned = await planRequest({
     sessionId: session.input.sessionId,
+    tenantId: session.input.tenantId,
     turn: session.turn,
     request,
     analysis,
