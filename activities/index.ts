@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { AgentCatalog } from '../core/agents/agent-spec';
 import { BUILTIN_AGENT_CATALOG } from '../core/agents/builtin-agents';
+import { currentSessionTenant } from '../runtime/policy/session-tenant';
 import type {
   AgentStepInput,
   AgentStepResult,
@@ -74,7 +75,8 @@ export function createActivities(dependencies: ActivityDependencies) {
      */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
       const signal = activitySignal();
-      const specs = await agents.list();
+      // The catalog the session's tenant sees (its own agents and overrides).
+      const specs = await agents.list(await currentSessionTenant());
       const planned = await planTurn(input, {
         agents: specs,
         model: dependencies.model,

@@ -12,12 +12,16 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger';
 import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import type { TokenVerifier } from '../runtime/auth/tokens';
+import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
+import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
+import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
-import { agentRoutes } from './routes/agents';
+import { accessControl } from './policy/action';
+import { agentRoutes, platformAgentRoutes } from './routes/agents';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -32,6 +36,15 @@ export interface ApiDependencies {
   /** Served at `GET /metrics` when set (METRICS_ENABLED). */
   metrics?: Registry;
   verifyToken: TokenVerifier;
+  /** Who started a session (the own-session rules); the index row exists under its tenant. */
+  sessionIndex: Pick<SessionIndexStore, 'get'>;
+  /** The access decisions; the platform's Cedar policies when absent. */
+  authorizer?: Authorizer;
+  /**
+   * Which tenant stored which attachment blob. With `attachments`, uploads record it and a
+   * session may attach only its tenant's blobs.
+   */
+  attachmentOwners?: AttachmentOwnersStore;
   logger: Logger;
   bodyLimitBytes: number;
   ssePollIntervalMs: number;
@@ -102,12 +115,21 @@ export function createApp(dependencies: ApiDependencies) {
     ),
   );
   v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  v1.use(
+    accessControl({
+      authorizer: dependencies.authorizer ?? createAuthorizer(),
+      sessionOwners: dependencies.sessionIndex,
+    }),
+  );
+  const owners = dependencies.attachmentOwners;
+  const blobs = dependencies.attachments?.blobs;
   v1.route(
     '/sessions',
     sessionRoutes({
       sessions: dependencies.sessions,
       agents: dependencies.agents,
       ssePollIntervalMs: dependencies.ssePollIntervalMs,
+      ...(owners && blobs ? { attachments: { owners, blobs } } : {}),
     }),
   );
   v1.route(
@@ -115,8 +137,13 @@ export function createApp(dependencies: ApiDependencies) {
     stepStreamRoutes({ sessions: dependencies.sessions, ...dependencies.stepStreams }),
   );
   v1.route('/agents', agentRoutes(dependencies.agents));
-  if (dependencies.attachments)
-    v1.route('/attachments', attachmentRoutes(dependencies.attachments));
+  v1.route('/platform/agents', platformAgentRoutes(dependencies.agents));
+  if (dependencies.attachments) {
+    v1.route(
+      '/attachments',
+      attachmentRoutes({ ...dependencies.attachments, ...(owners ? { owners } : {}) }),
+    );
+  }
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   app.route('/v1', v1);
   return app;

@@ -17,6 +17,7 @@ export interface TableNames {
   agents: string;
   agentHistory: string;
   usageLedger: string;
+  attachmentOwners: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -26,6 +27,7 @@ export function tableNames(prefix: string): TableNames {
     agents: `${prefix}agents`,
     agentHistory: `${prefix}agent-history`,
     usageLedger: `${prefix}usage-ledger`,
+    attachmentOwners: `${prefix}attachment-owners`,
   };
 }
 
@@ -69,6 +71,9 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.agentHistory, ['intent', 'S'], ['agent', 'S']) },
     // tenant → model-call attempts keyed `session#activity#attempt`: written once, summed on read.
     { create: keyedTable(names.usageLedger, ['tenantId', 'S'], ['entryKey', 'S']) },
+    // (tenant, sha-256) → the tenant stored that attachment blob: blobs are shared by hash,
+    // and a tenant may use only the ones it uploaded or fetched itself.
+    { create: keyedTable(names.attachmentOwners, ['tenantId', 'S'], ['sha256', 'S']) },
   ];
 }
 
