@@ -5,6 +5,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Redis } from 'ioredis';
@@ -45,6 +47,8 @@ export interface ApiDependencies {
    * session may attach only its tenant's blobs.
    */
   attachmentOwners?: AttachmentOwnersStore;
+  /** Browser origins allowed to call the API; none (no CORS headers) when absent or empty. */
+  corsOrigins?: readonly string[];
   logger: Logger;
   bodyLimitBytes: number;
   ssePollIntervalMs: number;
@@ -68,7 +72,37 @@ const isAttachmentUpload = (context: Context): boolean =>
 
 export function createApp(dependencies: ApiDependencies) {
   const app = new Hono();
+  // Every response, errors included, carries X-Request-Id (the caller's, if it sent a sane one).
   app.use(requestId());
+  // An API answers JSON only: nothing may frame, sniff or embed it, and it sends no referrer.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: 'same-origin',
+      referrerPolicy: 'no-referrer',
+      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+      xFrameOptions: 'DENY',
+    }),
+  );
+  if (dependencies.corsOrigins?.length) {
+    const allowed = new Set(dependencies.corsOrigins);
+    app.use(
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+        exposeHeaders: [
+          'Location',
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+          'X-Request-Id',
+          'Idempotent-Replayed',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(requestLogger({ logger: dependencies.logger }));
 
   app.onError((error, context) => {

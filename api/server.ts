@@ -109,6 +109,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     attachmentOwners: new AttachmentOwnersStore(dynamo.documents, tables.attachmentOwners),
     logger,
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
+    corsOrigins: config.api.API_CORS_ORIGINS,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },

@@ -73,7 +73,10 @@ async function resourceOf(
   if (!isSessionId(sessionId)) throw noSuchSession();
   // Only the own-session rules need the owner; reads leave ownership to the session service.
   if (!OWNER_SCOPED_ACTIONS.has(action)) {
-    return { resource: { type: 'Session', id: sessionId, tenant: tenantId, owner: '' }, known: true };
+    return {
+      resource: { type: 'Session', id: sessionId, tenant: tenantId, owner: '' },
+      known: true,
+    };
   }
   const row = await context.get('access').sessionOwners.get(tenantId, sessionId);
   return {
