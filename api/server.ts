@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createBlobStore } from '../media/blob';
 import { tableNames } from '../infra/dynamodb/tables';
+import { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { createTokenVerifier } from '../runtime/auth/tokens';
 import type { ApiConfig } from '../runtime/config';
@@ -104,8 +105,11 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     health,
     ...(metrics ? { metrics } : {}),
     verifyToken,
+    sessionIndex,
+    attachmentOwners: new AttachmentOwnersStore(dynamo.documents, tables.attachmentOwners),
     logger,
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
+    corsOrigins: config.api.API_CORS_ORIGINS,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },

@@ -67,7 +67,7 @@ async function client(): Promise<ApiClient> {
     (await devToken(
       settings.TDEV_TENANT ?? 'demo',
       settings.TDEV_USER ?? settings.USER ?? 'developer',
-      ['user'],
+      ['operator'],
     ));
   return new ApiClient(settings.TDEV_API_URL ?? 'http://127.0.0.1:8080', token);
 }
@@ -294,7 +294,7 @@ async function main(argv: string[]): Promise<number> {
         await devToken(
           values.tenant ?? 'demo',
           values.user ?? 'developer',
-          values.role ?? ['user'],
+          values.role ?? ['operator'],
         ),
       );
       return 0;

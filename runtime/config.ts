@@ -122,6 +122,20 @@ const apiSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: listenPort.default(8080),
   API_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
+  /**
+   * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+   * `https://app.example.com`. Empty (the default): no cross-origin access.
+   */
+  API_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url())),
   SSE_POLL_INTERVAL_MS: positiveInt.default(500),
   SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),
   SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
