@@ -194,12 +194,16 @@ test('MODEL_PROVIDER=openai: the planner and every agent step are answered by Op
   // Usage: the session's totals and the ledger's per-model row are what the fake reported.
   const usage = reportedUsage(stepCalls, () => 'Answer from gpt-4.1-mini.');
   expect(result.usage).toMatchObject(usage);
+  // The ledger holds every provider call, the planner's included (one entry per call).
+  const everyCall = reportedUsage(calls, (call) =>
+    isPlannerCall(call) ? plan : 'Answer from gpt-4.1-mini.',
+  );
   const totals = await ledger.sessionTotals('acme', sessionId);
   expect(Object.keys(totals.byModel)).toEqual(['openai:gpt-4.1-mini']);
   expect(totals.byModel['openai:gpt-4.1-mini']).toMatchObject({
-    calls: 2,
+    calls: calls.length,
     failedCalls: 0,
-    ...usage,
+    ...everyCall,
   });
 });
 
