@@ -241,7 +241,10 @@ export class SessionService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.options.sessionIndex.insertIfAbsent(record);
+    // Temporal accepted the session: it runs whatever happens to this write, and the workflow
+    // writes its own row as it moves on (its final write is retried durably). A DynamoDB
+    // outage here must not turn an accepted session into an error for the caller.
+    await this.options.sessionIndex.insertIfAbsent(record).catch(() => undefined);
     return { sessionId, created, webUiUrl: this.webUiUrlOf(sessionId) };
   }
 

@@ -22,6 +22,8 @@ export class AgentVersionConflictError extends Error {
 
 export class AgentRegistryStore implements AgentCatalog {
   private cache: { at: number; agents: Map<string, AgentSpec> } | undefined;
+  /** The last registry read that succeeded: served while DynamoDB cannot be read. */
+  private lastRead: Map<string, AgentSpec> | undefined;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -78,23 +80,33 @@ export class AgentRegistryStore implements AgentCatalog {
     return new Set((await this.list()).filter((spec) => spec.enabled).map((spec) => spec.name));
   }
 
-  /** Newest version of every agent: built-ins overlaid by stored versions. Cached briefly. */
+  /**
+   * Newest version of every agent: built-ins overlaid by stored versions. Cached briefly; while
+   * DynamoDB cannot be read, the last successful read is served (agent steps and planning go on
+   * through an outage instead of using up their retries).
+   */
   private async current(): Promise<Map<string, AgentSpec>> {
     const ttl = this.options.cacheTtlMs ?? 5_000;
     if (this.cache && this.now() - this.cache.at < ttl) return this.cache.agents;
     const agents = new Map(BUILTIN_AGENTS.map((spec) => [spec.name, spec]));
     let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
-      );
-      for (const item of (page.Items ?? []) as AgentSpec[]) {
-        const known = agents.get(item.name);
-        if (!known || item.version > known.version) agents.set(item.name, item);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    try {
+      do {
+        const page = await this.documents.send(
+          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
+        );
+        for (const item of (page.Items ?? []) as AgentSpec[]) {
+          const known = agents.get(item.name);
+          if (!known || item.version > known.version) agents.set(item.name, item);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      if (this.lastRead) return this.lastRead;
+      throw error;
+    }
     this.cache = { at: this.now(), agents };
+    this.lastRead = agents;
     return agents;
   }
 
