@@ -38,11 +38,12 @@ import {
 import type { Principal } from '../../runtime/auth/tokens';
 import { newSessionId } from '../../runtime/session-ids';
 import type { IdempotencyStore } from '../../runtime/stores/idempotency-store';
-import type {
-  ListSessionsOptions,
-  SessionIndexRow,
-  SessionIndexStore,
-  SessionPage,
+import {
+  InvalidCursorError,
+  type ListSessionsOptions,
+  type SessionIndexRow,
+  type SessionIndexStore,
+  type SessionPage,
 } from '../../runtime/stores/session-index-store';
 import { ProblemError, problems } from '../problem';
 import {
@@ -317,7 +318,16 @@ export class SessionService {
    * left out. While Temporal is unreachable the rows are listed as the index has them.
    */
   async list(principal: Principal, options: ListSessionsOptions): Promise<SessionPage> {
-    const page = await this.options.sessionIndex.list(principal.tenantId, options);
+    const page = await this.options.sessionIndex
+      .list(principal.tenantId, options)
+      .catch((error: unknown) => {
+        if (error instanceof InvalidCursorError) throw error;
+        throw problems
+          .unavailable(
+            `the session index (DynamoDB) cannot be read: ${error instanceof Error ? error.message : String(error)}; sessions are still read by id`,
+          )
+          .withHeaders({ 'Retry-After': '5' });
+      });
     const sessions = await mapLimit(page.sessions, 8, (row) =>
       isOpenRow(row) ? this.reconcileListed(row) : Promise.resolve(row),
     );

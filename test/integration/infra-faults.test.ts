@@ -181,8 +181,10 @@ test('DynamoDB stopped for 30 s mid-session: API up, /health degraded naming Dyn
   const second = await call('POST', '/v1/sessions', { request: 'Write the release notes' });
   expect(second.status).toBe(201);
   const secondId = String(second.body.sessionId);
-  // Listing needs the index: a clear error, not a hang.
-  expect((await call('GET', '/v1/sessions')).status).toBeGreaterThanOrEqual(500);
+  // Listing needs the index: a clear 503, not a hang.
+  const listing = await call('GET', '/v1/sessions');
+  expect(listing.status).toBe(503);
+  expect(String(listing.body.detail)).toMatch(/session index \(DynamoDB\) cannot be read/);
 
   await sleep(Math.max(0, 30_000 - (Date.now() - stoppedAt)));
   dynamo = await startDynamoLocal({ port: dynamoPort, dataDir, logDir, name: 'faults-dynamo' });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { WORKFLOW_TYPES } from '../../core/names';
 import type { SessionInput, SessionStatus } from '../../core/session';
-import { buildApi } from '../../api/server';
+import { buildApi, startApiServer, type RunningApi } from '../../api/server';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
 import { mintToken } from '../../runtime/auth/tokens';
@@ -33,8 +33,10 @@ let worker: Worker;
 let running: Promise<void>;
 let api: Awaited<ReturnType<typeof buildApi>>;
 let bearer: string;
+let config: ReturnType<typeof loadApiConfig>;
 
 const BIN = path.join(REPO_ROOT, '.tools', 'bin');
+const logger = createLogger({ name: 'reconcile-test', level: 'silent' });
 
 beforeAll(async () => {
   harness = await createHarness('reconcile');
@@ -43,19 +45,17 @@ beforeAll(async () => {
   bedrock = await startFakeBedrock();
   worker = await harness.createWorker(bedrock);
   running = worker.run();
-  api = await buildApi(
-    loadApiConfig({
-      TEMPORAL_ADDRESS: harness.env.temporalAddress,
-      TEMPORAL_TASK_QUEUE: harness.taskQueue,
-      TEMPORAL_UI_URL: harness.env.temporalUiUrl,
-      DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
-      DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
-      AUTH_PUBLIC_KEY_FILE: devKeyFiles(keyDir).publicKeyFile,
-      SESSION_MAX_DURATION_MS: String(60 * 60 * 1000),
-      API_PORT: '0',
-    }),
-    createLogger({ name: 'reconcile-test', level: 'silent' }),
-  );
+  config = loadApiConfig({
+    TEMPORAL_ADDRESS: harness.env.temporalAddress,
+    TEMPORAL_TASK_QUEUE: harness.taskQueue,
+    TEMPORAL_UI_URL: harness.env.temporalUiUrl,
+    DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
+    DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
+    AUTH_PUBLIC_KEY_FILE: devKeyFiles(keyDir).publicKeyFile,
+    SESSION_MAX_DURATION_MS: String(60 * 60 * 1000),
+    API_PORT: '0',
+  });
+  api = await buildApi(config, logger);
   bearer = await mintToken({
     privateJwk: readJwk(devKeyFiles(keyDir).privateKeyFile),
     algorithm: 'ES256',
@@ -221,6 +221,50 @@ test('tctl workflow terminate: listing by status reconciles the row before any r
     temporalStatus: 'TERMINATED',
   });
   expect((await view(id)).temporal.status).toBe('TERMINATED');
+});
+
+/** `bin/tdev` against a real HTTP server of the API. */
+function tdev(server: RunningApi, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      path.join(REPO_ROOT, 'bin', 'tdev'),
+      args,
+      {
+        cwd: REPO_ROOT,
+        timeout: 60_000,
+        env: { ...process.env, TDEV_API_URL: server.url, TDEV_TOKEN: bearer, NO_COLOR: '1' },
+      },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`tdev ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+test('tdev list and tdev status show a terminated session as Temporal has it', async () => {
+  const id = await waitingSession();
+  await cli('temporal', [
+    'workflow',
+    'terminate',
+    '--workflow-id',
+    id,
+    '--reason',
+    'from tdev test',
+  ]);
+  const server = await startApiServer(config, logger);
+  try {
+    const waiting = await tdev(server, 'list', '--status', 'waiting');
+    expect(waiting).not.toContain(id);
+    const all = await tdev(server, 'list');
+    expect(all).toMatch(
+      new RegExp(`${id}\\s+cancelled\\s+cancelled\\s.*\\[Temporal: TERMINATED\\]`),
+    );
+    const status = await tdev(server, 'status', id);
+    expect(status).toMatch(
+      new RegExp(`^${id}  cancelled .*\\(Temporal: TERMINATED; terminated: from tdev test\\)`),
+    );
+  } finally {
+    await server.close();
+  }
 });
 
 test('an execution timeout shows TIMED_OUT/expired in the API, the index and the listing', async () => {
