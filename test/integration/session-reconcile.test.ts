@@ -221,6 +221,17 @@ test('tctl workflow terminate: listing by status reconciles the row before any r
     temporalStatus: 'TERMINATED',
   });
   expect((await view(id)).temporal.status).toBe('TERMINATED');
+
+  // The README's waiting query (tctl): with ExecutionStatus='Running' the terminated session is
+  // gone; without it, its frozen TDevStatus='waiting' still matches.
+  const query = `WorkflowId='${id}' AND TDevStatus='waiting'`;
+  await until('visibility of the terminated session', async () =>
+    (await visible(`${query} AND ExecutionStatus='Terminated'`)).includes(id) ? true : undefined,
+  );
+  expect(await cli('tctl', ['workflow', 'list', '--query', query])).toContain(id);
+  expect(
+    await cli('tctl', ['workflow', 'list', '--query', `${query} AND ExecutionStatus='Running'`]),
+  ).not.toContain(id);
 });
 
 /** `bin/tdev` against a real HTTP server of the API. */
