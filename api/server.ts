@@ -74,6 +74,10 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     );
     return [...new Set(pools)];
   };
+  // Live step text: each SSE client reads on a duplicate of this connection.
+  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
+  // While Redis is away ioredis retries; /health reports it (an unhandled error event would only log).
+  redis?.on('error', () => undefined);
   const health = createHealthCheck({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -81,6 +85,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     agentTaskQueues,
     dynamo: dynamo.client,
     sessionsTable: tables.sessions,
+    ...(redis ? { redis } : {}),
     loads,
   });
   let metrics: Registry | undefined;
@@ -97,8 +102,6 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       },
     });
   }
-  // Live step text: each SSE client reads on a duplicate of this connection.
-  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
   const app = createApp({
     sessions,
     agents,

@@ -58,6 +58,8 @@ const platformSpec = (spec: AgentSpec): ScopedAgentSpec => ({ ...spec, scope: 'p
 
 export class AgentRegistryStore implements AgentCatalog {
   private cache: { at: number; catalog: Catalog } | undefined;
+  /** The last registry read that succeeded: served while DynamoDB cannot be read. */
+  private lastRead: Catalog | undefined;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -139,31 +141,41 @@ export class AgentRegistryStore implements AgentCatalog {
     );
   }
 
-  /** Newest version of every agent per scope: built-ins overlaid by stored versions. Cached briefly. */
+  /**
+   * Newest version of every agent per scope: built-ins overlaid by stored versions. Cached
+   * briefly; while DynamoDB cannot be read, the last successful read is served (agent steps
+   * and planning go on through an outage instead of using up their retries).
+   */
   private async current(): Promise<Catalog> {
     const ttl = this.options.cacheTtlMs ?? 5_000;
     if (this.cache && this.now() - this.cache.at < ttl) return this.cache.catalog;
     const platform = new Map(BUILTIN_AGENTS.map((spec) => [spec.name, platformSpec(spec)]));
     const tenants = new Map<string, Map<string, ScopedAgentSpec>>();
     let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
-      );
-      for (const item of page.Items ?? []) {
-        const spec = fromItem(item);
-        let scope = platform;
-        if (spec.tenantId !== undefined) {
-          scope = tenants.get(spec.tenantId) ?? new Map<string, ScopedAgentSpec>();
-          tenants.set(spec.tenantId, scope);
+    try {
+      do {
+        const page = await this.documents.send(
+          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
+        );
+        for (const item of page.Items ?? []) {
+          const spec = fromItem(item);
+          let scope = platform;
+          if (spec.tenantId !== undefined) {
+            scope = tenants.get(spec.tenantId) ?? new Map<string, ScopedAgentSpec>();
+            tenants.set(spec.tenantId, scope);
+          }
+          const known = scope.get(spec.name);
+          if (!known || spec.version > known.version) scope.set(spec.name, spec);
         }
-        const known = scope.get(spec.name);
-        if (!known || spec.version > known.version) scope.set(spec.name, spec);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      if (this.lastRead) return this.lastRead;
+      throw error;
+    }
     const catalog = { platform, tenants };
     this.cache = { at: this.now(), catalog };
+    this.lastRead = catalog;
     return catalog;
   }
 
