@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createMediaActivities, type MediaActivityDependencies } from '../activities/attachments';
 
@@ -11,6 +12,8 @@ export interface MediaWorkerOptions extends MediaActivityDependencies {
   maxConcurrentActivityTaskExecutions?: number;
   shutdownGraceTimeMs?: number;
   identity?: string;
+  /** Payload codec and failure converter (runtime/temporal/data-converter.ts). */
+  dataConverter?: DataConverter;
 }
 
 export { mediaTaskQueue } from '../core/names';
@@ -20,7 +23,7 @@ export { mediaTaskQueue } from '../core/names';
  * polling on SIGINT/SIGTERM and lets running activities finish within the grace time.
  */
 export async function createMediaWorker(options: MediaWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, identity, ...rest } = options;
+  const { connection, namespace, taskQueue, identity, dataConverter, ...rest } = options;
   return Worker.create({
     connection,
     namespace,
@@ -34,6 +37,7 @@ export async function createMediaWorker(options: MediaWorkerOptions): Promise<Wo
       ...(rest.transcriber ? { transcriber: rest.transcriber } : {}),
     }),
     ...(identity ? { identity } : {}),
+    ...(dataConverter ? { dataConverter } : {}),
     maxConcurrentActivityTaskExecutions:
       rest.maxConcurrentActivityTaskExecutions ?? os.availableParallelism(),
     shutdownGraceTime: rest.shutdownGraceTimeMs ?? 30_000,

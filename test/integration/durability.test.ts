@@ -26,6 +26,7 @@ import {
   TEST_MODEL_ID,
   createHarness,
   newSessionId,
+  testDataConverter,
   type Harness,
 } from '../support/test-env';
 
@@ -188,7 +189,11 @@ test('the Temporal server killed and restarted mid-session: the session complete
   let server = await startTemporalDevServer(serverOptions);
   const address = `127.0.0.1:${port}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: harness.env.namespace });
+  const client = new Client({
+    connection,
+    namespace: harness.env.namespace,
+    dataConverter: testDataConverter(),
+  });
   const native = await NativeConnection.connect({ address });
   const taskQueue = `${harness.taskQueue}-restart`;
   const worker = await createSessionWorker({
@@ -205,6 +210,7 @@ test('the Temporal server killed and restarted mid-session: the session complete
       sessionIndex: harness.sessionIndex,
     }),
     workflowBundlePath: harness.env.workflowBundlePath,
+    dataConverter: testDataConverter(),
   });
   const running = worker.run();
   try {
