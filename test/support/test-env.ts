@@ -5,7 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import { createBedrockProvider } from '../../models/bedrock';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import type { DataConverter, Payload } from '@temporalio/common';
 import {
   createPayloadProtection,
   type PayloadProtection,
@@ -119,7 +119,12 @@ export interface Harness {
   createWorker(
     bedrock: FakeBedrock,
     overrides?: Partial<ActivityDependencies>,
-    worker?: { taskQueue?: string; maxConcurrentActivityTaskExecutions?: number },
+    worker?: {
+      taskQueue?: string;
+      maxConcurrentActivityTaskExecutions?: number;
+      /** Another data converter than the test one (key rotation tests). */
+      dataConverter?: DataConverter;
+    },
   ): Promise<Worker>;
   close(): Promise<void>;
 }
@@ -189,7 +194,7 @@ export async function createHarness(name: string): Promise<Harness> {
         taskQueue: worker.taskQueue ?? taskQueue,
         activities: createActivities({ model, sessionIndex, agents, agentHistory, ...overrides }),
         workflowBundlePath: env.workflowBundlePath,
-        dataConverter: testDataConverter(),
+        dataConverter: worker.dataConverter ?? testDataConverter(),
         ...(worker.maxConcurrentActivityTaskExecutions !== undefined
           ? { maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions }
           : {}),
