@@ -18,7 +18,9 @@ export const codecRequestSchema = z.object({
         data: base64.optional(),
       }),
     )
-    .max(10_000),
+    .max(10_000)
+    // Protobuf JSON leaves empty lists out: the temporal CLI sends `{}` for no payloads.
+    .default([]),
 });
 
 export interface JsonPayload {

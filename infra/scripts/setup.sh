@@ -17,6 +17,7 @@ fi
 
 step "Temporal CLI (dev server + Web UI) and tctl, pinned, from the Go module proxy"
 bash infra/temporal/install.sh
+bash infra/kms/install.sh  # local-kms: payload encryption keys for the stack and the tests
 
 if [[ "${1:-}" == "--system-packages" ]]; then
   step "Debian packages for the tests"

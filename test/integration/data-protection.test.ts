@@ -281,8 +281,10 @@ describe('codec endpoint', () => {
     expect(ring.body.keyId).toBe('retired-2025');
   });
 
-  test('a malformed body → 400', async () => {
+  test('a malformed body → 400; an empty one (protobuf JSON for no payloads) → no payloads', async () => {
     const response = await postJson('/codec/decode', { payloads: 'nope' }, await operator());
     expect(response.status).toBe(400);
+    const empty = await postJson('/codec/encode', {}, await operator());
+    expect(empty).toEqual({ status: 200, body: { payloads: [] } });
   });
 });
