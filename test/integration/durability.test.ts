@@ -27,6 +27,7 @@ import {
   createHarness,
   newSessionId,
   testDataConverter,
+  testPayloadEnv,
   type Harness,
 } from '../support/test-env';
 
@@ -75,6 +76,7 @@ function startWorkerProcess(taskQueue: string): ChildProcess & { output: string[
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: taskQueue,
       WORKFLOW_BUNDLE_PATH: harness.env.workflowBundlePath,
