@@ -17,6 +17,7 @@ import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { codecRoutes, type CodecRoutesOptions } from './codec';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
@@ -64,6 +65,8 @@ export interface ApiDependencies {
    * Uploads are exempt from `bodyLimitBytes`: they stream to the blob store under their own limit.
    */
   attachments?: AttachmentRoutesOptions;
+  /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
+  codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -135,6 +138,11 @@ export function createApp(dependencies: ApiDependencies) {
 
   app.route('/health', healthRoutes(dependencies.health));
   if (dependencies.metrics) app.route('/metrics', metricsRoutes(dependencies.metrics));
+  if (dependencies.codec)
+    app.route(
+      '/codec',
+      codecRoutes({ ...dependencies.codec, verifyToken: dependencies.verifyToken }),
+    );
 
   const v1 = new Hono();
   v1.use(
