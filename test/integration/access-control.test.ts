@@ -16,7 +16,7 @@ import { mintToken } from '../../runtime/auth/tokens';
 import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, testPayloadEnv, type Harness } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -90,6 +90,7 @@ beforeAll(async () => {
   running = worker.run();
   api = await buildApi(
     loadApiConfig({
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: harness.taskQueue,
       TEMPORAL_UI_URL: harness.env.temporalUiUrl,

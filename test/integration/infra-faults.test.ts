@@ -18,7 +18,7 @@ import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, testPayloadEnv, type Harness } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -53,6 +53,7 @@ beforeAll(async () => {
   await ensureDevKeys(keyDir);
   api = await buildApi(
     loadApiConfig({
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: harness.taskQueue,
       TEMPORAL_UI_URL: harness.env.temporalUiUrl,

@@ -19,6 +19,7 @@ import {
   ApplicationFailure,
   CancelledFailure,
   defaultPayloadConverter,
+  type Payload,
 } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import sharp from 'sharp';
@@ -32,7 +33,7 @@ import {
 import { ERROR_TYPES } from '../../core/errors';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { PNG_SIGNATURE, pngBomb, textImageSvg } from '../support/image-fixtures';
-import { testDataConverter, testEnv } from '../support/test-env';
+import { decodeTestPayload, testDataConverter, testEnv } from '../support/test-env';
 
 const run = promisify(execFile);
 const SENTENCE = 'hello world this is a test';
@@ -434,8 +435,11 @@ describe('processAttachment on a media worker', () => {
     const stage = async (): Promise<unknown> => {
       const pending = (await handle.describe()).raw.pendingActivities?.[0];
       const payload = pending?.heartbeatDetails?.payloads?.[0];
+      // Heartbeat details are encrypted like every payload: decode them with the test codec.
       return payload
-        ? defaultPayloadConverter.fromPayload<{ stage: string }>(payload).stage
+        ? defaultPayloadConverter.fromPayload<{ stage: string }>(
+            await decodeTestPayload(payload as Payload),
+          ).stage
         : undefined;
     };
     await waitFor(async () => (await stage()) === 'transcribe', 30_000);

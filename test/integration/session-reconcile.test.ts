@@ -20,7 +20,7 @@ import { createLogger } from '../../runtime/logger';
 import { newSessionId } from '../../runtime/session-ids';
 import type { SessionIndexRow } from '../../runtime/stores/session-index-store';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, testPayloadEnv, type Harness } from '../support/test-env';
 
 type View = SessionStatus & {
   source: 'live' | 'final' | 'stored';
@@ -46,6 +46,7 @@ beforeAll(async () => {
   worker = await harness.createWorker(bedrock);
   running = worker.run();
   config = loadApiConfig({
+    ...testPayloadEnv(),
     TEMPORAL_ADDRESS: harness.env.temporalAddress,
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
     TEMPORAL_UI_URL: harness.env.temporalUiUrl,
