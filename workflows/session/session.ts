@@ -91,7 +91,8 @@ export class Session extends SessionState {
 
   /**
    * A signal whose payload does not have the documented shape changes nothing: it is counted,
-   * shown in the status (the last few, with their problems) and logged.
+   * shown in the status (the last few, with their problems) and logged (the first few of a
+   * run, then every hundredth).
    */
   dropSignal(signal: SessionSignalName, problems: string[]): void {
     const dropped = { signal, at: nowIso(), problems };
@@ -102,11 +103,16 @@ export class Session extends SessionState {
         recent: recent.slice(-MAX_DROPPED_SIGNALS_SHOWN),
       },
     });
-    log.warn(`dropped the ${signal} signal: ${describeProblems(problems)}`, {
-      sessionId: this.input.sessionId,
-      signal,
-      problems,
-    });
+    const count = this.droppedSignals?.count ?? 0;
+    // A flood of bad signals must not flood the log: the first few, then every hundredth.
+    if (count <= MAX_DROPPED_SIGNALS_SHOWN || count % 100 === 0) {
+      log.warn(`dropped the ${signal} signal: ${describeProblems(problems)}`, {
+        sessionId: this.input.sessionId,
+        signal,
+        problems,
+        droppedInRun: count,
+      });
+    }
   }
 
   approveStep({ stepId, approved, by, comment }: SignalInput<'approve-step'>): void {
