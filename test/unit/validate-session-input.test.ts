@@ -134,7 +134,7 @@ test('the amendPlan update: its payload shape, not the plan graph', () => {
   ]);
 });
 
-describe('every input and signal of the recorded histories passes', () => {
+describe('every input and signal of the recorded histories passes, but those sent invalid on purpose', () => {
   const dir = path.join(__dirname, '..', 'replay', 'histories');
   const signalNames = new Map(
     Object.entries(SESSION_SIGNALS).map(([api, definition]) => [
@@ -155,23 +155,51 @@ describe('every input and signal of the recorded histories passes', () => {
       ? undefined
       : JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
   };
+  /** Recorded to show the checks at work (test/replay/record-histories.ts). */
+  const INVALID_INPUT = 'session-invalid-input-failed.json';
+  const INVALID_SIGNALS = 'session-invalid-signals-dropped.json';
   const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
-
-  test.each(files)('%s', (file) => {
+  const read = (file: string) => {
     const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
       events: Event[];
     };
     const started = events[0]?.workflowExecutionStartedEventAttributes;
-    expect(sessionInputProblems(decode(started?.input))).toEqual([]);
-    for (const event of events) {
+    const signals = events.flatMap((event) => {
       const signal = event.workflowExecutionSignaledEventAttributes;
-      if (!signal) continue;
+      if (!signal) return [];
       const name = signalNames.get(signal.signalName);
-      expect(name).toBeDefined();
-      expect({
-        signal: name,
-        problems: signalPayloadProblems(name!, decode(signal.input)),
-      }).toEqual({ signal: name, problems: [] });
-    }
+      if (!name) throw new Error(`unknown signal ${signal.signalName} in ${file}`);
+      return [{ signal: name, problems: signalPayloadProblems(name, decode(signal.input)) }];
+    });
+    return { inputProblems: sessionInputProblems(decode(started?.input)), signals };
+  };
+
+  test.each(files.filter((file) => file !== INVALID_INPUT && file !== INVALID_SIGNALS))(
+    '%s',
+    (file) => {
+      const { inputProblems, signals } = read(file);
+      expect(inputProblems).toEqual([]);
+      expect(signals.filter(({ problems }) => problems.length > 0)).toEqual([]);
+    },
+  );
+
+  test('the histories recorded with invalid input and signals have them', () => {
+    expect(read(INVALID_INPUT).inputProblems).toEqual([
+      'tenantId: is required',
+      'userId: is required',
+      'request.text: must be a string, got number',
+      'bad: is not a known field (known: sessionId, tenantId, userId, projectId, request, options, carried)',
+    ]);
+    const { inputProblems, signals } = read(INVALID_SIGNALS);
+    expect(inputProblems).toEqual([]);
+    expect(signals.map(({ signal, problems }) => `${signal}: ${problems.length}`)).toEqual([
+      'approve: 1',
+      'add-input: 2',
+      'cancel: 1',
+      'approve: 1',
+      'pause: 0',
+      'resume: 0',
+      'approve: 0',
+    ]);
   });
 });
