@@ -78,7 +78,9 @@ export function createActivities(dependencies: ActivityDependencies) {
      */
     async planRequest(input: PlanRequestInput): Promise<PlanRequestResult> {
       const signal = activitySignal();
-      const specs = await agents.list();
+      // The catalog the session's tenant sees (its own agents and overrides); sessions started
+      // before the input named the tenant see the platform agents.
+      const specs = await agents.list(input.tenantId);
       // Planner calls go through the model layer like agent steps: kept durable, under the
       // shared limits, in the usage ledger.
       const plannerModel = layer

@@ -5,6 +5,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Redis } from 'ioredis';
@@ -12,12 +14,17 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger';
 import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import type { TokenVerifier } from '../runtime/auth/tokens';
+import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
+import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
+import type { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { codecRoutes, type CodecRoutesOptions } from './codec';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
-import { agentRoutes } from './routes/agents';
+import { accessControl } from './policy/action';
+import { agentRoutes, platformAgentRoutes } from './routes/agents';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -32,6 +39,17 @@ export interface ApiDependencies {
   /** Served at `GET /metrics` when set (METRICS_ENABLED). */
   metrics?: Registry;
   verifyToken: TokenVerifier;
+  /** Who started a session (the own-session rules); the index row exists under its tenant. */
+  sessionIndex: Pick<SessionIndexStore, 'get'>;
+  /** The access decisions; the platform's Cedar policies when absent. */
+  authorizer?: Authorizer;
+  /**
+   * Which tenant stored which attachment blob. With `attachments`, uploads record it and a
+   * session may attach only its tenant's blobs.
+   */
+  attachmentOwners?: AttachmentOwnersStore;
+  /** Browser origins allowed to call the API; none (no CORS headers) when absent or empty. */
+  corsOrigins?: readonly string[];
   logger: Logger;
   bodyLimitBytes: number;
   ssePollIntervalMs: number;
@@ -47,6 +65,8 @@ export interface ApiDependencies {
    * Uploads are exempt from `bodyLimitBytes`: they stream to the blob store under their own limit.
    */
   attachments?: AttachmentRoutesOptions;
+  /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
+  codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -55,7 +75,37 @@ const isAttachmentUpload = (context: Context): boolean =>
 
 export function createApp(dependencies: ApiDependencies) {
   const app = new Hono();
+  // Every response, errors included, carries X-Request-Id (the caller's, if it sent a sane one).
   app.use(requestId());
+  // An API answers JSON only: nothing may frame, sniff or embed it, and it sends no referrer.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: 'same-origin',
+      referrerPolicy: 'no-referrer',
+      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+      xFrameOptions: 'DENY',
+    }),
+  );
+  if (dependencies.corsOrigins?.length) {
+    const allowed = new Set(dependencies.corsOrigins);
+    app.use(
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+        exposeHeaders: [
+          'Location',
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+          'X-Request-Id',
+          'Idempotent-Replayed',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(requestLogger({ logger: dependencies.logger }));
 
   app.onError((error, context) => {
@@ -88,6 +138,11 @@ export function createApp(dependencies: ApiDependencies) {
 
   app.route('/health', healthRoutes(dependencies.health));
   if (dependencies.metrics) app.route('/metrics', metricsRoutes(dependencies.metrics));
+  if (dependencies.codec)
+    app.route(
+      '/codec',
+      codecRoutes({ ...dependencies.codec, verifyToken: dependencies.verifyToken }),
+    );
 
   const v1 = new Hono();
   v1.use(
@@ -102,12 +157,21 @@ export function createApp(dependencies: ApiDependencies) {
     ),
   );
   v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  v1.use(
+    accessControl({
+      authorizer: dependencies.authorizer ?? createAuthorizer(),
+      sessionOwners: dependencies.sessionIndex,
+    }),
+  );
+  const owners = dependencies.attachmentOwners;
+  const blobs = dependencies.attachments?.blobs;
   v1.route(
     '/sessions',
     sessionRoutes({
       sessions: dependencies.sessions,
       agents: dependencies.agents,
       ssePollIntervalMs: dependencies.ssePollIntervalMs,
+      ...(owners && blobs ? { attachments: { owners, blobs } } : {}),
     }),
   );
   v1.route(
@@ -115,8 +179,13 @@ export function createApp(dependencies: ApiDependencies) {
     stepStreamRoutes({ sessions: dependencies.sessions, ...dependencies.stepStreams }),
   );
   v1.route('/agents', agentRoutes(dependencies.agents));
-  if (dependencies.attachments)
-    v1.route('/attachments', attachmentRoutes(dependencies.attachments));
+  v1.route('/platform/agents', platformAgentRoutes(dependencies.agents));
+  if (dependencies.attachments) {
+    v1.route(
+      '/attachments',
+      attachmentRoutes({ ...dependencies.attachments, ...(owners ? { owners } : {}) }),
+    );
+  }
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   app.route('/v1', v1);
   return app;

@@ -51,12 +51,11 @@ export function problemResponse(
   problem: ProblemBody,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(
+  // Through the context, so headers set earlier (request id, security headers) are kept.
+  return context.newResponse(
     JSON.stringify({ ...problem, instance: problem.instance ?? context.req.path }),
-    {
-      status: problem.status,
-      headers: { 'content-type': 'application/problem+json', ...headers },
-    },
+    problem.status as ContentfulStatusCode,
+    { ...headers, 'content-type': 'application/problem+json' },
   );
 }
 

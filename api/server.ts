@@ -6,12 +6,14 @@ import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createBlobStore } from '../media/blob';
 import { tableNames } from '../infra/dynamodb/tables';
+import { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { createTokenVerifier } from '../runtime/auth/tokens';
 import type { ApiConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics';
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
+import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
@@ -33,8 +35,18 @@ export interface RunningApi {
  * answers 503 until it is reachable.
  */
 export async function buildApi(config: ApiConfig, logger: Logger) {
-  const connection = Connection.lazy({ address: config.temporal.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.temporal.TEMPORAL_NAMESPACE });
+  const connection = Connection.lazy(
+    temporalConnectionOptions(config.temporal.TEMPORAL_ADDRESS, config.temporalTls),
+  );
+  const protection = createPayloadProtection(config.dataProtection, {
+    region: config.dynamo.AWS_REGION,
+    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
+  });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    dataConverter: protection.dataConverter,
+  });
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   const verifyToken = await createTokenVerifier({
@@ -73,6 +85,10 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     );
     return [...new Set(pools)];
   };
+  // Live step text: each SSE client reads on a duplicate of this connection.
+  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
+  // While Redis is away ioredis retries; /health reports it (an unhandled error event would only log).
+  redis?.on('error', () => undefined);
   const health = createHealthCheck({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -80,6 +96,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     agentTaskQueues,
     dynamo: dynamo.client,
     sessionsTable: tables.sessions,
+    ...(redis ? { redis } : {}),
     loads,
   });
   let metrics: Registry | undefined;
@@ -96,18 +113,31 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       },
     });
   }
-  // Live step text: each SSE client reads on a duplicate of this connection.
-  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
   const app = createApp({
     sessions,
     agents,
     health,
     ...(metrics ? { metrics } : {}),
     verifyToken,
+    sessionIndex,
+    attachmentOwners: new AttachmentOwnersStore(dynamo.documents, tables.attachmentOwners),
     logger,
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
+    corsOrigins: config.api.API_CORS_ORIGINS,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
+    ...(protection.codec
+      ? {
+          codec: {
+            codec: protection.codec,
+            namespace: config.temporal.TEMPORAL_NAMESPACE,
+            roles: config.dataProtection.CODEC_DECODE_ROLES,
+            corsOrigins: config.dataProtection.CODEC_CORS_ORIGINS.length
+              ? config.dataProtection.CODEC_CORS_ORIGINS
+              : [new URL(config.temporal.TEMPORAL_UI_URL).origin],
+          },
+        }
+      : {}),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
     attachments: {
       blobs: blobs.store,

@@ -67,7 +67,7 @@ async function client(): Promise<ApiClient> {
     (await devToken(
       settings.TDEV_TENANT ?? 'demo',
       settings.TDEV_USER ?? settings.USER ?? 'developer',
-      ['user'],
+      ['operator'],
     ));
   return new ApiClient(settings.TDEV_API_URL ?? 'http://127.0.0.1:8080', token);
 }
@@ -180,8 +180,22 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       if (!first) throw new Error('status needs a session id');
-      const status = await (await client()).request<SessionStatus>('GET', `/v1/sessions/${first}`);
-      console.log(`${status.sessionId}  ${status.phase}  ${progressBar(status.progress)}`);
+      const status = await (
+        await client()
+      ).request<
+        SessionStatus & { source?: string; temporal?: { status: string; closeTime?: string } }
+      >('GET', `/v1/sessions/${first}`);
+      // Temporal's own state when it is not the plain consequence of the phase (terminated,
+      // timed out, deleted), and when a closed session was read without any worker.
+      const temporal = status.temporal?.status;
+      const notes = [
+        ...(temporal && OUTSIDE_CLOSES.has(temporal) ? [`Temporal: ${temporal}`] : []),
+        ...(status.closeReason && temporal && temporal !== 'RUNNING' ? [status.closeReason] : []),
+        ...(status.source === 'stored' ? ['final state as stored; no per-step detail'] : []),
+      ];
+      console.log(
+        `${status.sessionId}  ${status.phase}  ${progressBar(status.progress)}${notes.length ? `  (${notes.join('; ')})` : ''}`,
+      );
       for (const line of renderChanges(undefined, status).slice(1)) console.log(line);
       return 0;
     }
@@ -195,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
           phase: string;
           title: string;
           createdAt: string;
+          temporalStatus?: string;
         }[];
       }>(
         'GET',
@@ -202,7 +217,7 @@ async function main(argv: string[]): Promise<number> {
       );
       for (const session of page.sessions) {
         console.log(
-          `${session.sessionId}  ${session.status.padEnd(9)} ${session.phase.padEnd(17)} ${session.createdAt}  ${session.title}`,
+          `${session.sessionId}  ${session.status.padEnd(9)} ${session.phase.padEnd(17)} ${session.createdAt}  ${session.title}${session.temporalStatus && OUTSIDE_CLOSES.has(session.temporalStatus) ? `  [Temporal: ${session.temporalStatus}]` : ''}`,
         );
       }
       return 0;
@@ -294,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
         await devToken(
           values.tenant ?? 'demo',
           values.user ?? 'developer',
-          values.role ?? ['user'],
+          values.role ?? ['operator'],
         ),
       );
       return 0;
@@ -316,6 +331,9 @@ main(process.argv.slice(2)).then(
 );
 
 /** A positive dollar amount from the command line. */
+/** Temporal states that close a session from outside its own code; the CLI names them. */
+const OUTSIDE_CLOSES = new Set(['TERMINATED', 'TIMED_OUT', 'DELETED']);
+
 function dollars(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`not a dollar amount: ${text}`);

@@ -192,7 +192,9 @@ export async function callModel(
   }
 
   const cacheKey =
-    target.cache && layer.cache && isCacheable(effective) ? cacheKeyOf(ref, effective) : undefined;
+    target.cache && layer.cache && isCacheable(effective)
+      ? cacheKeyOf(ref, effective, target.tenantId)
+      : undefined;
   if (cacheKey && layer.cache) {
     const hit = await layer.cache.get(cacheKey);
     if (hit) return { ...hit, latencyMs: 0, costUsd: 0, cached: true, requiredTokens };

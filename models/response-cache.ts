@@ -1,6 +1,6 @@
 /**
  * Response cache (seed 1.13) in Redis: opt-in per step, and only for deterministic settings
- * (temperature 0, no tools). The key is a SHA-256 of the normalised request — model ref,
+ * (temperature 0, no tools). The key is a SHA-256 of the tenant and the normalised request — model ref,
  * system prompt, messages (Unicode NFC, line endings unified, outer whitespace trimmed),
  * images by content hash, output budget — so equal requests share an entry whatever worker
  * asks. Entries expire (default 24 h). A cache that fails (Redis down) is a miss, never an
@@ -23,9 +23,13 @@ export function isCacheable(request: ModelRequest): boolean {
 
 const normalise = (text: string): string => text.normalize('NFC').replace(/\r\n?/g, '\n').trim();
 
-/** The cache key of `request` on model `ref`. */
-export function cacheKeyOf(ref: string, request: ModelRequest): string {
+/**
+ * The cache key of `request` on model `ref` for `tenantId`: tenants never share entries (an
+ * answer may carry what one tenant's prompt said), so the tenant is part of the key.
+ */
+export function cacheKeyOf(ref: string, request: ModelRequest, tenantId?: string): string {
   const canonical = JSON.stringify({
+    tenant: tenantId ?? null,
     ref,
     system: request.system === undefined ? null : normalise(request.system),
     messages: request.messages.map((message) => ({

@@ -42,7 +42,7 @@ export async function runAgentStepWith(
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
-  const agent = await agents.get(input.step.agent);
+  const agent = await agents.get(input.step.agent, input.tenantId);
   if (!agent?.enabled) {
     throw ApplicationFailure.create({
       type: ERROR_TYPES.invalidInput,

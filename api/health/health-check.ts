@@ -1,17 +1,27 @@
 /**
  * Health of the platform as the API sees it: Temporal reachable, DynamoDB reachable and fast,
- * and for the session task queue and every agent pool queue, who polls it and what waits.
+ * Redis reachable (when configured), and for the session task queue and every agent pool
+ * queue, who polls it and what waits.
  *
- * - `down`: Temporal or DynamoDB is unreachable (the API answers 503).
- * - `degraded`: both are up, but work would stall or lag: the session queue lacks workflow or
- *   activity pollers, an agent pool queue has no activity pollers, tasks wait on a side nobody
- *   polls, a queue's load could not be read, or DynamoDB answered slower than `slowMs`.
+ * - `down`: Temporal is unreachable (the API answers 503): nothing can start or be read.
+ * - `degraded`: Temporal is up, but a part is missing or work would stall or lag:
+ *   - DynamoDB unreachable: starting (the idempotency record) and listing sessions fail;
+ *     running sessions go on (their index writes are retried; the final one durably) and
+ *     sessions are read by id from Temporal;
+ *   - Redis unreachable: live step text (`/stream`) is unavailable; the workers' shared state
+ *     (circuit breakers, rate limits, response cache, model history) is not reachable from
+ *     this side either — see README "When Redis is away";
+ *   - the session queue lacks workflow or activity pollers, an agent pool queue has no
+ *     activity pollers, tasks wait on a side nobody polls, a queue's load could not be read,
+ *     or DynamoDB answered slower than `slowMs`.
  * - `ok`: none of that.
  *
- * Each probe has a deadline, so a check resolves within about twice `timeoutMs`.
+ * `reasons` names the part in each line (`DynamoDB: …`, `Redis: …`, `task queue …`). Each
+ * probe has a deadline, so a check resolves within about twice `timeoutMs`.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Connection } from '@temporalio/client';
+import type { Redis } from 'ioredis';
 import {
   createTaskQueueLoadReader,
   type TaskQueueLoad,
@@ -51,7 +61,7 @@ export interface TaskQueueHealth {
 export interface HealthReport {
   status: HealthState;
   checkedAt: string;
-  components: { temporal: ComponentHealth; dynamodb: ComponentHealth };
+  components: { temporal: ComponentHealth; dynamodb: ComponentHealth; redis?: ComponentHealth };
   /** Session queue pollers; absent while Temporal is down. */
   workers?: WorkerHealth;
   /** Every checked queue, session queue first; absent while Temporal is down. */
@@ -69,6 +79,8 @@ export interface HealthCheckOptions {
   agentTaskQueues?: readonly string[] | (() => Promise<readonly string[]>);
   dynamo: DynamoDBClient;
   sessionsTable: string;
+  /** Redis the API reads step streams from; checked (PING) when set. */
+  redis?: Pick<Redis, 'ping' | 'status'>;
   /** Deadline of each probe; 2 s unless set. */
   timeoutMs?: number;
   /** DynamoDB answering slower than this is `degraded`; 1 s unless set. */
@@ -121,8 +133,26 @@ export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
     }
   };
 
+  const redis = options.redis;
+  const pingRedis = async (): Promise<void> => {
+    if (!redis) return;
+    // ioredis queues commands while it reconnects: a closed connection is down at once.
+    if (redis.status !== 'ready') throw new Error(`connection ${redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        redis.ping(),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   return async function checkHealth(): Promise<HealthReport> {
-    const [temporalHealth, dynamodb, pools] = await Promise.all([
+    const [temporalHealth, dynamodb, redisHealth, pools] = await Promise.all([
       timed(() =>
         options.connection.withDeadline(Date.now() + timeoutMs, () =>
           options.connection.workflowService.getSystemInfo({}),
@@ -133,13 +163,19 @@ export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
           abortSignal: AbortSignal.timeout(timeoutMs),
         }),
       ),
+      redis ? timed(pingRedis) : Promise.resolve(undefined),
       agentQueues(),
     ]);
     const reasons: string[] = [];
     if (temporalHealth.status === 'down') reasons.push(`Temporal: ${temporalHealth.detail}`);
-    if (dynamodb.status === 'down') reasons.push(`DynamoDB: ${dynamodb.detail}`);
+    if (dynamodb.status === 'down')
+      reasons.push(
+        `DynamoDB: ${dynamodb.detail} (starting and listing sessions fail; running sessions go on)`,
+      );
     else if (dynamodb.latencyMs > slowMs)
       reasons.push(`DynamoDB slow: ${dynamodb.latencyMs} ms > ${slowMs} ms`);
+    if (redisHealth?.status === 'down')
+      reasons.push(`Redis: ${redisHealth.detail} (live step text unavailable)`);
 
     let taskQueues: TaskQueueHealth[] | undefined;
     if (temporalHealth.status === 'up') {
@@ -153,11 +189,15 @@ export function createHealthCheck(options: HealthCheckOptions): HealthCheck {
       }
     }
     const session = taskQueues?.[0];
-    const down = temporalHealth.status === 'down' || dynamodb.status === 'down';
+    const down = temporalHealth.status === 'down';
     return {
       status: down ? 'down' : reasons.length > 0 ? 'degraded' : 'ok',
       checkedAt: new Date().toISOString(),
-      components: { temporal: temporalHealth, dynamodb },
+      components: {
+        temporal: temporalHealth,
+        dynamodb,
+        ...(redisHealth ? { redis: redisHealth } : {}),
+      },
       ...(session
         ? {
             workers: {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { publicRoute } from '../policy/action';
 
 /**
  * `GET /metrics`: the Prometheus text exposition of `registry`, with the registry's content
@@ -7,7 +8,7 @@ import type { Registry } from 'prom-client';
  * gauges are read from Temporal during the scrape, bounded by their collect timeout.
  */
 export function metricsRoutes(registry: Registry) {
-  return new Hono().get('/', async (context) => {
+  return new Hono().get('/', publicRoute(), async (context) => {
     const body = await registry.metrics();
     return context.body(body, 200, { 'content-type': registry.contentType });
   });

@@ -25,6 +25,8 @@ import { fetchRemoteMedia, type AddressPolicy } from '../../media/fetch';
 import { DEFAULT_IMAGE_LIMITS } from '../../core/media/image-limits';
 import { MediaInputError, type MediaInputErrorCode } from '../../media/media-input-error';
 import type { AttachmentKind, AttachmentRef } from '../../core/media/attachments';
+import type { AttachmentOwnersStore } from '../../runtime/auth/attachment-owners-store';
+import { action } from '../policy/action';
 import { ProblemError } from '../problem';
 import { validate } from '../validation';
 import {
@@ -53,6 +55,11 @@ export interface AttachmentRoutesOptions {
   ffprobePath?: string;
   /** Where bodies are staged while they are checked. Default: the OS temp directory. */
   stagingDirectory?: string;
+  /**
+   * Records which tenant stored each blob, so only that tenant can attach it to a session
+   * (blobs are shared by hash). Without it, any stored hash can be attached.
+   */
+  owners?: Pick<AttachmentOwnersStore, 'record'>;
 }
 
 export interface StoredAttachment {
@@ -209,26 +216,38 @@ async function fetchAttachment(url: string, options: AttachmentRoutesOptions) {
 
 export function attachmentRoutes(options: AttachmentRoutesOptions) {
   return new Hono()
-    .post('/', validate('query', uploadQuerySchema), async (context) => {
-      const { name } = context.req.valid('query');
-      const declaredLength = Number(context.req.header('content-length'));
-      if (Number.isFinite(declaredLength) && declaredLength > options.maxBytes) {
-        throw attachmentProblem('too-large', 413, `The limit is ${options.maxBytes} bytes`);
-      }
-      const body = context.req.raw.body;
-      const source = body ? Readable.fromWeb(body) : Readable.from([]);
-      const stored = await intake(source, context.req.header('content-type'), name, options);
-      return context.json(stored, 201);
-    })
-    .post('/fetch', validate('json', fetchBodySchema), async (context) => {
-      const { url, name } = context.req.valid('json');
-      const fetched = await fetchAttachment(url, options);
-      const stored = await intake(
-        Readable.from([fetched.bytes]),
-        fetched.contentType,
-        name,
-        options,
-      );
-      return context.json(stored, 201);
-    });
+    .post(
+      '/',
+      action('attachment:upload'),
+      validate('query', uploadQuerySchema),
+      async (context) => {
+        const { name } = context.req.valid('query');
+        const declaredLength = Number(context.req.header('content-length'));
+        if (Number.isFinite(declaredLength) && declaredLength > options.maxBytes) {
+          throw attachmentProblem('too-large', 413, `The limit is ${options.maxBytes} bytes`);
+        }
+        const body = context.req.raw.body;
+        const source = body ? Readable.fromWeb(body) : Readable.from([]);
+        const stored = await intake(source, context.req.header('content-type'), name, options);
+        await options.owners?.record(context.get('principal').tenantId, stored.attachment.sha256);
+        return context.json(stored, 201);
+      },
+    )
+    .post(
+      '/fetch',
+      action('attachment:fetch'),
+      validate('json', fetchBodySchema),
+      async (context) => {
+        const { url, name } = context.req.valid('json');
+        const fetched = await fetchAttachment(url, options);
+        const stored = await intake(
+          Readable.from([fetched.bytes]),
+          fetched.contentType,
+          name,
+          options,
+        );
+        await options.owners?.record(context.get('principal').tenantId, stored.attachment.sha256);
+        return context.json(stored, 201);
+      },
+    );
 }

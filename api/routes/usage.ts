@@ -10,6 +10,7 @@ import {
   InvalidUsageCursorError,
   type UsageLedgerStore,
 } from '../../runtime/stores/usage-ledger-store';
+import { action } from '../policy/action';
 import { problems } from '../problem';
 import { validate } from '../validation';
 
@@ -33,28 +34,38 @@ export const tenantUsageQuerySchema = z
 /** Routes relative to `/v1`: `GET /sessions/:id/usage` and `GET /usage`. */
 export function usageRoutes({ ledger, sessionIndex }: UsageRoutesOptions) {
   return new Hono()
-    .get('/sessions/:id/usage', validate('query', sessionUsageQuerySchema), async (context) => {
-      const { tenantId } = context.get('principal');
-      const sessionId = context.req.param('id');
-      if (!isSessionId(sessionId) || !(await sessionIndex.get(tenantId, sessionId))) {
-        throw problems.notFound('no such session');
-      }
-      const { limit, cursor } = context.req.valid('query');
-      try {
-        const [totals, page] = await Promise.all([
-          ledger.sessionTotals(tenantId, sessionId),
-          ledger.sessionEntries(tenantId, sessionId, { limit, ...(cursor ? { cursor } : {}) }),
-        ]);
-        return context.json({ sessionId, totals, ...page });
-      } catch (error) {
-        if (error instanceof InvalidUsageCursorError) throw problems.badRequest(error.message);
-        throw error;
-      }
-    })
-    .get('/usage', validate('query', tenantUsageQuerySchema), async (context) => {
-      const { tenantId } = context.get('principal');
-      const { since } = context.req.valid('query');
-      const totals = await ledger.tenantTotals(tenantId, since ? { since } : {});
-      return context.json({ tenantId, totals });
-    });
+    .get(
+      '/sessions/:id/usage',
+      action('usage:read', 'session'),
+      validate('query', sessionUsageQuerySchema),
+      async (context) => {
+        const { tenantId } = context.get('principal');
+        const sessionId = context.req.param('id');
+        if (!isSessionId(sessionId) || !(await sessionIndex.get(tenantId, sessionId))) {
+          throw problems.notFound('no such session');
+        }
+        const { limit, cursor } = context.req.valid('query');
+        try {
+          const [totals, page] = await Promise.all([
+            ledger.sessionTotals(tenantId, sessionId),
+            ledger.sessionEntries(tenantId, sessionId, { limit, ...(cursor ? { cursor } : {}) }),
+          ]);
+          return context.json({ sessionId, totals, ...page });
+        } catch (error) {
+          if (error instanceof InvalidUsageCursorError) throw problems.badRequest(error.message);
+          throw error;
+        }
+      },
+    )
+    .get(
+      '/usage',
+      action('usage:read'),
+      validate('query', tenantUsageQuerySchema),
+      async (context) => {
+        const { tenantId } = context.get('principal');
+        const { since } = context.req.valid('query');
+        const totals = await ledger.tenantTotals(tenantId, since ? { since } : {});
+        return context.json({ tenantId, totals });
+      },
+    );
 }

@@ -13,7 +13,7 @@ import {
   type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { CancelledFailure, ApplicationFailure } from '@temporalio/common';
+import { CancelledFailure, ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { BlobStore } from '../../media/blob';
 import type { AttachmentRef } from '../../core/media/attachments';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../core/names';
@@ -37,12 +37,23 @@ import {
 import type { Principal } from '../../runtime/auth/tokens';
 import { isSessionId, newSessionId } from '../../runtime/session-ids';
 import type { IdempotencyStore } from '../../runtime/stores/idempotency-store';
-import type {
-  ListSessionsOptions,
-  SessionIndexStore,
-  SessionPage,
+import {
+  InvalidCursorError,
+  type ListSessionsOptions,
+  type SessionIndexRow,
+  type SessionIndexStore,
+  type SessionPage,
 } from '../../runtime/stores/session-index-store';
 import { ProblemError, problems } from '../problem';
+import {
+  closedStatus,
+  deletedClose,
+  isOpenExecution,
+  isOpenRow,
+  readClose,
+  reconcileRow,
+  type ClosedState,
+} from './closed-sessions';
 import { temporalProblem } from './temporal-errors';
 
 export interface SessionServiceOptions {
@@ -58,6 +69,14 @@ export interface SessionServiceOptions {
   defaultIdleTimeoutMs: number;
   /** How long a status query may take before the API answers 503. */
   queryTimeoutMs?: number;
+  /**
+   * A closed session's final status comes from what Temporal stores (its close event) and the
+   * index; the status query is still tried this long (500 ms unless set) for per-step detail,
+   * and the read answers without it when no worker replies in time.
+   */
+  closedQueryBudgetMs?: number;
+  /** Deadline of each Temporal call made to reconcile the rows of a listing (2 s unless set). */
+  reconcileTimeoutMs?: number;
   /** Where attachments are stored; without it a start with attachments is refused (422). */
   blobs?: Pick<BlobStore, 'has'>;
 }
@@ -82,12 +101,22 @@ export interface StartedSession {
 }
 
 export interface SessionView extends SessionStatus {
+  /**
+   * Where the status comes from: `live` — the status query of the running session; `final` —
+   * the closed session's own last state (the query, corrected by how Temporal closed it);
+   * `stored` — a closed session read from Temporal's close event and the index alone (no worker
+   * answered): no per-step detail (`steps` is empty).
+   */
+  source: 'live' | 'final' | 'stored';
   temporal: {
     workflowId: string;
+    /** Empty when Temporal no longer has the session (`status` is then `DELETED`). */
     runId: string;
+    /** Temporal's execution status (RUNNING, COMPLETED, TERMINATED, TIMED_OUT, …, or DELETED). */
     status: string;
     historyLength: number;
     webUiUrl: string;
+    closeTime?: string;
   };
 }
 
@@ -101,7 +130,13 @@ export interface SessionOutcome {
 /** Grace beyond the session's own deadline before Temporal's hard execution timeout hits. */
 const EXECUTION_TIMEOUT_GRACE_MS = 10 * 60 * 1000;
 
+/** After a closed-session query found no worker, its task queue is not queried for this long. */
+const NO_WORKER_MEMORY_MS = 10_000;
+
 export class SessionService {
+  /** Task queue → until when closed-session reads skip the status query (no worker answered). */
+  private readonly noWorkerUntil = new Map<string, number>();
+
   constructor(private readonly options: SessionServiceOptions) {}
 
   webUiUrlOf(sessionId: string): string {
@@ -206,13 +241,38 @@ export class SessionService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.options.sessionIndex.insertIfAbsent(record);
+    // Temporal accepted the session: it runs whatever happens to this write, and the workflow
+    // writes its own row as it moves on (its final write is retried durably). A DynamoDB
+    // outage here must not turn an accepted session into an error for the caller.
+    await this.options.sessionIndex.insertIfAbsent(record).catch(() => undefined);
     return { sessionId, created, webUiUrl: this.webUiUrlOf(sessionId) };
   }
 
-  /** The live status (status query) plus Temporal's own view of the execution. */
+  /**
+   * The session as it is now. Running: the status query (live) plus Temporal's view of the
+   * execution. Closed: the final status from what Temporal and the index store — it answers
+   * with every worker stopped — and the index row is corrected when it still says open (a
+   * terminated or timed-out session). A session Temporal deleted is read from its index row.
+   */
   async get(principal: Principal, sessionId: string): Promise<SessionView> {
-    const { handle, description } = await this.describeOwned(principal, sessionId);
+    const found = await this.describeOwnedOrIndexed(principal, sessionId);
+    if ('deleted' in found) return this.deletedView(principal, found.deleted);
+    const { handle, description } = found;
+    const temporal = {
+      workflowId: description.workflowId,
+      runId: description.runId,
+      status: description.status.name,
+      historyLength: description.historyLength,
+      webUiUrl: this.webUiUrlOf(sessionId),
+    };
+    if (!isOpenExecution(description)) {
+      const closed = await this.closedView(principal, description);
+      return {
+        ...closed.status,
+        source: closed.source,
+        temporal: { ...temporal, closeTime: closed.close.closedAt },
+      };
+    }
     const status = await this.queryStatus(handle);
     const liveAttempts = new Map<string, number>(
       (description.raw.pendingActivities ?? []).map((activity) => [
@@ -226,33 +286,54 @@ export class SessionService {
         ? { ...step, attempts: attempt }
         : step;
     });
-    return {
-      ...status,
-      steps,
-      temporal: {
-        workflowId: description.workflowId,
-        runId: description.runId,
-        status: description.status.name,
-        historyLength: description.historyLength,
-        webUiUrl: this.webUiUrlOf(sessionId),
-      },
-    };
+    return { ...status, steps, source: 'live', temporal };
   }
 
-  /** The status query alone, after the ownership check; used by the SSE stream. */
+  /** The status alone (live, or the final one of a closed session); used by the SSE stream. */
   async status(
     principal: Principal,
     sessionId: string,
   ): Promise<{ status: SessionStatus; closed: boolean }> {
-    const { handle, description } = await this.describeOwned(principal, sessionId);
-    return {
-      status: await this.queryStatus(handle),
-      closed: description.status.name !== 'RUNNING',
-    };
+    const found = await this.describeOwnedOrIndexed(principal, sessionId);
+    if ('deleted' in found) {
+      const {
+        source: _source,
+        temporal: _temporal,
+        ...status
+      } = await this.deletedView(principal, found.deleted);
+      return { status, closed: true };
+    }
+    const { handle, description } = found;
+    if (isOpenExecution(description)) {
+      return { status: await this.queryStatus(handle), closed: false };
+    }
+    return { status: (await this.closedView(principal, description)).status, closed: true };
   }
 
+  /**
+   * This tenant's sessions from the index. Rows that still say open are checked against
+   * Temporal (describe) and corrected when the execution is closed or gone, so a terminated
+   * session is never listed as waiting; with a status filter, rows that no longer match are
+   * left out. While Temporal is unreachable the rows are listed as the index has them.
+   */
   async list(principal: Principal, options: ListSessionsOptions): Promise<SessionPage> {
-    return this.options.sessionIndex.list(principal.tenantId, options);
+    const page = await this.options.sessionIndex
+      .list(principal.tenantId, options)
+      .catch((error: unknown) => {
+        if (error instanceof InvalidCursorError) throw error;
+        throw problems
+          .unavailable(
+            `the session index (DynamoDB) cannot be read: ${error instanceof Error ? error.message : String(error)}; sessions are still read by id`,
+          )
+          .withHeaders({ 'Retry-After': '5' });
+      });
+    const sessions = await mapLimit(page.sessions, 8, (row) =>
+      isOpenRow(row) ? this.reconcileListed(row) : Promise.resolve(row),
+    );
+    return {
+      ...page,
+      sessions: options.status ? sessions.filter((row) => row.status === options.status) : sessions,
+    };
   }
 
   async signal(
@@ -362,6 +443,138 @@ export class SessionService {
     );
   }
 
+  /** A closed session's final status, with the index row corrected to it. */
+  private async closedView(
+    principal: Principal,
+    description: WorkflowExecutionDescription,
+  ): Promise<{ status: SessionStatus; source: 'final' | 'stored'; close: ClosedState }> {
+    const sessionId = description.workflowId;
+    const handle = this.options.client.workflow.getHandle(sessionId, description.runId, {
+      followRuns: false,
+    });
+    const [close, row] = await Promise.all([
+      this.temporal(() => readClose(handle, description)),
+      this.options.sessionIndex.get(principal.tenantId, sessionId).catch(() => undefined),
+    ]);
+    const live = await this.closedQuery(handle, description.taskQueue);
+    if (row) await reconcileRow(this.options.sessionIndex, row, close).catch(() => undefined);
+    return {
+      status: closedStatus({
+        sessionId,
+        close,
+        description,
+        ...(row ? { row } : {}),
+        ...(live ? { live } : {}),
+      }),
+      source: live ? 'final' : 'stored',
+      close,
+    };
+  }
+
+  /** A session Temporal no longer has, from its index row (corrected when it said open). */
+  private async deletedView(principal: Principal, row: SessionIndexRow): Promise<SessionView> {
+    const close = deletedClose(row);
+    const current = await reconcileRow(this.options.sessionIndex, row, close).catch(() => row);
+    return {
+      ...closedStatus({ sessionId: row.sessionId, close, row: current }),
+      tenantId: principal.tenantId,
+      source: 'stored',
+      temporal: {
+        workflowId: row.sessionId,
+        runId: '',
+        status: 'DELETED',
+        historyLength: 0,
+        webUiUrl: this.webUiUrlOf(row.sessionId),
+        closeTime: close.closedAt,
+      },
+    };
+  }
+
+  /** An open index row checked against Temporal; unchanged when Temporal cannot say. */
+  private async reconcileListed(row: SessionIndexRow): Promise<SessionIndexRow> {
+    const deadline = Date.now() + (this.options.reconcileTimeoutMs ?? 2000);
+    try {
+      return await this.options.client.withDeadline(deadline, async () => {
+        const handle = this.options.client.workflow.getHandle(row.sessionId);
+        let description: WorkflowExecutionDescription;
+        try {
+          description = await handle.describe();
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          return reconcileRow(this.options.sessionIndex, row, deletedClose(row));
+        }
+        if (isOpenExecution(description)) return row;
+        const closed = this.options.client.workflow.getHandle(row.sessionId, description.runId, {
+          followRuns: false,
+        });
+        return reconcileRow(this.options.sessionIndex, row, await readClose(closed, description));
+      });
+    } catch {
+      return row;
+    }
+  }
+
+  /**
+   * The status query of a closed session, for its per-step detail, if a worker answers within
+   * the budget; once none did, the task queue is left alone for a while.
+   */
+  private async closedQuery(
+    handle: WorkflowHandle,
+    taskQueue: string,
+  ): Promise<SessionStatus | undefined> {
+    if ((this.noWorkerUntil.get(taskQueue) ?? 0) > Date.now()) return undefined;
+    const live = await this.queryWithin(handle, this.options.closedQueryBudgetMs ?? 500);
+    if (live) this.noWorkerUntil.delete(taskQueue);
+    else this.noWorkerUntil.set(taskQueue, Date.now() + NO_WORKER_MEMORY_MS);
+    return live;
+  }
+
+  /** The status query if a worker answers within `budgetMs`, else undefined. */
+  private async queryWithin(
+    handle: WorkflowHandle,
+    budgetMs: number,
+  ): Promise<SessionStatus | undefined> {
+    if (budgetMs <= 0) return undefined;
+    try {
+      return await this.options.client.withDeadline(Date.now() + budgetMs, () =>
+        handle.query(statusQuery),
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * `describeOwned`, except that a session Temporal no longer has (deleted by retention or by
+   * an operator) is found in this tenant's index instead of being a 404.
+   */
+  private async describeOwnedOrIndexed(
+    principal: Principal,
+    sessionId: string,
+  ): Promise<
+    | { handle: WorkflowHandle; description: WorkflowExecutionDescription }
+    | { deleted: SessionIndexRow }
+  > {
+    try {
+      return await this.describeOwned(principal, sessionId);
+    } catch (error) {
+      if (!(error instanceof ProblemError) || error.problem.status !== 404) throw error;
+      if (!isSessionId(sessionId)) throw error;
+      const row = await this.options.sessionIndex.get(principal.tenantId, sessionId);
+      if (!row) throw error;
+      // 404 for a foreign session too: only a deleted execution is answered from the index.
+      const exists = await this.options.client.workflow
+        .getHandle(sessionId)
+        .describe()
+        .then(
+          () => true,
+          (cause: unknown) => !isNotFound(cause),
+        );
+      if (exists) throw error;
+      return { deleted: row };
+    }
+  }
+
   private async queryStatus(handle: WorkflowHandle): Promise<SessionStatus> {
     const timeoutMs = this.options.queryTimeoutMs ?? 5000;
     try {
@@ -411,6 +624,31 @@ export class SessionService {
   private mapTemporalError(error: unknown): unknown {
     return temporalProblem(error, this.options.temporalAddress) ?? error;
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  const problem = temporalProblem(error, '');
+  return problem?.problem.status === 404;
+}
+
+/** Maps `items` with at most `limit` calls in flight, keeping the order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await map(items[index] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
 }
 
 /** Stable hash of who asked for what, for Idempotency-Key reuse detection. */

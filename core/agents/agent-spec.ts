@@ -53,12 +53,15 @@ export type AgentSpec = z.output<typeof agentSpecInputSchema> & {
   readonly updatedBy?: string;
 };
 
-/** Where activities and the API look agents up. */
+/**
+ * Where activities and the API look agents up. With a tenant, the catalog is what that tenant
+ * sees (its own agents and overrides over the platform's); without one, the platform's only.
+ */
 export interface AgentCatalog {
   /** The newest version of an agent, enabled or not; undefined when unknown. */
-  get(name: string): Promise<AgentSpec | undefined>;
+  get(name: string, tenantId?: string): Promise<AgentSpec | undefined>;
   /** The newest version of every agent. */
-  list(): Promise<AgentSpec[]>;
+  list(tenantId?: string): Promise<AgentSpec[]>;
   /** Names of the agents that can be scheduled. */
-  enabledNames(): Promise<ReadonlySet<string>>;
+  enabledNames(tenantId?: string): Promise<ReadonlySet<string>>;
 }

@@ -18,6 +18,7 @@ export interface TableNames {
   agentHistory: string;
   usageLedger: string;
   modelResults: string;
+  attachmentOwners: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -28,6 +29,7 @@ export function tableNames(prefix: string): TableNames {
     agentHistory: `${prefix}agent-history`,
     usageLedger: `${prefix}usage-ledger`,
     modelResults: `${prefix}model-results`,
+    attachmentOwners: `${prefix}attachment-owners`,
   };
 }
 
@@ -73,6 +75,9 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.usageLedger, ['tenantId', 'S'], ['entryKey', 'S']) },
     // workflow#run#activity#request#n → a model call's answer, so a retry never pays twice.
     { create: keyedTable(names.modelResults, ['callKey', 'S']), ttlAttribute: 'expiresAt' },
+    // (tenant, sha-256) → the tenant stored that attachment blob: blobs are shared by hash,
+    // and a tenant may use only the ones it uploaded or fetched itself.
+    { create: keyedTable(names.attachmentOwners, ['tenantId', 'S'], ['sha256', 'S']) },
   ];
 }
 

@@ -86,6 +86,7 @@ export interface MintOptions {
   audience: string;
   tenantId: string;
   userId: string;
+  /** Default `operator` (dev tokens and tests: start, steer, approve; no admin). */
   roles?: string[];
   ttlSeconds?: number;
 }
@@ -93,7 +94,7 @@ export interface MintOptions {
 /** Signs a token (dev tokens for the demo and the CLI; tests). */
 export async function mintToken(options: MintOptions): Promise<string> {
   const key = await importJWK(options.privateJwk, options.algorithm);
-  return new SignJWT({ tenant: options.tenantId, roles: options.roles ?? ['user'] })
+  return new SignJWT({ tenant: options.tenantId, roles: options.roles ?? ['operator'] })
     .setProtectedHeader({
       alg: options.algorithm,
       ...(options.privateJwk.kid ? { kid: options.privateJwk.kid } : {}),

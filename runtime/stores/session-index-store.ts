@@ -6,10 +6,39 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { SessionIndexRecord, SessionStatusName } from '../../core/session';
+import type { SessionIndexRecord, SessionPhase, SessionStatusName } from '../../core/session';
+
+/**
+ * Temporal's own state of a closed session, when the index learnt it from Temporal (see
+ * `recordClose`): `TERMINATED`, `TIMED_OUT`, … or `DELETED` when Temporal no longer has it.
+ */
+export type IndexedTemporalStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TERMINATED'
+  | 'TIMED_OUT'
+  | 'CONTINUED_AS_NEW'
+  | 'DELETED';
+
+/** A row of the index: the workflow's record plus what reconciliation with Temporal added. */
+export interface SessionIndexRow extends SessionIndexRecord {
+  temporalStatus?: IndexedTemporalStatus;
+  /** When Temporal closed the execution (ISO). */
+  closedAt?: string;
+}
+
+/** How a session ended, as `recordClose` writes it. */
+export interface SessionClose {
+  phase: SessionPhase;
+  status: SessionStatusName;
+  closeReason: string;
+  temporalStatus: IndexedTemporalStatus;
+  closedAt: string;
+}
 
 export interface SessionPage {
-  sessions: SessionIndexRecord[];
+  sessions: SessionIndexRow[];
   /** Opaque cursor for the next page; absent on the last page. */
   nextCursor?: string;
 }
@@ -45,6 +74,8 @@ export class SessionIndexStore {
   /**
    * Upserts the workflow's view of a session. Keeps the first `createdAt` and never lets an
    * older `updatedAt` overwrite a newer one, so retried or reordered writes are harmless.
+   * A write from a running workflow clears what `recordClose` learnt from Temporal (a reset
+   * session runs again).
    */
   async upsert(record: SessionIndexRecord): Promise<void> {
     const { tenantId, sessionId, createdAt, ...rest } = record;
@@ -57,12 +88,15 @@ export class SessionIndexStore {
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
+    const open = record.status === 'active' || record.status === 'waiting';
+    if (open)
+      Object.assign(names, { '#temporalStatus': 'temporalStatus', '#closedAt': 'closedAt' });
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tenantId, sessionId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${open ? ' REMOVE #temporalStatus, #closedAt' : ''}`,
           ConditionExpression: 'attribute_not_exists(#updatedAt) OR #updatedAt <= :updatedAt',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -73,7 +107,48 @@ export class SessionIndexStore {
     }
   }
 
-  async get(tenantId: string, sessionId: string): Promise<SessionIndexRecord | undefined> {
+  /**
+   * Records how Temporal closed a session (reconciliation: terminate, execution timeout,
+   * deletion and the like never run the workflow's own final write). Only an existing row is
+   * changed; returns whether it was.
+   */
+  async recordClose(tenantId: string, sessionId: string, close: SessionClose): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantId, sessionId },
+          UpdateExpression:
+            'SET #phase = :phase, #status = :status, #closeReason = :closeReason, ' +
+            '#temporalStatus = :temporalStatus, #closedAt = :closedAt, ' +
+            '#updatedAt = :closedAt',
+          ConditionExpression: 'attribute_exists(#sessionId)',
+          ExpressionAttributeNames: {
+            '#sessionId': 'sessionId',
+            '#phase': 'phase',
+            '#status': 'status',
+            '#closeReason': 'closeReason',
+            '#temporalStatus': 'temporalStatus',
+            '#closedAt': 'closedAt',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':phase': close.phase,
+            ':status': close.status,
+            ':closeReason': close.closeReason,
+            ':temporalStatus': close.temporalStatus,
+            ':closedAt': close.closedAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(tenantId: string, sessionId: string): Promise<SessionIndexRow | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
@@ -81,7 +156,7 @@ export class SessionIndexStore {
         ConsistentRead: true,
       }),
     );
-    return Item as SessionIndexRecord | undefined;
+    return Item as SessionIndexRow | undefined;
   }
 
   /** This tenant's sessions, newest first. */
@@ -106,7 +181,7 @@ export class SessionIndexStore {
       }),
     );
     return {
-      sessions: (Items ?? []) as SessionIndexRecord[],
+      sessions: (Items ?? []) as SessionIndexRow[],
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
   }

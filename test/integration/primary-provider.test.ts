@@ -23,7 +23,7 @@ import { buildModelStack, type ModelStack } from '../../workers/model-stack';
 import { createSessionWorker } from '../../workers/session-worker';
 import { tokenCount, type FakeCall, type FakeLlmServer } from '../fakes/llm-fake-server';
 import { startOpenAiChatServer } from '../fakes/openai-chat-server';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, newSessionId, testDataConverter, type Harness } from '../support/test-env';
 
 const OPENAI_KEY = 'sk-primary-provider-test-0123456789';
 
@@ -79,6 +79,7 @@ async function startWorkerFromConfig(
       agentHistory: harness.agentHistory,
     }),
     workflowBundlePath: harness.env.workflowBundlePath,
+    dataConverter: testDataConverter(),
   });
   workers.push({ worker, running: worker.run() });
   return { taskQueue, stack };
@@ -194,12 +195,16 @@ test('MODEL_PROVIDER=openai: the planner and every agent step are answered by Op
   // Usage: the session's totals and the ledger's per-model row are what the fake reported.
   const usage = reportedUsage(stepCalls, () => 'Answer from gpt-4.1-mini.');
   expect(result.usage).toMatchObject(usage);
+  // The ledger holds every provider call, the planner's included (one entry per call).
+  const everyCall = reportedUsage(calls, (call) =>
+    isPlannerCall(call) ? plan : 'Answer from gpt-4.1-mini.',
+  );
   const totals = await ledger.sessionTotals('acme', sessionId);
   expect(Object.keys(totals.byModel)).toEqual(['openai:gpt-4.1-mini']);
   expect(totals.byModel['openai:gpt-4.1-mini']).toMatchObject({
-    calls: 2,
+    calls: calls.length,
     failedCalls: 0,
-    ...usage,
+    ...everyCall,
   });
 });
 

@@ -14,8 +14,9 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-export async function startTestRedis(logDir?: string): Promise<TestRedis> {
-  const port = await freePort();
+/** `port` restarts a stopped server on the port its clients still reconnect to. */
+export async function startTestRedis(logDir?: string, onPort?: number): Promise<TestRedis> {
+  const port = onPort ?? (await freePort());
   const server = startProcess({
     name: `redis-${port}`,
     command: 'redis-server',

@@ -1,0 +1,77 @@
+/**
+ * The access policies, in Cedar, keyed by policy id (a decision names the ids that decided it).
+ * Permits grant actions to roles — a role is "in" every lower role, so grants are inherited
+ * upwards; forbids are deny rules that win over any permit. Resources always carry their
+ * tenant; the platform's is "*".
+ */
+export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
+  // viewer: read what the tenant has.
+  'viewer-read': `
+    permit (
+      principal in Tdev::Role::"viewer",
+      action in [
+        Tdev::Action::"session:list", Tdev::Action::"session:read", Tdev::Action::"usage:read",
+        Tdev::Action::"agent:list", Tdev::Action::"agent:read"
+      ],
+      resource
+    );`,
+  // member: start sessions, bring attachments, steer its own sessions (deny-member-others-sessions).
+  'member-work': `
+    permit (
+      principal in Tdev::Role::"member",
+      action in [
+        Tdev::Action::"session:start", Tdev::Action::"attachment:upload",
+        Tdev::Action::"attachment:fetch", Tdev::Action::"session:add-input",
+        Tdev::Action::"session:pause", Tdev::Action::"session:replan",
+        Tdev::Action::"session:amend", Tdev::Action::"session:cancel"
+      ],
+      resource
+    );`,
+  // approver: approve plans and steps, raise budgets.
+  'approver-decide': `
+    permit (
+      principal in Tdev::Role::"approver",
+      action in [Tdev::Action::"session:approve", Tdev::Action::"session:raise-budget"],
+      resource
+    );`,
+  // tenant-admin: the tenant's agents (own agents and overrides), audit trail and API keys.
+  'tenant-admin-manage': `
+    permit (
+      principal in Tdev::Role::"tenant-admin",
+      action in [
+        Tdev::Action::"agent:write", Tdev::Action::"audit:read", Tdev::Action::"api-key:manage"
+      ],
+      resource
+    );`,
+  // platform-admin: the built-in agents every tenant sees.
+  'platform-admin-agents': `
+    permit (
+      principal in Tdev::Role::"platform-admin",
+      action == Tdev::Action::"platform-agent:write",
+      resource is Tdev::Platform
+    );`,
+  // Deny: nothing crosses tenants (the platform's resources are "*").
+  'deny-cross-tenant': `
+    forbid (principal, action, resource)
+    unless { resource.tenant == principal.tenant || resource.tenant == "*" };`,
+  // Deny: platform resources are written only by platform admins, whatever else is granted.
+  'deny-platform-write': `
+    forbid (principal, action == Tdev::Action::"platform-agent:write", resource)
+    unless { principal in Tdev::Role::"platform-admin" };`,
+  // Deny: below operator, a user steers only the sessions it started.
+  'deny-member-others-sessions': `
+    forbid (
+      principal,
+      action in [
+        Tdev::Action::"session:add-input", Tdev::Action::"session:pause",
+        Tdev::Action::"session:replan", Tdev::Action::"session:amend",
+        Tdev::Action::"session:cancel"
+      ],
+      resource is Tdev::Session
+    )
+    when { !(principal in Tdev::Role::"operator") && resource.owner != principal.id };`,
+  // Deny: raising a budget needs approver, even if another permit would allow it.
+  'deny-budget-below-approver': `
+    forbid (principal, action == Tdev::Action::"session:raise-budget", resource)
+    unless { principal in Tdev::Role::"approver" };`,
+};

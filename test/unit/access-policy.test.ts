@@ -1,0 +1,259 @@
+/**
+ * Access control: every route of the app declares an action (or is public), and the Cedar
+ * policies decide each role × route as the table below says — including the deny rules
+ * (another tenant, another user's session below operator, platform writes) and inheritance.
+ */
+import { Registry } from 'prom-client';
+import { createApp, type ApiDependencies } from '../../api/app';
+import { declarationOf, type RouteDeclaration } from '../../api/policy/action';
+import { createLogger } from '../../runtime/logger';
+import type { Action, PolicyResource } from '../../runtime/policy/actions';
+import { createAuthorizer } from '../../runtime/policy/authorizer';
+import { ROLES, normaliseRoles, type Role } from '../../runtime/policy/roles';
+
+/** The full app, every optional route mounted. Nothing is called while routes are listed. */
+function fullApp() {
+  const unused = {} as never;
+  const dependencies: ApiDependencies = {
+    sessions: unused,
+    agents: unused,
+    health: unused,
+    metrics: new Registry(),
+    verifyToken: unused,
+    sessionIndex: unused,
+    logger: createLogger({ name: 'access-policy-test', level: 'silent' }),
+    bodyLimitBytes: 1024,
+    ssePollIntervalMs: 100,
+    stepStreams: { redis: unused },
+    usage: { ledger: unused, sessionIndex: unused },
+    attachments: { blobs: unused, maxBytes: 1024, fetchTimeoutMs: 1000 },
+    attachmentOwners: unused,
+  };
+  return createApp(dependencies);
+}
+
+/** `METHOD path` → what its handlers declare. Middleware-only entries (`ALL`) are skipped. */
+function routeDeclarations(): Map<string, RouteDeclaration[]> {
+  const routes = new Map<string, RouteDeclaration[]>();
+  for (const route of fullApp().routes) {
+    if (route.method === 'ALL') continue;
+    const key = `${route.method} ${route.path}`;
+    const declared = declarationOf(route.handler);
+    routes.set(key, [...(routes.get(key) ?? []), ...(declared ? [declared] : [])]);
+  }
+  return routes;
+}
+
+type Expectation =
+  | { public: true }
+  | {
+      action: Action | { signal: Record<string, Action> };
+      resource: 'tenant' | 'session' | 'platform';
+      /** Lowest role allowed on the caller's own tenant (own session for session routes). */
+      minimum: Role;
+      /** Lowest role allowed on a session another user of the tenant started. */
+      othersSession?: Role;
+    };
+
+/** The expected access of every route: written here by hand, not derived from the policies. */
+const EXPECTED: Record<string, Expectation> = {
+  'GET /health': { public: true },
+  'GET /metrics': { public: true },
+  'POST /v1/sessions': { action: 'session:start', resource: 'tenant', minimum: 'member' },
+  'GET /v1/sessions': { action: 'session:list', resource: 'tenant', minimum: 'viewer' },
+  'GET /v1/sessions/:id': { action: 'session:read', resource: 'session', minimum: 'viewer' },
+  'GET /v1/sessions/:id/result': {
+    action: 'session:read',
+    resource: 'session',
+    minimum: 'viewer',
+  },
+  'POST /v1/sessions/:id/signals/:name': {
+    action: {
+      signal: {
+        approve: 'session:approve',
+        'approve-step': 'session:approve',
+        'add-input': 'session:add-input',
+        cancel: 'session:cancel',
+        pause: 'session:pause',
+        resume: 'session:pause',
+        replan: 'session:replan',
+        'raise-budget': 'session:raise-budget',
+      },
+    },
+    resource: 'session',
+    minimum: 'member',
+  },
+  'POST /v1/sessions/:id/plan/amendments': {
+    action: 'session:amend',
+    resource: 'session',
+    minimum: 'member',
+    othersSession: 'operator',
+  },
+  'GET /v1/sessions/:id/steps/:stepId/output': {
+    action: 'session:read',
+    resource: 'session',
+    minimum: 'viewer',
+  },
+  'POST /v1/sessions/:id/cancel': {
+    action: 'session:cancel',
+    resource: 'session',
+    minimum: 'member',
+    othersSession: 'operator',
+  },
+  'GET /v1/sessions/:id/events': {
+    action: 'session:read',
+    resource: 'session',
+    minimum: 'viewer',
+  },
+  'GET /v1/sessions/:id/stream': {
+    action: 'session:read',
+    resource: 'session',
+    minimum: 'viewer',
+  },
+  'GET /v1/agents': { action: 'agent:list', resource: 'tenant', minimum: 'viewer' },
+  'GET /v1/agents/:name': { action: 'agent:read', resource: 'tenant', minimum: 'viewer' },
+  'PUT /v1/agents/:name': { action: 'agent:write', resource: 'tenant', minimum: 'tenant-admin' },
+  'PUT /v1/platform/agents/:name': {
+    action: 'platform-agent:write',
+    resource: 'platform',
+    minimum: 'platform-admin',
+  },
+  'POST /v1/attachments': { action: 'attachment:upload', resource: 'tenant', minimum: 'member' },
+  'POST /v1/attachments/fetch': {
+    action: 'attachment:fetch',
+    resource: 'tenant',
+    minimum: 'member',
+  },
+  'GET /v1/sessions/:id/usage': { action: 'usage:read', resource: 'session', minimum: 'viewer' },
+  'GET /v1/usage': { action: 'usage:read', resource: 'tenant', minimum: 'viewer' },
+};
+
+/** Per signal: the lowest role on an own session, and on another user's session. */
+const SIGNAL_MINIMUM: Record<string, [own: Role, others: Role]> = {
+  approve: ['approver', 'approver'],
+  'approve-step': ['approver', 'approver'],
+  'add-input': ['member', 'operator'],
+  cancel: ['member', 'operator'],
+  pause: ['member', 'operator'],
+  resume: ['member', 'operator'],
+  replan: ['member', 'operator'],
+  'raise-budget': ['approver', 'approver'],
+};
+
+const rank = (role: Role): number => ROLES.indexOf(role);
+const authorizer = createAuthorizer();
+
+function resourceFor(kind: 'tenant' | 'session' | 'platform', tenant: string, owner: string) {
+  const resources: Record<typeof kind, PolicyResource> = {
+    tenant: { type: 'Tenant', id: tenant, tenant },
+    session: { type: 'Session', id: 'ses_01M86WJPP9RGC4HN5MVG19H74Z', tenant, owner },
+    platform: { type: 'Platform', id: 'platform', tenant: '*' },
+  };
+  return resources[kind];
+}
+
+const allowed = (role: Role, action: Action, resource: PolicyResource) =>
+  authorizer.authorize({ tenantId: 'acme', userId: 'ada', roles: [role] }, action, resource)
+    .allowed;
+
+describe('every route declares its access', () => {
+  const routes = routeDeclarations();
+
+  test('no route lacks an action (or a public mark)', () => {
+    expect(routes.size).toBeGreaterThanOrEqual(Object.keys(EXPECTED).length);
+    const undeclared = [...routes].filter(([, declared]) => declared.length === 0).map(([k]) => k);
+    expect(undeclared).toEqual([]);
+  });
+
+  test('each route declares what the table expects, and the table covers every route', () => {
+    expect([...routes.keys()].sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [key, declared] of routes) {
+      const expected = EXPECTED[key] as Expectation;
+      expect([key, declared]).toEqual([
+        key,
+        [
+          'public' in expected
+            ? { kind: 'public' }
+            : {
+                kind: 'action',
+                action: typeof expected.action === 'string' ? expected.action : 'by-request',
+                resource: expected.resource,
+              },
+        ],
+      ]);
+    }
+  });
+});
+
+describe('role × route matrix', () => {
+  const cases = Object.entries(EXPECTED).flatMap(([route, expected]) => {
+    if ('public' in expected) return [];
+    if (typeof expected.action !== 'string') {
+      return Object.entries(expected.action.signal).flatMap(([signal, action]) => {
+        const [own, others] = SIGNAL_MINIMUM[signal] as [Role, Role];
+        return ROLES.map((role) => ({
+          label: `${route} (${signal})`,
+          role,
+          action,
+          kind: expected.resource,
+          own,
+          others,
+        }));
+      });
+    }
+    return ROLES.map((role) => ({
+      label: route,
+      role,
+      action: expected.action as Action,
+      kind: expected.resource,
+      own: expected.minimum,
+      others: expected.othersSession ?? expected.minimum,
+    }));
+  });
+
+  test.each(cases)('$role on $label', ({ role, action, kind, own, others }) => {
+    const mine = resourceFor(kind, 'acme', 'ada');
+    expect(allowed(role, action, mine)).toBe(rank(role) >= rank(own));
+    if (kind === 'session') {
+      const theirs = resourceFor(kind, 'acme', 'bob');
+      expect(allowed(role, action, theirs)).toBe(rank(role) >= rank(others));
+    }
+    // Deny rule: another tenant's resource, whatever the role (the platform has none).
+    if (kind !== 'platform') {
+      expect(allowed(role, action, resourceFor(kind, 'globex', 'ada'))).toBe(false);
+    }
+  });
+});
+
+describe('roles and deny rules', () => {
+  test('legacy role names map to the new ones; unknown names grant nothing', () => {
+    expect(normaliseRoles(['user'])).toEqual(['member']);
+    expect(normaliseRoles(['admin', 'viewer', 'wizard'])).toEqual(['viewer', 'tenant-admin']);
+    const nobody = { tenantId: 'acme', userId: 'ada', roles: ['wizard'] };
+    expect(
+      authorizer.authorize(nobody, 'session:list', resourceFor('tenant', 'acme', '')).allowed,
+    ).toBe(false);
+  });
+
+  test('a forbid wins over a permit, and says which rule denied', () => {
+    const forbidAll = createAuthorizer({
+      everything: 'permit (principal, action, resource);',
+      'no-budget': 'forbid (principal, action == Tdev::Action::"session:raise-budget", resource);',
+    });
+    const principal = { tenantId: 'acme', userId: 'ada', roles: ['tenant-admin'] };
+    const session = resourceFor('session', 'acme', 'ada');
+    expect(forbidAll.authorize(principal, 'session:cancel', session).allowed).toBe(true);
+    expect(forbidAll.authorize(principal, 'session:raise-budget', session)).toMatchObject({
+      allowed: false,
+      reasons: ['no-budget'],
+    });
+    const member = { tenantId: 'acme', userId: 'ada', roles: ['member'] };
+    expect(
+      authorizer.authorize(member, 'session:cancel', resourceFor('session', 'acme', 'bob')),
+    ).toMatchObject({ allowed: false, reasons: ['deny-member-others-sessions'] });
+  });
+
+  test('policies that do not parse stop start-up', () => {
+    expect(() => createAuthorizer('permit (principal, action, resource')).toThrow(/do not parse/);
+  });
+});
