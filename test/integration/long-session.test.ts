@@ -42,7 +42,9 @@ import {
   TEST_AWS_CREDENTIALS,
   TEST_MODEL_ID,
   createHarness,
+  decodeTestPayload,
   newSessionId,
+  testDataConverter,
   type Harness,
   waitForStatus,
 } from '../support/test-env';
@@ -81,7 +83,12 @@ beforeAll(async () => {
   });
   const address = `127.0.0.1:${port}`;
   connection = await Connection.connect({ address });
-  client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
+  // The test run's payload encryption, as every test client and worker uses it.
+  client = new Client({
+    connection,
+    namespace: DEFAULT_NAMESPACE,
+    dataConverter: testDataConverter(),
+  });
   native = await NativeConnection.connect({ address });
   const model = createBedrockProvider({
     region: 'us-east-1',
@@ -95,6 +102,7 @@ beforeAll(async () => {
     taskQueue: TASK_QUEUE,
     activities: createActivities({ model, sessionIndex: harness.sessionIndex }),
     workflowBundlePath: harness.env.workflowBundlePath,
+    dataConverter: testDataConverter(),
   });
   running = worker.run();
 }, 60_000);
@@ -130,12 +138,14 @@ async function runsOf(handle: WorkflowHandle, firstRunId: string): Promise<Run[]
     const run: WorkflowHandle = client.workflow.getHandle(handle.workflowId, runId);
     const history: temporal.api.history.v1.IHistory = await run.fetchHistory();
     const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
-    const data = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`run ${runId} has no input`);
+    const decoded = await decodeTestPayload(payload);
     runs.push({
       runId,
       events,
       bytes: temporal.api.history.v1.History.encode(history).finish().length,
-      input: JSON.parse(Buffer.from(data ?? []).toString('utf8')) as SessionInput,
+      input: JSON.parse(Buffer.from(decoded.data ?? []).toString('utf8')) as SessionInput,
       status: await run.query(statusQuery),
     });
     runId =
