@@ -5,6 +5,13 @@
 export const ERROR_TYPES = {
   /** The request or an input is invalid; retrying cannot help. */
   invalidInput: 'InvalidInput',
+  /**
+   * The session workflow's start input, or a signal or update payload, does not have the
+   * documented shape (e.g. started from the Web UI or the `temporal` CLI with a wrong
+   * `--input`); the message and the failure's first detail list every problem with its path.
+   * Raised by the workflow itself, never by an activity, so not in the retry policies' list.
+   */
+  invalidSessionInput: 'InvalidSessionInput',
   /** A plan failed validation (unknown agent, cycle, dangling dependency, too large). */
   planInvalid: 'PlanInvalid',
   /** The planner model's output stayed invalid after one repair attempt (`PLANNER_MODE=llm`). */

@@ -5,3 +5,4 @@ export * from './session-index';
 export * from './activity-contracts';
 export * from './step-stream-events';
 export * from './budget';
+export * from './validate-input';

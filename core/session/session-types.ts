@@ -290,11 +290,25 @@ export interface SessionStatus {
     highlights: CombinedInsights['highlights'];
   };
   pendingInputs: number;
+  /**
+   * Signals this run dropped because their payload did not have the documented shape (they
+   * changed nothing): how many, and the last few with their problems.
+   */
+  droppedSignals?: { count: number; recent: DroppedSignal[] };
   history: TurnSummary[];
   usage: StepUsage;
   result?: string;
   error?: string;
   closeReason?: string;
+}
+
+/** A signal the session dropped because its payload was invalid. */
+export interface DroppedSignal {
+  /** The signal's API name, e.g. `approve-step`. */
+  signal: string;
+  at: string;
+  /** Every problem found, as `path: what is wrong`. */
+  problems: string[];
 }
 
 /** What the analyse activity extracted from a request. */

@@ -3,8 +3,11 @@
  * dev server and dynalite, runs one session per scenario against a real worker and a local
  * Bedrock Converse server, and writes each run's history to test/replay/histories/.
  *
- *   npm run record-histories            (all scenarios)
- *   npm run record-histories -- approval (only the named ones)
+ *   npm run record-histories                       (all scenarios)
+ *   npm run record-histories -- approval-approved  (only the named ones)
+ *
+ * Record a new scenario by its name alone: re-recording all of them rewrites every file (new
+ * ids and times), and the recorded ones must stay as they were recorded.
  *
  * Re-record when the workflow changes on purpose — and keep the old files replaying, or
  * version the change with `patched()`.
@@ -31,6 +34,7 @@ import {
   raiseBudgetSignal,
   resumeSignal,
   statusQuery,
+  type AmendPlanInput,
   type SessionInput,
   type SessionStatus,
 } from '../../core/session';
@@ -70,6 +74,8 @@ interface Scenario {
   routed?: boolean;
   /** Adds to the request what must be made first (attachments stored in the blob store). */
   prepare?: (blobs: BlobStore) => Promise<Partial<SessionInput['request']>>;
+  /** Starts the workflow with this input as it is (e.g. one without the documented shape). */
+  rawInput?: (sessionId: string) => unknown;
 }
 
 interface HistoryEventJson {
@@ -112,6 +118,13 @@ async function waitFor(
 
 const running = (status: SessionStatus): boolean =>
   status.steps.some((step) => step.state === 'running');
+
+/**
+ * The recording server suggests continue-as-new from this many events (Temporal's default is
+ * 4,096), so one scenario can show an idle session following the suggestion; every other
+ * scenario stays far below it.
+ */
+const SUGGEST_CONTINUE_AS_NEW_EVENTS = 300;
 
 const SCENARIOS: Scenario[] = [
   {
@@ -467,6 +480,60 @@ const SCENARIOS: Scenario[] = [
     options: { maxParallelSteps: 1 },
   },
   {
+    name: 'invalid-input-failed',
+    request: {},
+    // As `temporal workflow start --input '{"bad":1}'` (or the Web UI) would start it.
+    rawInput: (sessionId) => ({ sessionId, request: { text: 7 }, bad: 1 }),
+  },
+  {
+    name: 'invalid-update-rejected',
+    request: { text: 'Implement CSV export', requireApproval: true },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      // Rejected by the validator (its payload has not the documented shape): not in history.
+      const refused = await handle
+        .executeUpdate(amendPlanUpdate, {
+          args: [{ plan: { steps: 'all' }, by: 7 } as unknown as AmendPlanInput],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      if (!refused) throw new Error('the invalid amendPlan update was accepted');
+      await handle.signal(approveSignal, { approved: true, by: 'lead' });
+    },
+  },
+  {
+    name: 'invalid-signals-dropped',
+    request: { text: 'Implement CSV export', requireApproval: true },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      await handle.signal('approve', { approved: 'yes' });
+      await handle.signal('addInput', { txt: 'more' });
+      await handle.signal('cancel', 'now');
+      await handle.signal('approve');
+      await waitFor(handle, (status) => status.droppedSignals?.count === 4);
+      // Sent without a payload (as the temporal CLI does): the empty one.
+      await handle.signal('pause');
+      await handle.signal('resume');
+      await handle.signal(approveSignal, { approved: true, by: 'lead' });
+    },
+  },
+  {
+    name: 'idle-continue-as-new-suggested',
+    request: { text: 'Implement CSV export' },
+    options: { keepOpen: true, idleTimeoutMs: 60_000 },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_input');
+      // Signals while idle until the server suggests continue-as-new and the session follows.
+      for (let sent = 0; (await handle.query(statusQuery)).runNumber === 1; sent += 1) {
+        if (sent > SUGGEST_CONTINUE_AS_NEW_EVENTS) throw new Error('no continue-as-new');
+        await handle.signal(raiseBudgetSignal, { maxCostUsd: 10 + sent, by: 'ops' });
+      }
+      await handle.signal(cancelSignal, { reason: 'recorded', by: 'ops' });
+    },
+  },
+  {
     name: 'deadline-expired',
     request: { text: 'Implement CSV export' },
     options: { maxDurationMs: 2000 },
@@ -476,6 +543,8 @@ const SCENARIOS: Scenario[] = [
 
 async function main(): Promise<void> {
   const only = new Set(process.argv.slice(2));
+  const unknown = [...only].filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
+  if (unknown.length > 0) throw new Error(`no such scenario: ${unknown.join(', ')}`);
   const scenarios = SCENARIOS.filter((scenario) => only.size === 0 || only.has(scenario.name));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-record-'));
   const [temporalPort, dynamoPort] = [await freePort(), await freePort()];
@@ -484,6 +553,7 @@ async function main(): Promise<void> {
     headless: true,
     namespace: DEFAULT_NAMESPACE,
     logDir: dir,
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_EVENTS },
   });
   const dynamo = await startDynamoLocal({ port: dynamoPort, logDir: dir });
   const bedrock = await startFakeBedrock();
@@ -572,7 +642,7 @@ async function main(): Promise<void> {
                   : scenario.modelFallback
                     ? `${TASK_QUEUE}-fallback`
                     : TASK_QUEUE,
-                args: [input],
+                args: [(scenario.rawInput?.(sessionId) as SessionInput | undefined) ?? input],
               });
               await scenario.drive?.(handle, bedrock);
               await handle.result().catch(() => undefined);

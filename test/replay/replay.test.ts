@@ -83,3 +83,46 @@ test('a changed workflow is caught as a determinism violation', async () => {
     });
   }
 });
+
+test('histories cover the checks of outside input, each recorded behind its patch', () => {
+  interface RecordedEvent {
+    eventType?: string;
+    markerRecordedEventAttributes?: {
+      markerName?: string;
+      details?: Record<string, { payloads?: { data?: string }[] }>;
+    };
+    workflowExecutionFailedEventAttributes?: {
+      failure?: { applicationFailureInfo?: { type?: string; nonRetryable?: boolean } };
+    };
+  }
+  const patchesOf = (file: string): string[] => {
+    const found = histories.find((history) => history.file === file);
+    if (!found) throw new Error(`no recorded history ${file}`);
+    return (found.history.events as RecordedEvent[]).flatMap((event) => {
+      const marker = event.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_patch') return [];
+      return Object.values(marker.details ?? {}).flatMap((details) =>
+        (details.payloads ?? []).map(
+          (payload) =>
+            (
+              JSON.parse(Buffer.from(payload.data ?? '', 'base64').toString('utf8')) as {
+                id: string;
+              }
+            ).id,
+        ),
+      );
+    });
+  };
+  expect(patchesOf('session-invalid-input-failed.json')).toEqual(['fail-invalid-session-input']);
+  expect(patchesOf('session-invalid-signals-dropped.json')).toEqual(['drop-invalid-signals']);
+  expect(patchesOf('session-idle-continue-as-new-suggested.json')).toEqual([
+    'continue-as-new-when-idle',
+  ]);
+  // A rejected update leaves no trace in history; the session it was sent to went on unchanged.
+  expect(patchesOf('session-invalid-update-rejected.json')).toEqual([]);
+  const failed = histories.find(({ file }) => file === 'session-invalid-input-failed.json');
+  const last = (failed?.history.events as RecordedEvent[] | undefined)?.at(-1);
+  expect(last?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo).toEqual(
+    expect.objectContaining({ type: 'InvalidSessionInput', nonRetryable: true }),
+  );
+});

@@ -12,6 +12,7 @@ import {
   isTerminalPhase,
   resolveSessionOptions,
   type ApprovalRecord,
+  type DroppedSignal,
   type PauseRecord,
   type RequestAnalysis,
   type SessionBudget,
@@ -63,6 +64,8 @@ export class SessionState {
   readonly error?: string;
   readonly closeReason?: string;
   readonly cancelRequest?: { reason: string; by?: string };
+  /** Signals this run dropped for an invalid payload (the last few; see `Session.dropSignal`). */
+  readonly droppedSignals?: { count: number; recent: readonly DroppedSignal[] };
   protected turnScope?: CancellationScope;
   private searchAttributesPhase?: SessionPhase;
   protected readonly board = new StepBoard(() => this.touch());

@@ -60,6 +60,14 @@ export function statusOf(session: SessionState): SessionStatus {
         }
       : {}),
     pendingInputs: session.pendingInputs.length,
+    ...(session.droppedSignals
+      ? {
+          droppedSignals: {
+            count: session.droppedSignals.count,
+            recent: [...session.droppedSignals.recent],
+          },
+        }
+      : {}),
     history: [...session.history],
     usage: { ...session.usage },
     ...(session.result !== undefined ? { result: session.result } : {}),

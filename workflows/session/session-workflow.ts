@@ -6,6 +6,14 @@
  * and starts a fresh run with carried state (continue-as-new) before its history grows large.
  * Shaped like Temporal's safe-message-handlers sample: handlers call `Session` methods, which
  * own every change of state; this file only registers them and runs the main loop.
+ *
+ * What comes from outside is checked first (core/session/validate-input.ts): an input without
+ * the documented shape fails the workflow at once (`InvalidSessionInput`, non-retryable, every
+ * problem with its path) instead of failing its workflow task again and again; a signal with an
+ * invalid payload is dropped (recorded in the status, logged); the update's validator rejects
+ * one. Each new behaviour runs behind `patched()` only where the value is invalid, so a valid
+ * session records exactly the commands it did before, and a run recorded before a check keeps
+ * replaying as it ran.
  */
 import {
   ApplicationFailure,
@@ -14,6 +22,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
   type SignalDefinition,
@@ -21,7 +30,11 @@ import {
 import { ERROR_TYPES } from '../../core/errors';
 import {
   SESSION_SIGNALS,
+  SIGNALS_WITHOUT_PAYLOAD,
   amendPlanUpdate,
+  describeProblems,
+  sessionInputProblems,
+  signalPayloadProblems,
   statusQuery,
   stepOutputQuery,
   type AmendPlanInput,
@@ -31,16 +44,35 @@ import {
   type UserInput,
 } from '../../core/session';
 import { agentStepRunner } from './agent-step-activity';
-import { Session, type SignalHandlers } from './session';
+import { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
 import { carriedStateOf, resultOf } from './session-view';
 import { runTurn, waitUntil, type TurnOutcome } from './turn';
 
+/** `patched()` ids of behaviour added after sessions were recorded (see test/replay). */
+export const SESSION_PATCHES = {
+  /** An input without the documented shape fails the workflow (it used to fail the task). */
+  failInvalidInput: 'fail-invalid-session-input',
+  /** A signal with an invalid payload is dropped (it used to reach its handler). */
+  dropInvalidSignals: 'drop-invalid-signals',
+  /** While waiting for input, continue as new when Temporal suggests it (many signals). */
+  continueAsNewWhenIdle: 'continue-as-new-when-idle',
+} as const;
+
 export async function sessionWorkflow(input: SessionInput): Promise<SessionResult> {
+  const problems = sessionInputProblems(input);
+  if (problems.length > 0 && patched(SESSION_PATCHES.failInvalidInput)) {
+    throw ApplicationFailure.create({
+      type: ERROR_TYPES.invalidSessionInput,
+      message: `invalid session input (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${describeProblems(problems)}`,
+      nonRetryable: true,
+      details: [problems],
+    });
+  }
   const session = new Session(input, workflowInfo().startTime);
   setHandler(statusQuery, () => session.status());
   setHandler(stepOutputQuery, (stepId) => session.stepOutput(stepId));
-  registerSignals(session.signals);
+  registerSignals(session);
   setHandler(amendPlanUpdate, (amendment) => session.amendPlan(amendment), {
     validator: (amendment: AmendPlanInput) => session.validateAmendment(amendment),
   });
@@ -59,13 +91,35 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionResul
   }
 }
 
-/** Registers every signal of `SESSION_SIGNALS` with its handler, in the handlers' order. */
-function registerSignals(handlers: SignalHandlers): void {
+/**
+ * Registers every signal of `SESSION_SIGNALS` with its handler, in the handlers' order. A
+ * payload is checked first: an invalid one is dropped (never thrown: a throwing signal handler
+ * would fail the workflow task, again and again); a signal whose fields are all optional may
+ * come without one.
+ */
+function registerSignals(session: Session): void {
+  const handlers = session.signals;
   for (const name of Object.keys(handlers) as SessionSignalName[]) {
     // `SignalHandlers` pairs each signal with a handler of that signal's input.
     const handler = handlers[name] as (input: unknown) => void;
-    setHandler(SESSION_SIGNALS[name] as SignalDefinition<[unknown]>, handler);
+    setHandler(SESSION_SIGNALS[name] as SignalDefinition<[unknown]>, (payload: unknown) => {
+      const problems = signalPayloadProblems(name, payload);
+      if (problems.length > 0 && patched(SESSION_PATCHES.dropInvalidSignals)) {
+        session.dropSignal(name, problems);
+        return;
+      }
+      handler(payload === undefined && SIGNALS_WITHOUT_PAYLOAD.has(name) ? {} : payload);
+    });
   }
+}
+
+/**
+ * Temporal suggests continue-as-new (the history grew long, e.g. from many signals) while the
+ * session waits for input: wake and carry on in a fresh run. Asked only once suggested, so
+ * the patch marker is written only by the runs it changes.
+ */
+function continueAsNewSuggestedWhileIdle(): boolean {
+  return workflowInfo().continueAsNewSuggested && patched(SESSION_PATCHES.continueAsNewWhenIdle);
 }
 
 /** Runs turns until the session closes, or continues as new with the state it carries. */
@@ -97,7 +151,10 @@ async function runSession(session: Session): Promise<SessionResult> {
       await writeSessionIndex(session);
       const woke = await waitUntil(
         session,
-        () => session.pendingInputs.length > 0 || session.cancelRequest !== undefined,
+        () =>
+          session.pendingInputs.length > 0 ||
+          session.cancelRequest !== undefined ||
+          continueAsNewSuggestedWhileIdle(),
         options.idleTimeoutMs,
       );
       if (session.cancelRequest) return finish(session, 'cancelled', session.cancelRequest.reason);

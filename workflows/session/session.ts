@@ -6,12 +6,14 @@
  * itself; no caller does. State and shared changes: `SessionState`; its parts: `StepBoard`
  * (the steps' statuses) and `PlanState` (the plan and what messages change in it).
  */
-import { ApplicationFailure, type SignalDefinition } from '@temporalio/workflow';
+import { ApplicationFailure, log, type SignalDefinition } from '@temporalio/workflow';
 import { ERROR_TYPES } from '../../core/errors';
 import { describeAttachments, type CombinedInsights } from '../../core/media/attachments';
 import type { Plan, PlanDecision } from '../../core/plan/plan-types';
 import {
+  amendPlanInputProblems,
   budgetExhausted,
+  describeProblems,
   type AgentStepResult,
   type AmendPlanInput,
   type AmendPlanResult,
@@ -27,6 +29,8 @@ import { SessionState, nowIso } from './session-state';
 
 /** Turn summaries kept across continue-as-new; older ones are dropped. */
 const MAX_CARRIED_TURNS = 50;
+/** Dropped signals the status shows (the newest); the count covers them all. */
+const MAX_DROPPED_SIGNALS_SHOWN = 10;
 /** `paused.by` of a pause the budget caused (the `raise-budget` signal lifts it). */
 export const BUDGET_PAUSE = 'budget';
 
@@ -50,8 +54,22 @@ export class Session extends SessionState {
 
   // The update and the signals.
 
-  /** Rejects (before it enters history) an amendment that is not possible now. */
-  validateAmendment({ plan }: AmendPlanInput): void {
+  /**
+   * Rejects (before it enters history) an amendment that is not possible now: a payload
+   * without the documented shape (`InvalidSessionInput`, every problem with its path), or a
+   * plan that may not replace the current one (`PlanInvalid`).
+   */
+  validateAmendment(amendment: AmendPlanInput): void {
+    const problems = amendPlanInputProblems(amendment);
+    if (problems.length > 0) {
+      throw ApplicationFailure.create({
+        type: ERROR_TYPES.invalidSessionInput,
+        message: `invalid amendPlan update: ${describeProblems(problems)}`,
+        nonRetryable: true,
+        details: [problems],
+      });
+    }
+    const { plan } = amendment;
     const check = this.planState.checkAmendment(plan, this.phase, this.board.startedIds());
     if (check.ok) return;
     throw ApplicationFailure.create({
@@ -69,6 +87,32 @@ export class Session extends SessionState {
     const amendment = this.planState.amend(plan, check.changes, by, reason);
     this.touch();
     return { amendment, levels: check.levels, criticalPath: check.criticalPath };
+  }
+
+  /**
+   * A signal whose payload does not have the documented shape changes nothing: it is counted,
+   * shown in the status (the last few, with their problems) and logged (the first few of a
+   * run, then every hundredth).
+   */
+  dropSignal(signal: SessionSignalName, problems: string[]): void {
+    const dropped = { signal, at: nowIso(), problems };
+    const recent = [...(this.droppedSignals?.recent ?? []), dropped];
+    this.change({
+      droppedSignals: {
+        count: (this.droppedSignals?.count ?? 0) + 1,
+        recent: recent.slice(-MAX_DROPPED_SIGNALS_SHOWN),
+      },
+    });
+    const count = this.droppedSignals?.count ?? 0;
+    // A flood of bad signals must not flood the log: the first few, then every hundredth.
+    if (count <= MAX_DROPPED_SIGNALS_SHOWN || count % 100 === 0) {
+      log.warn(`dropped the ${signal} signal: ${describeProblems(problems)}`, {
+        sessionId: this.input.sessionId,
+        signal,
+        problems,
+        droppedInRun: count,
+      });
+    }
   }
 
   approveStep({ stepId, approved, by, comment }: SignalInput<'approve-step'>): void {
