@@ -20,6 +20,7 @@ import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
+import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { accessControl } from './policy/action';
@@ -64,6 +65,8 @@ export interface ApiDependencies {
    * Uploads are exempt from `bodyLimitBytes`: they stream to the blob store under their own limit.
    */
   attachments?: AttachmentRoutesOptions;
+  /** Quotas and rate limits per tenant and API key (Redis); none when absent. */
+  quotas?: QuotaMiddlewareOptions;
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -149,6 +152,7 @@ export function createApp(dependencies: ApiDependencies) {
     ),
   );
   v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  if (dependencies.quotas) v1.use(quotaLimits(dependencies.quotas));
   v1.use(
     accessControl({
       authorizer: dependencies.authorizer ?? createAuthorizer(),

@@ -15,6 +15,7 @@ import type { Action, PolicyResource } from '../../runtime/policy/actions';
 import type { Authorizer } from '../../runtime/policy/authorizer';
 import { MINIMUM_ROLE, OWNER_SCOPED_ACTIONS } from '../../runtime/policy/actions';
 import type { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import type { QuotaGate } from '../middleware/quotas';
 import { problems } from '../problem';
 
 export interface AccessControl {
@@ -116,6 +117,9 @@ export function action(
       );
     }
     context.set('action', actionName);
+    // Quotas of the action (open sessions, upload bytes, fetches), when limits are installed.
+    const gate = context.get('quotaGate') as QuotaGate | undefined;
+    if (gate) await gate.admit(context, actionName);
     await next();
   };
   declarations.set(middleware, {
