@@ -16,15 +16,18 @@ import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store'
 import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
+import type { AuditLogStore } from '../runtime/stores/audit-log-store';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
+import { auditTrail } from './middleware/audit-trail';
 import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
+import { auditRoutes } from './routes/audit';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -67,6 +70,11 @@ export interface ApiDependencies {
   attachments?: AttachmentRoutesOptions;
   /** Quotas and rate limits per tenant and API key (Redis); none when absent. */
   quotas?: QuotaMiddlewareOptions;
+  /**
+   * The audit trail: state-changing requests are recorded, and `GET /v1/audit` (and
+   * `/v1/audit/verify`) read it. Nothing is recorded when absent.
+   */
+  audit?: AuditLogStore;
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -152,6 +160,8 @@ export function createApp(dependencies: ApiDependencies) {
     ),
   );
   v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  if (dependencies.audit)
+    v1.use(auditTrail({ log: dependencies.audit, logger: dependencies.logger }));
   if (dependencies.quotas) v1.use(quotaLimits(dependencies.quotas));
   v1.use(
     accessControl({
@@ -183,6 +193,7 @@ export function createApp(dependencies: ApiDependencies) {
     );
   }
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
+  if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
   app.route('/v1', v1);
   return app;
 }

@@ -15,6 +15,7 @@ import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics'
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
+import { AuditLogStore } from '../runtime/stores/audit-log-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
@@ -140,6 +141,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
     ...(quotas ? { quotas: { quotas, openSessions } } : {}),
+    audit: new AuditLogStore(dynamo.documents, tables.audit),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
     attachments: {
       blobs: blobs.store,

@@ -29,6 +29,8 @@ declare module 'hono' {
     access: AccessControl;
     /** The action the route declared, once it was allowed. */
     action: Action;
+    /** The action the route declared, set before it is authorised (the audit trail's). */
+    requestedAction: Action;
   }
 }
 
@@ -104,6 +106,7 @@ export function action(
     }
     const principal = context.get('principal');
     const actionName = typeof name === 'function' ? name(context) : name;
+    context.set('requestedAction', actionName);
     const { resource, known } = await resourceOf(context, actionName, kind);
     const decision = access.authorizer.authorize(principal, actionName, resource);
     if (!decision.allowed) {

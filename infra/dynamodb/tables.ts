@@ -19,6 +19,7 @@ export interface TableNames {
   usageLedger: string;
   modelResults: string;
   attachmentOwners: string;
+  audit: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -30,6 +31,7 @@ export function tableNames(prefix: string): TableNames {
     usageLedger: `${prefix}usage-ledger`,
     modelResults: `${prefix}model-results`,
     attachmentOwners: `${prefix}attachment-owners`,
+    audit: `${prefix}audit`,
   };
 }
 
@@ -78,6 +80,8 @@ function definitions(names: TableNames): TableDefinition[] {
     // (tenant, sha-256) → the tenant stored that attachment blob: blobs are shared by hash,
     // and a tenant may use only the ones it uploaded or fetched itself.
     { create: keyedTable(names.attachmentOwners, ['tenantId', 'S'], ['sha256', 'S']) },
+    // tenant → its audit trail: seq 1, 2, 3, … hash-chained (append-only), seq 0 the head.
+    { create: keyedTable(names.audit, ['tenantId', 'S'], ['seq', 'N']) },
   ];
 }
 

@@ -1,0 +1,67 @@
+/** `tdev audit` and `tdev keys`: a tenant admin's view of the audit trail and the API keys. */
+import type { ApiClient } from './api-client';
+
+interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  apiKeyId?: string;
+  action: string;
+  method: string;
+  target: string;
+  status: number;
+  requestId: string;
+}
+
+interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  headSeq: number;
+  headHash: string;
+  problems: { seq: number; kind: string; detail: string }[];
+}
+
+export interface AccessCommandOptions {
+  limit?: string;
+  cursor?: string;
+}
+
+/** Prints one line per entry, or a verification; returns the exit code. */
+export async function auditCommand(
+  api: ApiClient,
+  subcommand: string | undefined,
+  options: AccessCommandOptions,
+  print: (line: string) => void = console.log,
+): Promise<number> {
+  if (subcommand === 'verify') {
+    const verified = await api.request<AuditVerification>('GET', '/v1/audit/verify');
+    for (const problem of verified.problems) print(`✘ ${problem.kind}: ${problem.detail}`);
+    print(
+      `${verified.ok ? '✔ audit trail intact' : '✘ audit trail damaged'}: ${verified.entries} entries, head #${verified.headSeq} ${verified.headHash}`,
+    );
+    return verified.ok ? 0 : 1;
+  }
+  if (subcommand !== undefined) throw new Error(`unknown audit command "${subcommand}"`);
+  const query = new URLSearchParams();
+  if (options.limit) query.set('limit', options.limit);
+  if (options.cursor) query.set('cursor', options.cursor);
+  const page = await api.request<{ entries: AuditEntry[]; nextCursor?: string }>(
+    'GET',
+    `/v1/audit${query.size ? `?${query.toString()}` : ''}`,
+  );
+  for (const entry of page.entries) {
+    print(
+      [
+        `#${entry.seq}`,
+        entry.at,
+        entry.apiKeyId ? `${entry.actor} (key)` : entry.actor,
+        entry.action,
+        String(entry.status),
+        `${entry.method} ${entry.target}`,
+        entry.requestId,
+      ].join('  '),
+    );
+  }
+  if (page.nextCursor) print(`more: tdev audit --cursor ${page.nextCursor}`);
+  return 0;
+}
