@@ -16,6 +16,7 @@ import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store'
 import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
+import type { ApiKeyStore } from '../runtime/stores/api-key-store';
 import type { AuditLogStore } from '../runtime/stores/audit-log-store';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { HealthCheck } from './health/health-check';
@@ -27,6 +28,7 @@ import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
+import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
@@ -75,6 +77,11 @@ export interface ApiDependencies {
    * `/v1/audit/verify`) read it. Nothing is recorded when absent.
    */
   audit?: AuditLogStore;
+  /**
+   * API keys: `Authorization: Bearer tdk_…` / `X-API-Key` authenticate, and
+   * `/v1/api-keys` manages them. Keys are refused when absent.
+   */
+  apiKeys?: ApiKeyRoutesOptions & { store: Pick<ApiKeyStore, 'authenticate'> };
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -101,7 +108,13 @@ export function createApp(dependencies: ApiDependencies) {
       cors({
         origin: (origin) => (allowed.has(origin) ? origin : null),
         allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+        allowHeaders: [
+          'Authorization',
+          'X-API-Key',
+          'Content-Type',
+          'Idempotency-Key',
+          'Last-Event-ID',
+        ],
         exposeHeaders: [
           'Location',
           'Retry-After',
@@ -159,7 +172,13 @@ export function createApp(dependencies: ApiDependencies) {
       }),
     ),
   );
-  v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  const keyStore = dependencies.apiKeys?.store;
+  v1.use(
+    bearerAuth({
+      verify: dependencies.verifyToken,
+      ...(keyStore ? { authenticateApiKey: (key: string) => keyStore.authenticate(key) } : {}),
+    }),
+  );
   if (dependencies.audit)
     v1.use(auditTrail({ log: dependencies.audit, logger: dependencies.logger }));
   if (dependencies.quotas) v1.use(quotaLimits(dependencies.quotas));
@@ -194,6 +213,7 @@ export function createApp(dependencies: ApiDependencies) {
   }
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
+  if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
   app.route('/v1', v1);
   return app;
 }

@@ -15,6 +15,7 @@ import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics'
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
+import { ApiKeyStore } from '../runtime/stores/api-key-store';
 import { AuditLogStore } from '../runtime/stores/audit-log-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -142,6 +143,18 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     ...(redis ? { stepStreams: { redis } } : {}),
     ...(quotas ? { quotas: { quotas, openSessions } } : {}),
     audit: new AuditLogStore(dynamo.documents, tables.audit),
+    apiKeys: {
+      store: new ApiKeyStore(
+        dynamo.documents,
+        { apiKeys: tables.apiKeys, apiKeyIds: tables.apiKeyIds },
+        {
+          lastUsedIntervalMs: config.access.API_KEY_LAST_USED_INTERVAL_MS,
+          onTouchError: (error) =>
+            logger.warn({ err: error }, 'API key lastUsedAt could not be written'),
+        },
+      ),
+      maxTtlDays: config.access.API_KEY_MAX_TTL_DAYS,
+    },
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
     attachments: {
       blobs: blobs.store,

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { SessionStatus } from '../core/session';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { mintToken } from '../runtime/auth/tokens';
-import { auditCommand } from './access-commands';
+import { auditCommand, keysCommand } from './access-commands';
 import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
@@ -28,6 +28,7 @@ const USAGE = `usage:
   tdev cancel <session-id>
   tdev token [--tenant T] [--user U] [--role R]
   tdev audit [--limit N] [--cursor C] | tdev audit verify   (tenant admins)
+  tdev keys [list] | tdev keys create --name N --key-role R... [--days D] | tdev keys revoke <key-id>
 
 environment: TDEV_API_URL, TDEV_TOKEN (or a dev key: AUTH_DEV_PRIVATE_KEY_FILE), TDEV_TENANT, TDEV_USER`;
 
@@ -145,6 +146,9 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string', multiple: true },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      name: { type: 'string' },
+      'key-role': { type: 'string', multiple: true },
+      days: { type: 'string' },
     },
   });
   const [command, first, second] = positionals;
@@ -324,6 +328,14 @@ async function main(argv: string[]): Promise<number> {
       return auditCommand(api, first, {
         ...(values.limit ? { limit: values.limit } : {}),
         ...(values.cursor ? { cursor: values.cursor } : {}),
+      });
+    }
+    case 'keys': {
+      const api = await client(values.role ?? ['tenant-admin']);
+      return keysCommand(api, first, second, {
+        ...(values.name ? { name: values.name } : {}),
+        ...(values['key-role'] ? { keyRoles: values['key-role'] } : {}),
+        ...(values.days ? { days: values.days } : {}),
       });
     }
     default:

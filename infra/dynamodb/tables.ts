@@ -20,6 +20,8 @@ export interface TableNames {
   modelResults: string;
   attachmentOwners: string;
   audit: string;
+  apiKeys: string;
+  apiKeyIds: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -32,6 +34,8 @@ export function tableNames(prefix: string): TableNames {
     modelResults: `${prefix}model-results`,
     attachmentOwners: `${prefix}attachment-owners`,
     audit: `${prefix}audit`,
+    apiKeys: `${prefix}api-keys`,
+    apiKeyIds: `${prefix}api-key-ids`,
   };
 }
 
@@ -82,6 +86,10 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.attachmentOwners, ['tenantId', 'S'], ['sha256', 'S']) },
     // tenant → its audit trail: seq 1, 2, 3, … hash-chained (append-only), seq 0 the head.
     { create: keyedTable(names.audit, ['tenantId', 'S'], ['seq', 'N']) },
+    // (tenant, key id) → an API key's record (roles, expiry, revocation, sha-256 of the key).
+    { create: keyedTable(names.apiKeys, ['tenantId', 'S'], ['keyId', 'S']) },
+    // key id → its tenant (written once): a presented key finds its record without an index.
+    { create: keyedTable(names.apiKeyIds, ['keyId', 'S']) },
   ];
 }
 

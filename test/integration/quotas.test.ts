@@ -232,6 +232,23 @@ test('upload bytes per day and URL fetches per minute', async () => {
   );
 });
 
+test('requests per minute per API key: the key is refused, its tenant goes on', async () => {
+  const { app } = await api({ RATE_LIMIT_API_KEY_REQUESTS_PER_MINUTE: '2' });
+  const admin = await token('acme-key-rpm', ['tenant-admin']);
+  const created = await call(app, 'POST', '/v1/api-keys', admin, {
+    name: 'limited',
+    roles: ['viewer'],
+  });
+  expect(created.status).toBe(201);
+  const key = String(created.body.key);
+  expect((await call(app, 'GET', '/v1/agents', key)).status).toBe(200);
+  expect((await call(app, 'GET', '/v1/agents', key)).status).toBe(200);
+  const refused = await call(app, 'GET', '/v1/agents', key);
+  expect429(refused, 'api-key', 2);
+  expect(String(refused.body.detail)).toContain(String(created.body.keyId));
+  expect((await call(app, 'GET', '/v1/agents', admin)).status).toBe(200);
+});
+
 test('Redis down: limits fail open, and say so in the log', async () => {
   const { app } = await api({ RATE_LIMIT_TENANT_REQUESTS_PER_MINUTE: '1' });
   const acme = await token('acme-down');

@@ -29,6 +29,7 @@ function fullApp() {
     attachments: { blobs: unused, maxBytes: 1024, fetchTimeoutMs: 1000 },
     attachmentOwners: unused,
     audit: unused,
+    apiKeys: { store: unused, maxTtlDays: 365 },
   };
   return createApp(dependencies);
 }
@@ -129,6 +130,13 @@ const EXPECTED: Record<string, Expectation> = {
   'GET /v1/usage': { action: 'usage:read', resource: 'tenant', minimum: 'viewer' },
   'GET /v1/audit': { action: 'audit:read', resource: 'tenant', minimum: 'tenant-admin' },
   'GET /v1/audit/verify': { action: 'audit:read', resource: 'tenant', minimum: 'tenant-admin' },
+  'POST /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'GET /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'DELETE /v1/api-keys/:keyId': {
+    action: 'api-key:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
 };
 
 /** Per signal: the lowest role on an own session, and on another user's session. */
