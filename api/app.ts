@@ -19,6 +19,7 @@ import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer'
 import type { ApiKeyStore } from '../runtime/stores/api-key-store';
 import type { AuditLogStore } from '../runtime/stores/audit-log-store';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
+import { codecRoutes, type CodecRoutesOptions } from './codec';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
@@ -82,6 +83,8 @@ export interface ApiDependencies {
    * `/v1/api-keys` manages them. Keys are refused when absent.
    */
   apiKeys?: ApiKeyRoutesOptions & { store: Pick<ApiKeyStore, 'authenticate'> };
+  /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
+  codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
 
 /** `POST /v1/attachments`: a raw upload, limited by the attachment intake, not the JSON limit. */
@@ -159,6 +162,11 @@ export function createApp(dependencies: ApiDependencies) {
 
   app.route('/health', healthRoutes(dependencies.health));
   if (dependencies.metrics) app.route('/metrics', metricsRoutes(dependencies.metrics));
+  if (dependencies.codec)
+    app.route(
+      '/codec',
+      codecRoutes({ ...dependencies.codec, verifyToken: dependencies.verifyToken }),
+    );
 
   const v1 = new Hono();
   v1.use(

@@ -13,6 +13,7 @@ import type { ApiConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics';
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
+import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { ApiKeyStore } from '../runtime/stores/api-key-store';
@@ -38,8 +39,18 @@ export interface RunningApi {
  * answers 503 until it is reachable.
  */
 export async function buildApi(config: ApiConfig, logger: Logger) {
-  const connection = Connection.lazy({ address: config.temporal.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.temporal.TEMPORAL_NAMESPACE });
+  const connection = Connection.lazy(
+    temporalConnectionOptions(config.temporal.TEMPORAL_ADDRESS, config.temporalTls),
+  );
+  const protection = createPayloadProtection(config.dataProtection, {
+    region: config.dynamo.AWS_REGION,
+    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
+  });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    dataConverter: protection.dataConverter,
+  });
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   const verifyToken = await createTokenVerifier({
@@ -155,6 +166,18 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       ),
       maxTtlDays: config.access.API_KEY_MAX_TTL_DAYS,
     },
+    ...(protection.codec
+      ? {
+          codec: {
+            codec: protection.codec,
+            namespace: config.temporal.TEMPORAL_NAMESPACE,
+            roles: config.dataProtection.CODEC_DECODE_ROLES,
+            corsOrigins: config.dataProtection.CODEC_CORS_ORIGINS.length
+              ? config.dataProtection.CODEC_CORS_ORIGINS
+              : [new URL(config.temporal.TEMPORAL_UI_URL).origin],
+          },
+        }
+      : {}),
     usage: { ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger), sessionIndex },
     attachments: {
       blobs: blobs.store,

@@ -222,6 +222,72 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+// ---------------------------------------------------------------------------------------------
+// Data protection (issue 13): payload encryption, the codec endpoint, TLS to Temporal.
+// Loaded by every process that creates a Temporal client or worker; all keys are optional.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Payload encryption. `auto` (default) uses KMS when PAYLOAD_KMS_KEY_ID is set, else the key
+ * ring file when PAYLOAD_KEY_RING_FILE is set, else leaves payloads plain (a warning at start).
+ */
+const dataProtectionSchema = z.object({
+  PAYLOAD_ENCRYPTION: z.enum(['auto', 'kms', 'key-file', 'off']).default('auto'),
+  /** KMS key (id, ARN or alias/...) data keys are generated under. */
+  PAYLOAD_KMS_KEY_ID: z.string().min(1).optional(),
+  /** KMS endpoint override (local-kms in the dev stack and tests). */
+  PAYLOAD_KMS_ENDPOINT: z.string().url().optional(),
+  PAYLOAD_KMS_REGION: z.string().min(1).optional(),
+  /** A plain data key encrypts new payloads at most this long and this many times. */
+  PAYLOAD_DATA_KEY_MAX_AGE_S: positiveInt.default(300),
+  PAYLOAD_DATA_KEY_MAX_USES: positiveInt.default(10_000),
+  /** Key ring JSON: { activeKeyId, keys: { id: base64 32 bytes } }; re-read every RELOAD_S. */
+  PAYLOAD_KEY_RING_FILE: z.string().min(1).optional(),
+  PAYLOAD_KEY_RING_RELOAD_S: positiveInt.default(30),
+  /** Compress before encrypting above the threshold (node:zlib). */
+  PAYLOAD_COMPRESSION: z.enum(['gzip', 'deflate', 'off']).default('gzip'),
+  PAYLOAD_COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
+  /** Origins allowed to call the codec endpoint from a browser (the Web UI); comma-separated. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  /** Roles allowed to decode through the codec endpoint. */
+  CODEC_DECODE_ROLES: z
+    .string()
+    .default('operator,admin')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((role) => role.trim())
+        .filter(Boolean),
+    ),
+});
+
+/** TLS and API key for the Temporal connection (Temporal Cloud, mTLS clusters). */
+const temporalTlsSchema = z.object({
+  /** `true` turns TLS on with the system CAs; any of the files below turns it on too. */
+  TEMPORAL_TLS: booleanFlag.default(false),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** Temporal Cloud API key (sent as a bearer token; implies TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+});
+
+export const loadDataProtectionConfig = (env: Env = process.env) =>
+  parse(dataProtectionSchema, env);
+export const loadTemporalTlsConfig = (env: Env = process.env) => parse(temporalTlsSchema, env);
+export type DataProtectionConfig = ReturnType<typeof loadDataProtectionConfig>;
+export type TemporalTlsConfig = ReturnType<typeof loadTemporalTlsConfig>;
+// ---------------------------------------------------------------------------------------------
+
 export const loadTemporalConfig = (env: Env = process.env) => parse(temporalSchema, env);
 export const loadDynamoConfig = (env: Env = process.env) => parse(dynamoSchema, env);
 export const loadModelConfig = (env: Env = process.env) => parse(modelSchema, env);
@@ -241,6 +307,8 @@ export function loadWorkerConfig(env: Env = process.env) {
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
+    dataProtection: loadDataProtectionConfig(env),
+    temporalTls: loadTemporalTlsConfig(env),
   };
 }
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -259,6 +327,8 @@ export function loadApiConfig(env: Env = process.env) {
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
+    dataProtection: loadDataProtectionConfig(env),
+    temporalTls: loadTemporalTlsConfig(env),
   };
 }
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

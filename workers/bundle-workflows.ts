@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../runtime/temporal/data-converter';
 import { WORKFLOWS_PATH } from './session-worker';
 
 /** Bundles `workflowsPath` (the session workflows by default) into `outputPath`. */
@@ -12,7 +13,12 @@ export async function writeWorkflowBundle(
   outputPath: string,
   workflowsPath: string = WORKFLOWS_PATH,
 ): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  // The failure converter runs inside the sandbox too: workflow errors leave with encoded messages.
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   await writeFile(outputPath, code);
   return outputPath;
 }

@@ -19,6 +19,11 @@ import {
   createStepRecorder,
 } from '../runtime/metrics';
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
+import {
+  createPayloadProtection,
+  payloadEncryptionMode,
+  temporalConnectionOptions,
+} from '../runtime/temporal';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -77,11 +82,22 @@ async function main(): Promise<void> {
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
-  const connection = await NativeConnection.connect({ address: config.temporal.TEMPORAL_ADDRESS });
-  // Routing reads task-queue load through the client API (DescribeTaskQueue), cached briefly.
-  const clientConnection = await Connection.connect({
-    address: config.temporal.TEMPORAL_ADDRESS,
+  const connectionOptions = temporalConnectionOptions(
+    config.temporal.TEMPORAL_ADDRESS,
+    config.temporalTls,
+  );
+  // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection").
+  const { dataConverter } = createPayloadProtection(config.dataProtection, {
+    region: config.dynamo.AWS_REGION,
+    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
   });
+  const encryption = payloadEncryptionMode(config.dataProtection);
+  if (encryption === 'off') {
+    logger.warn('PAYLOAD ENCRYPTION OFF: set PAYLOAD_KMS_KEY_ID or PAYLOAD_KEY_RING_FILE');
+  } else logger.info({ encryption }, 'payload encryption');
+  const connection = await NativeConnection.connect(connectionOptions);
+  // Routing reads task-queue load through the client API (DescribeTaskQueue), cached briefly.
+  const clientConnection = await Connection.connect(connectionOptions);
   const queueLoads = createTaskQueueLoadReader({
     connection: clientConnection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -115,6 +131,7 @@ async function main(): Promise<void> {
       },
     }),
     identity: `session-worker@${hostname()}:${process.pid}`,
+    dataConverter,
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
@@ -137,6 +154,7 @@ async function main(): Promise<void> {
         // TRANSCRIPTION_ENGINE (pocketsphinx by default; openai, groq, openai-compatible).
         transcriber: createSpeechTranscriberFromEnv(),
         identity: `media-worker@${hostname()}:${process.pid}`,
+        dataConverter,
         ...(config.worker.WORKER_MEDIA_CONCURRENCY
           ? { maxConcurrentActivityTaskExecutions: config.worker.WORKER_MEDIA_CONCURRENCY }
           : {}),

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createMediaActivities, type MediaActivityDependencies } from '../activities/attachments';
 import { createImageActivities } from '../activities/images';
@@ -12,6 +13,8 @@ export interface MediaWorkerOptions extends MediaActivityDependencies {
   maxConcurrentActivityTaskExecutions?: number;
   shutdownGraceTimeMs?: number;
   identity?: string;
+  /** Payload codec and failure converter (runtime/temporal/data-converter.ts). */
+  dataConverter?: DataConverter;
 }
 
 export { mediaTaskQueue } from '../core/names';
@@ -58,6 +61,7 @@ export async function createMediaWorker(options: MediaWorkerOptions): Promise<Wo
     namespace,
     taskQueue,
     identity,
+    dataConverter,
     maxConcurrentActivityTaskExecutions,
     shutdownGraceTimeMs,
     ...dependencies
@@ -68,6 +72,7 @@ export async function createMediaWorker(options: MediaWorkerOptions): Promise<Wo
     taskQueue,
     activities: createMediaWorkerActivities(dependencies),
     ...(identity ? { identity } : {}),
+    ...(dataConverter ? { dataConverter } : {}),
     maxConcurrentActivityTaskExecutions:
       maxConcurrentActivityTaskExecutions ?? os.availableParallelism(),
     shutdownGraceTime: shutdownGraceTimeMs ?? 30_000,

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
 import {
@@ -28,6 +29,8 @@ export interface SessionWorkerOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
   shutdownGraceTimeMs?: number;
   identity?: string;
+  /** Payload codec and failure converter (runtime/temporal/data-converter.ts). */
+  dataConverter?: DataConverter;
 }
 
 /** Path of the workflow entry point, for bundling at start or at build time. */
@@ -52,6 +55,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     },
     ...workflowSource,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,

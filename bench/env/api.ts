@@ -24,6 +24,8 @@ export interface BenchApiOptions {
   namespace: string;
   taskQueue: string;
   dynamoEndpoint: string;
+  /** Payload encryption key ring (key-file mode), as the product runs with one. */
+  payloadKeyRingFile?: string | undefined;
   tablePrefix: string;
 }
 
@@ -37,6 +39,7 @@ export async function startBenchApi(options: BenchApiOptions): Promise<BenchApi>
     DYNAMODB_ENDPOINT: options.dynamoEndpoint,
     DYNAMODB_TABLE_PREFIX: options.tablePrefix,
     AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
+    ...(options.payloadKeyRingFile ? { PAYLOAD_KEY_RING_FILE: options.payloadKeyRingFile } : {}),
     API_HOST: '127.0.0.1',
     API_PORT: String(await freePort()),
   });

@@ -12,6 +12,7 @@ import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 import type { BenchContext } from '../core/metric';
 import { writeRawWorkflowBundle } from '../raw/bundle-raw-workflows';
 import type { BenchWorkerConfig } from '../worker/bench-worker-config';
+import { benchDataConverter, writeBenchKeyRing } from './bench-payloads';
 import { startBenchApi } from './api';
 import { BENCH_DYNAMIC_CONFIG, BENCH_TABLE_PREFIX, startBenchServers } from './servers';
 import { startWorkerProcess } from './worker-process';
@@ -68,6 +69,7 @@ export async function startBenchEnvironment(
       rawBundlePath,
       dynamoEndpoint: servers.dynamoEndpoint,
       tablePrefix: BENCH_TABLE_PREFIX,
+      payloadKeyRingFile: writeBenchKeyRing(dir),
       ...WORKER_SLOTS,
     };
     options.log('starting the bench worker process ...');
@@ -81,13 +83,20 @@ export async function startBenchEnvironment(
       taskQueue: workerConfig.sessionTaskQueue,
       dynamoEndpoint: servers.dynamoEndpoint,
       tablePrefix: BENCH_TABLE_PREFIX,
+      payloadKeyRingFile: workerConfig.payloadKeyRingFile,
     });
     stops.push(() => api.running.close());
 
     const connection = await Connection.connect({ address: servers.temporalAddress });
     stops.push(() => connection.close());
     const context: BenchContext = {
-      client: new Client({ connection, namespace: servers.namespace }),
+      client: new Client({
+        connection,
+        namespace: servers.namespace,
+        ...(workerConfig.payloadKeyRingFile
+          ? { dataConverter: benchDataConverter(workerConfig.payloadKeyRingFile) }
+          : {}),
+      }),
       namespace: servers.namespace,
       sessionTaskQueue: workerConfig.sessionTaskQueue,
       rawTaskQueue: workerConfig.rawTaskQueue,

@@ -10,6 +10,8 @@ export interface BenchWorkerConfig {
   rawBundlePath: string;
   dynamoEndpoint: string;
   tablePrefix: string;
+  /** Key ring file of payload encryption (the product's codec on our side of the bench). */
+  payloadKeyRingFile?: string;
   /** Worker slots, the same for both workers. */
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;

@@ -10,6 +10,7 @@ import { createOfflineProvider } from '../../models/offline-provider';
 import { tableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { benchDataConverter } from '../env/bench-payloads';
 import { createSessionWorker } from '../../workers/session-worker';
 import { createRawActivities } from '../raw/raw-activities';
 import {
@@ -41,6 +42,9 @@ async function main(): Promise<void> {
     taskQueue: config.sessionTaskQueue,
     activities: createActivities({ model: createOfflineProvider({ latencyMs: 0 }), sessionIndex }),
     workflowBundlePath: config.sessionBundlePath,
+    ...(config.payloadKeyRingFile
+      ? { dataConverter: benchDataConverter(config.payloadKeyRingFile) }
+      : {}),
     shutdownGraceTimeMs: 5_000,
     ...slots,
   });

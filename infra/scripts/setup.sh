@@ -22,6 +22,7 @@ else
   step "Temporal CLI (dev server + Web UI), pinned, from the Go module proxy"
   bash infra/temporal/install.sh
 fi
+bash infra/kms/install.sh # local-kms: payload encryption keys for the stack and the tests
 
 if [[ "${1:-}" == "--system-packages" ]]; then
   step "Debian packages for the tests"

@@ -6,5 +6,5 @@ export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
 export const DATA_DIR = path.join(REPO_ROOT, '.data');
 
 export const toolPath = (
-  name: 'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool',
+  name: 'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool' | 'local-kms',
 ): string => path.join(TOOLS_BIN, name);

@@ -2,12 +2,14 @@
  * The local dev stack: Temporal dev server (persisted to .data/temporal, Web UI), the
  * DynamoDB-compatible store (dynalite, persisted to .data/dynamodb), Redis (.data/redis), the
  * worker (session and media task queues) and the API. `up` is idempotent: running servers are
- * reused, worker and API are restarted. Attachments live in .data/blobs.
+ * reused, worker and API are restarted. Attachments live in .data/blobs. local-kms (.data/kms)
+ * holds the payload key: every payload is encrypted, and the Web UI decodes through the API's
+ * codec endpoint (`--ui-codec-endpoint`).
  *
  *   tsx infra/stack/stack.ts up | down | status
  *
  * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_PORT (4567), API_PORT (8080),
- * REDIS_PORT (6391).
+ * REDIS_PORT (6391), KMS_PORT (4599).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { ensureDevKeys } from '../../runtime/auth/dev-keys';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { ensureTables } from '../dynamodb/tables';
 import { dynamoReady, startDynamoLocal } from './dynamodb-local';
+import { PAYLOAD_KEY_ALIAS, ensureKmsKey, localKmsReady, startLocalKms } from './local-kms';
 import { DATA_DIR, REPO_ROOT } from './paths';
 import { readPid, startProcess, stopByPidFile, tcpOpen, waitFor } from './processes';
 import { startRedisServer } from './redis-server';
@@ -28,6 +31,7 @@ const ports = {
   dynamodb: Number(env.DYNAMODB_PORT ?? 4567),
   api: Number(env.API_PORT ?? 8080),
   redis: Number(env.REDIS_PORT ?? 6391),
+  kms: Number(env.KMS_PORT ?? 4599),
 };
 const namespace = env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
 const dirs = {
@@ -38,6 +42,7 @@ const dirs = {
   dynamodb: path.join(DATA_DIR, 'dynamodb'),
   redis: path.join(DATA_DIR, 'redis'),
   blobs: path.join(DATA_DIR, 'blobs'),
+  kms: path.join(DATA_DIR, 'kms'),
 };
 export const STACK_ENV_FILE = path.join(DATA_DIR, 'stack.env');
 
@@ -49,6 +54,22 @@ async function up(): Promise<void> {
   const temporalAddress = `127.0.0.1:${ports.temporal}`;
   const uiUrl = `http://localhost:${ports.temporalUi}`;
   const dynamoEndpoint = `http://127.0.0.1:${ports.dynamodb}`;
+  const kmsEndpoint = `http://127.0.0.1:${ports.kms}`;
+  const codecEndpoint = `http://127.0.0.1:${ports.api}/codec`;
+
+  if (await localKmsReady(kmsEndpoint).catch(() => false)) {
+    say(`local-kms already running at ${kmsEndpoint}`);
+  } else {
+    say(`starting local-kms on ${kmsEndpoint} (payload keys in .data/kms) ...`);
+    await startLocalKms({
+      port: ports.kms,
+      dataDir: dirs.kms,
+      logDir: dirs.logs,
+      pidDir: dirs.run,
+      detached: true,
+    });
+  }
+  await ensureKmsKey(kmsEndpoint, PAYLOAD_KEY_ALIAS);
 
   if (await temporalReady(temporalAddress, namespace).catch(() => false)) {
     say(`Temporal already running at ${temporalAddress}`);
@@ -64,6 +85,8 @@ async function up(): Promise<void> {
       logDir: dirs.logs,
       pidDir: dirs.run,
       detached: true,
+      // The Web UI asks the API to decode payloads (the browser sends the operator's token).
+      extraArgs: ['--ui-codec-endpoint', codecEndpoint],
     });
   }
 
@@ -113,6 +136,10 @@ async function up(): Promise<void> {
     REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
     BLOB_DIR: dirs.blobs,
     TDEV_API_URL: `http://127.0.0.1:${ports.api}`,
+    PAYLOAD_ENCRYPTION: 'kms',
+    PAYLOAD_KMS_ENDPOINT: kmsEndpoint,
+    PAYLOAD_KMS_KEY_ID: PAYLOAD_KEY_ALIAS,
+    TDEV_CODEC_ENDPOINT: codecEndpoint,
   };
   writeFileSync(
     STACK_ENV_FILE,
@@ -162,13 +189,13 @@ async function up(): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  for (const name of ['api', 'worker', 'redis', 'dynamodb', 'temporal']) {
+  for (const name of ['api', 'worker', 'redis', 'dynamodb', 'temporal', 'kms']) {
     say(`${(await stopByPidFile(dirs.run, name, 15_000)) ? 'stopped' : 'not running:'} ${name}`);
   }
 }
 
 function status(): void {
-  for (const name of ['temporal', 'dynamodb', 'redis', 'worker', 'api']) {
+  for (const name of ['temporal', 'dynamodb', 'redis', 'kms', 'worker', 'api']) {
     const pid = readPid(dirs.run, name);
     say(`${name.padEnd(9)} ${pid ? `running (pid ${pid})` : 'stopped'}`);
   }

@@ -16,7 +16,7 @@ import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { ApiClient } from '../../cli/api-client';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, type Harness, testPayloadEnv } from '../support/test-env';
 
 const ISSUER = 'https://auth.t-developer.local';
 const AUDIENCE = 't-developer-api';
@@ -33,6 +33,7 @@ const logger = createLogger({ name: 'api-test', level: 'silent' });
 
 function apiConfig(overrides: Record<string, string> = {}) {
   return loadApiConfig({
+    ...testPayloadEnv(),
     TEMPORAL_ADDRESS: harness.env.temporalAddress,
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
     TEMPORAL_UI_URL: harness.env.temporalUiUrl,

@@ -31,7 +31,12 @@ import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys
 import { mintToken } from '../../runtime/auth/tokens';
 import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
-import { createHarness, type Harness } from '../support/test-env';
+import {
+  createHarness,
+  decodeTestPayload,
+  type Harness,
+  testPayloadEnv,
+} from '../support/test-env';
 import { PNG_SIGNATURE, pngBomb } from '../support/image-fixtures';
 
 const MAX_BYTES = 512 * 1024;
@@ -191,6 +196,7 @@ beforeAll(async () => {
   blobs = new LocalBlobStore({ root: blobDir });
   api = await buildApi(
     loadApiConfig({
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: harness.taskQueue,
       TEMPORAL_UI_URL: harness.env.temporalUiUrl,
@@ -639,7 +645,9 @@ describe('POST /v1/sessions with attachments', () => {
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
       const payload = started?.input?.payloads?.[0];
       if (!payload) throw new Error('the start event has no input');
-      const input = defaultPayloadConverter.fromPayload<SessionInput>(payload);
+      const input = defaultPayloadConverter.fromPayload<SessionInput>(
+        await decodeTestPayload(payload),
+      );
       expect(input.request.attachments).toEqual([attachment]);
     } finally {
       await handle.terminate('test done');

@@ -14,7 +14,7 @@ import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, type Harness, testPayloadEnv } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -31,6 +31,7 @@ beforeAll(async () => {
   worker = await harness.createWorker(bedrock);
   running = worker.run();
   const config = loadApiConfig({
+    ...testPayloadEnv(),
     TEMPORAL_ADDRESS: harness.env.temporalAddress,
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
     TEMPORAL_UI_URL: harness.env.temporalUiUrl,

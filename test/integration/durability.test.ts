@@ -26,6 +26,8 @@ import {
   TEST_MODEL_ID,
   createHarness,
   newSessionId,
+  testDataConverter,
+  testPayloadEnv,
   type Harness,
 } from '../support/test-env';
 
@@ -74,6 +76,7 @@ function startWorkerProcess(taskQueue: string): ChildProcess & { output: string[
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: taskQueue,
       WORKFLOW_BUNDLE_PATH: harness.env.workflowBundlePath,
@@ -188,7 +191,11 @@ test('the Temporal server killed and restarted mid-session: the session complete
   let server = await startTemporalDevServer(serverOptions);
   const address = `127.0.0.1:${port}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: harness.env.namespace });
+  const client = new Client({
+    connection,
+    namespace: harness.env.namespace,
+    dataConverter: testDataConverter(),
+  });
   const native = await NativeConnection.connect({ address });
   const taskQueue = `${harness.taskQueue}-restart`;
   const worker = await createSessionWorker({
@@ -205,6 +212,7 @@ test('the Temporal server killed and restarted mid-session: the session complete
       sessionIndex: harness.sessionIndex,
     }),
     workflowBundlePath: harness.env.workflowBundlePath,
+    dataConverter: testDataConverter(),
   });
   const running = worker.run();
   try {

@@ -12,7 +12,12 @@ import { devKeyFiles, ensureDevKeys } from '../../runtime/auth/dev-keys';
 import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import {
+  createHarness,
+  testDataConverter,
+  type Harness,
+  testPayloadEnv,
+} from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -59,6 +64,7 @@ beforeAll(async () => {
   await ensureDevKeys(keyDir);
   api = await buildApi(
     loadApiConfig({
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       TEMPORAL_TASK_QUEUE: harness.taskQueue,
       DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
@@ -128,6 +134,7 @@ test('workers on the session and the pool queue: pollers > 0 and ok', async () =
     connection,
     namespace: harness.env.namespace,
     taskQueue: poolQueue,
+    dataConverter: testDataConverter(),
     activities: { noop: async () => undefined },
   });
   try {
@@ -167,6 +174,7 @@ test('METRICS_ENABLED=false leaves /metrics off', async () => {
   await ensureDevKeys(keyDir);
   const quiet = await buildApi(
     loadApiConfig({
+      ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
       DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
       DYNAMODB_TABLE_PREFIX: harness.tablePrefix,

@@ -32,7 +32,7 @@ import {
 import { ERROR_TYPES } from '../../core/errors';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { PNG_SIGNATURE, pngBomb, textImageSvg } from '../support/image-fixtures';
-import { testEnv } from '../support/test-env';
+import { testDataConverter, testEnv } from '../support/test-env';
 
 const run = promisify(execFile);
 const SENTENCE = 'hello world this is a test';
@@ -178,13 +178,18 @@ beforeAll(async () => {
   );
 
   connection = await Connection.connect({ address: env().temporalAddress });
-  client = new Client({ connection, namespace: env().namespace });
+  client = new Client({
+    connection,
+    namespace: env().namespace,
+    dataConverter: testDataConverter(),
+  });
   native = await NativeConnection.connect({ address: env().temporalAddress });
   const repositoryModules = path.resolve(__dirname, '..', '..', 'node_modules');
   const workflowWorker = await Worker.create({
     connection: native,
     namespace: env().namespace,
     taskQueue,
+    dataConverter: testDataConverter(),
     workflowsPath: fixture('workflow.js'),
     bundlerOptions: {
       webpackConfigHook: (config) => ({
@@ -198,6 +203,7 @@ beforeAll(async () => {
   const mediaWorker = await createMediaWorker({
     connection: native,
     namespace: env().namespace,
+    dataConverter: testDataConverter(),
     taskQueue: mediaTaskQueue(taskQueue),
     blobs,
     temporaryDirectory,
@@ -206,6 +212,7 @@ beforeAll(async () => {
   const strictWorker = await createMediaWorker({
     connection: native,
     namespace: env().namespace,
+    dataConverter: testDataConverter(),
     taskQueue: strictQueue,
     blobs,
     temporaryDirectory,

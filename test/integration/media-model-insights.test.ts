@@ -37,7 +37,7 @@ import {
   type ConverseScript,
   type FakeBedrock,
 } from '../fakes/bedrock-converse-server';
-import { testEnv } from '../support/test-env';
+import { testDataConverter, testEnv } from '../support/test-env';
 
 const run = promisify(execFile);
 
@@ -393,10 +393,19 @@ describe('the media activities on a media worker', () => {
     const env = testEnv();
     await writeFile(path.join(directory, 'workflow.js'), WORKFLOW_SOURCE);
     connection = await Connection.connect({ address: env.temporalAddress });
-    client = new Client({ connection, namespace: env.namespace });
+    client = new Client({
+      connection,
+      namespace: env.namespace,
+      dataConverter: testDataConverter(),
+    });
     native = await NativeConnection.connect({ address: env.temporalAddress });
     const repositoryModules = path.resolve(__dirname, '..', '..', 'node_modules');
-    const common = { connection: native, namespace: env.namespace, blobs };
+    const common = {
+      connection: native,
+      namespace: env.namespace,
+      blobs,
+      dataConverter: testDataConverter(),
+    };
     workers = [
       await Worker.create({
         ...common,

@@ -43,6 +43,7 @@ import {
   TEST_AWS_CREDENTIALS,
   TEST_MODEL_ID,
   createHarness,
+  decodeTestPayload,
   newSessionId,
   waitForStatus,
   type Harness,
@@ -322,12 +323,14 @@ test('the router’s per-step decision is in history, and a content-policy refus
   // The planner's result, as Temporal recorded it, carries the decision and its inputs.
   const history = await handle.fetchHistory();
   const converter = harness.client.options.loadedDataConverter.payloadConverter;
-  const planned = (history.events ?? [])
-    .flatMap((event) => {
-      const marker = event.markerRecordedEventAttributes;
-      const payload = marker?.details?.result?.payloads?.[0];
-      return payload ? [converter.fromPayload<unknown>(payload)] : [];
-    })
+  const markerPayloads = (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const payload = marker?.details?.result?.payloads?.[0];
+    return payload ? [payload] : [];
+  });
+  // History payloads are encrypted by the payload codec: decode before converting.
+  const planned = (await Promise.all(markerPayloads.map(decodeTestPayload)))
+    .map((payload) => converter.fromPayload<unknown>(payload))
     .find(
       (value): value is PlanRequestResult =>
         typeof value === 'object' && value !== null && 'modelRouting' in value,

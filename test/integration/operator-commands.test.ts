@@ -14,9 +14,14 @@ import { CancelledFailure } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { WORKFLOW_TYPES } from '../../core/names';
 import { statusQuery, type SessionResult, type SessionStatus } from '../../core/session';
+import { startApiServer, type RunningApi } from '../../api/server';
 import { REPO_ROOT } from '../../infra/stack/paths';
+import { ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
+import { mintToken } from '../../runtime/auth/tokens';
+import { loadApiConfig } from '../../runtime/config';
+import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness, waitForStatus } from '../support/test-env';
+import { createHarness, testPayloadEnv, type Harness, waitForStatus } from '../support/test-env';
 
 const START_MARKER = '<!-- operator-commands:start -->';
 const END_MARKER = '<!-- operator-commands:end -->';
@@ -71,6 +76,9 @@ let running: Promise<void>;
 let pathLine: string;
 let readmeCommands: string[];
 let home: string;
+/** Payloads are encrypted: the CLIs decode through the API's codec endpoint (README). */
+let codecApi: RunningApi;
+let codecEnv: Record<string, string>;
 
 const tenant = `ops-${randomUUID().slice(0, 8)}`;
 /** A session that ran to completion, and sessions waiting for approval, one per purpose. */
@@ -87,6 +95,33 @@ beforeAll(async () => {
   worker = await harness.createWorker(bedrock);
   running = worker.run();
   home = mkdtempSync(path.join(harness.env.dir, 'operator-home-'));
+  const keys = await ensureDevKeys(path.join(home, 'keys'));
+  codecApi = await startApiServer(
+    loadApiConfig({
+      ...testPayloadEnv(),
+      TEMPORAL_ADDRESS: harness.env.temporalAddress,
+      DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
+      DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
+      AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
+      API_PORT: '0',
+    }),
+    createLogger({ name: 'operator-codec', level: 'silent' }),
+  );
+  const operatorToken = await mintToken({
+    privateJwk: readJwk(keys.privateKeyFile),
+    algorithm: 'ES256',
+    issuer: 'https://auth.t-developer.local',
+    audience: 't-developer-api',
+    tenantId: tenant,
+    userId: 'operator',
+    roles: ['operator'],
+  });
+  codecEnv = {
+    TDEV_CODEC_ENDPOINT: `${codecApi.url}/codec`,
+    TDEV_CODEC_AUTH: `Bearer ${operatorToken}`,
+    TEMPORAL_CLI_CODEC_ENDPOINT: `${codecApi.url}/codec`,
+    TEMPORAL_CLI_CODEC_AUTH: `Bearer ${operatorToken}`,
+  };
 
   completed = await start(false);
   waiting = {
@@ -113,6 +148,7 @@ beforeAll(async () => {
 afterAll(async () => {
   worker.shutdown();
   await running;
+  await codecApi.close();
   await bedrock.close();
   await harness.close();
 });
@@ -169,6 +205,7 @@ async function runReadme(name: CommandName, sessionId: string): Promise<CommandR
     TEMPORAL_ADDRESS: harness.env.temporalAddress,
     TEMPORAL_CLI_ADDRESS: harness.env.temporalAddress,
     SESSION_ID: sessionId,
+    ...codecEnv,
   });
   return new Promise((resolve) => {
     execFile(

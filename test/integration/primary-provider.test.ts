@@ -23,7 +23,7 @@ import { buildModelStack, type ModelStack } from '../../workers/model-stack';
 import { createSessionWorker } from '../../workers/session-worker';
 import { tokenCount, type FakeCall, type FakeLlmServer } from '../fakes/llm-fake-server';
 import { startOpenAiChatServer } from '../fakes/openai-chat-server';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, newSessionId, testDataConverter, type Harness } from '../support/test-env';
 
 const OPENAI_KEY = 'sk-primary-provider-test-0123456789';
 
@@ -79,6 +79,7 @@ async function startWorkerFromConfig(
       agentHistory: harness.agentHistory,
     }),
     workflowBundlePath: harness.env.workflowBundlePath,
+    dataConverter: testDataConverter(),
   });
   workers.push({ worker, running: worker.run() });
   return { taskQueue, stack };

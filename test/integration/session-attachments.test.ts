@@ -16,7 +16,7 @@ import type { AttachmentRef } from '../../core/media/attachments';
 import { statusQuery, type SessionResult } from '../../core/session';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, testDataConverter, type Harness } from '../support/test-env';
 
 const run = promisify(execFile);
 const SPOKEN = 'please add oauth login to the billing service';
@@ -46,6 +46,7 @@ beforeAll(async () => {
     namespace: harness.env.namespace,
     taskQueue: mediaTaskQueue(harness.taskQueue),
     blobs,
+    dataConverter: testDataConverter(),
   });
   for (const worker of [sessionWorker, mediaWorker]) {
     workers.push({ worker, running: worker.run() });

@@ -26,7 +26,7 @@ import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { createHarness, type Harness, testPayloadEnv } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -43,6 +43,7 @@ const logger = createLogger({ name: 'step-stream-test', level: 'silent' });
 
 function apiConfig(overrides: Record<string, string>, keyDir: string) {
   return loadApiConfig({
+    ...testPayloadEnv(),
     TEMPORAL_ADDRESS: harness.env.temporalAddress,
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
     TEMPORAL_UI_URL: harness.env.temporalUiUrl,

@@ -19,7 +19,7 @@ import {
   type UsageEntry,
   type UsageTotals,
 } from '../../runtime/stores/usage-ledger-store';
-import { createHarness, newSessionId, type Harness } from '../support/test-env';
+import { createHarness, newSessionId, type Harness, testPayloadEnv } from '../support/test-env';
 
 const ISSUER = 'https://auth.t-developer.local';
 const AUDIENCE = 't-developer-api';
@@ -379,6 +379,7 @@ describe('API', () => {
     privateJwk = readJwk(devKeyFiles(keyDir).privateKeyFile);
     api = await buildApi(
       loadApiConfig({
+        ...testPayloadEnv(),
         TEMPORAL_ADDRESS: harness.env.temporalAddress,
         TEMPORAL_TASK_QUEUE: harness.taskQueue,
         TEMPORAL_UI_URL: harness.env.temporalUiUrl,

@@ -6,6 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtime/temporal/codec';
+import { createDataConverter } from '../../runtime/temporal/data-converter';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const WORKFLOW_TYPES_RECORDED = ['sessionWorkflow'];
@@ -21,10 +23,18 @@ const histories = readdirSync(HISTORIES_DIR)
     },
   }));
 
+/**
+ * The production data converter (payload codec + encoded failures): the recorded histories are
+ * plain, so this also shows plain payloads pass through the codec on replay.
+ */
+const dataConverter = createDataConverter(
+  new EncryptionCodec({ keys: new KeyRingKeySource(generateKeyRing('replay')) }),
+);
+
 async function replayAll(workflowsPath: string): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
-    { workflowsPath, bundlerOptions: { ignoreModules: [] } },
+    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   );
   for await (const result of replays) results.set(result.workflowId, result.error);

@@ -16,6 +16,7 @@ import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../../runtime/stores/usage-ledger-store';
 import { createSessionWorker } from '../../workers/session-worker';
 import type { TableNames } from '../../infra/dynamodb/tables';
+import { testDataConverter } from './test-env';
 
 export interface DurableCallWorkerOptions {
   temporalAddress: string;
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundlePath: options.workflowBundlePath,
+    // The test run's payload encryption (the settings arrive in the inherited environment).
+    dataConverter: testDataConverter(),
     activities: createActivities({
       model,
       sessionIndex: new SessionIndexStore(dynamo.documents, options.tables.sessions),

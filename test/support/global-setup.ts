@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_NAMESPACE } from '../../core/names';
 import { startDynamoLocal } from '../../infra/stack/dynamodb-local';
+import { ensureKmsKey, startLocalKms } from '../../infra/stack/local-kms';
 import { freePort, type ServiceProcess } from '../../infra/stack/processes';
 import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
 import { writeWorkflowBundle } from '../../workers/bundle-workflows';
@@ -19,7 +20,8 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-test-'));
   const [temporalPort, uiPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
-  const [temporal, dynamo] = await Promise.all([
+  const kmsPort = await freePort();
+  const [temporal, dynamo, kms] = await Promise.all([
     startTemporalDevServer({
       port: temporalPort,
       uiPort,
@@ -34,15 +36,21 @@ export default async function globalSetup(): Promise<void> {
       },
     }),
     startDynamoLocal({ port: dynamoPort, logDir: dir }),
+    // Payload encryption keys (envelope encryption through the real KMS client).
+    startLocalKms({ port: kmsPort, dataDir: path.join(dir, 'kms'), logDir: dir }),
   ]);
+  const kmsEndpoint = `http://127.0.0.1:${kmsPort}`;
+  const kmsKeyId = await ensureKmsKey(kmsEndpoint);
   const bundlePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
-  globalThis.__TDEV_TEST_SERVERS__ = [temporal, dynamo];
+  globalThis.__TDEV_TEST_SERVERS__ = [temporal, dynamo, kms];
   Object.assign(process.env, {
     TDEV_TEST_DIR: dir,
     TDEV_TEST_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TDEV_TEST_TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
     TDEV_TEST_DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
     TDEV_TEST_WORKFLOW_BUNDLE: bundlePath,
+    TDEV_TEST_KMS_ENDPOINT: kmsEndpoint,
+    TDEV_TEST_KMS_KEY_ID: kmsKeyId,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }

@@ -5,6 +5,12 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import { createBedrockProvider } from '../../models/bedrock';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { DataConverter, Payload } from '@temporalio/common';
+import {
+  createPayloadProtection,
+  type PayloadProtection,
+  type PayloadProtectionSettings,
+} from '../../runtime/temporal/data-converter';
 import { DEFAULT_NAMESPACE, WORKFLOW_TYPES } from '../../core/names';
 import { statusQuery, type SessionInput, type SessionStatus } from '../../core/session';
 import { newSessionId } from '../../runtime/session-ids';
@@ -32,8 +38,57 @@ export function testEnv() {
     temporalUiUrl: required('TDEV_TEST_TEMPORAL_UI_URL'),
     dynamoEndpoint: required('TDEV_TEST_DYNAMODB_ENDPOINT'),
     workflowBundlePath: required('TDEV_TEST_WORKFLOW_BUNDLE'),
+    kmsEndpoint: required('TDEV_TEST_KMS_ENDPOINT'),
+    kmsKeyId: required('TDEV_TEST_KMS_KEY_ID'),
     namespace: DEFAULT_NAMESPACE,
   };
+}
+
+/**
+ * The payload-encryption settings of the test run (envelope encryption with the local-kms the
+ * global setup started), as environment variables: spread them into `loadApiConfig({...})`.
+ */
+export function testPayloadEnv() {
+  const env = testEnv();
+  return {
+    PAYLOAD_ENCRYPTION: 'kms',
+    PAYLOAD_KMS_ENDPOINT: env.kmsEndpoint,
+    PAYLOAD_KMS_KEY_ID: env.kmsKeyId,
+  } as const;
+}
+
+let sharedProtection: PayloadProtection | undefined;
+
+/**
+ * The codec and data converter every test client and worker uses (one per test file), the same
+ * the API and the worker build from their configuration.
+ */
+export function testPayloadProtection(
+  overrides: Partial<PayloadProtectionSettings> = {},
+): PayloadProtection {
+  const settings: PayloadProtectionSettings = {
+    ...testPayloadEnv(),
+    PAYLOAD_DATA_KEY_MAX_AGE_S: 300,
+    PAYLOAD_DATA_KEY_MAX_USES: 10_000,
+    PAYLOAD_KEY_RING_RELOAD_S: 30,
+    PAYLOAD_COMPRESSION: 'gzip',
+    PAYLOAD_COMPRESSION_THRESHOLD_BYTES: 1024,
+    ...overrides,
+  };
+  if (Object.keys(overrides).length > 0)
+    return createPayloadProtection(settings, { region: 'us-east-1' });
+  sharedProtection ??= createPayloadProtection(settings, { region: 'us-east-1' });
+  return sharedProtection;
+}
+
+/** The test data converter (payload codec + encoded failures). */
+export const testDataConverter = () => testPayloadProtection().dataConverter;
+
+/** Decodes a payload read from a raw history (encrypted or plain) with the test codec. */
+export async function decodeTestPayload(payload: Payload): Promise<Payload> {
+  const codec = testPayloadProtection().codec;
+  const [decoded] = codec ? await codec.decode([payload]) : [payload];
+  return decoded ?? payload;
 }
 
 export const TEST_MODEL_ID = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
@@ -64,7 +119,12 @@ export interface Harness {
   createWorker(
     bedrock: FakeBedrock,
     overrides?: Partial<ActivityDependencies>,
-    worker?: { taskQueue?: string; maxConcurrentActivityTaskExecutions?: number },
+    worker?: {
+      taskQueue?: string;
+      maxConcurrentActivityTaskExecutions?: number;
+      /** Another data converter than the test one (key rotation tests). */
+      dataConverter?: DataConverter;
+    },
   ): Promise<Worker>;
   close(): Promise<void>;
 }
@@ -76,7 +136,11 @@ export async function createHarness(name: string): Promise<Harness> {
   const taskQueue = `test-${name}-${suffix}`;
   const tablePrefix = `test-${name}-${suffix}-`;
   const connection = await Connection.connect({ address: env.temporalAddress });
-  const client = new Client({ connection, namespace: env.namespace });
+  const client = new Client({
+    connection,
+    namespace: env.namespace,
+    dataConverter: testDataConverter(),
+  });
   const dynamo = createDynamoClients({
     AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: env.dynamoEndpoint,
@@ -130,6 +194,7 @@ export async function createHarness(name: string): Promise<Harness> {
         taskQueue: worker.taskQueue ?? taskQueue,
         activities: createActivities({ model, sessionIndex, agents, agentHistory, ...overrides }),
         workflowBundlePath: env.workflowBundlePath,
+        dataConverter: worker.dataConverter ?? testDataConverter(),
         ...(worker.maxConcurrentActivityTaskExecutions !== undefined
           ? { maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions }
           : {}),

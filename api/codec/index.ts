@@ -1,0 +1,1 @@
+export { codecRoutes, type CodecRoutesOptions } from './codec-routes';
