@@ -16,15 +16,21 @@ import type { AgentRegistryStore } from '../runtime/stores/agent-registry-store'
 import type { TokenVerifier } from '../runtime/auth/tokens';
 import type { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { createAuthorizer, type Authorizer } from '../runtime/policy/authorizer';
+import type { ApiKeyStore } from '../runtime/stores/api-key-store';
+import type { AuditLogStore } from '../runtime/stores/audit-log-store';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { codecRoutes, type CodecRoutesOptions } from './codec';
 import type { HealthCheck } from './health/health-check';
 import { metricsRoutes } from './health/metrics-routes';
 import { bearerAuth } from './middleware/bearer-auth';
+import { auditTrail } from './middleware/audit-trail';
+import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
+import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -65,6 +71,18 @@ export interface ApiDependencies {
    * Uploads are exempt from `bodyLimitBytes`: they stream to the blob store under their own limit.
    */
   attachments?: AttachmentRoutesOptions;
+  /** Quotas and rate limits per tenant and API key (Redis); none when absent. */
+  quotas?: QuotaMiddlewareOptions;
+  /**
+   * The audit trail: state-changing requests are recorded, and `GET /v1/audit` (and
+   * `/v1/audit/verify`) read it. Nothing is recorded when absent.
+   */
+  audit?: AuditLogStore;
+  /**
+   * API keys: `Authorization: Bearer tdk_…` / `X-API-Key` authenticate, and
+   * `/v1/api-keys` manages them. Keys are refused when absent.
+   */
+  apiKeys?: ApiKeyRoutesOptions & { store: Pick<ApiKeyStore, 'authenticate'> };
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -93,7 +111,13 @@ export function createApp(dependencies: ApiDependencies) {
       cors({
         origin: (origin) => (allowed.has(origin) ? origin : null),
         allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+        allowHeaders: [
+          'Authorization',
+          'X-API-Key',
+          'Content-Type',
+          'Idempotency-Key',
+          'Last-Event-ID',
+        ],
         exposeHeaders: [
           'Location',
           'Retry-After',
@@ -156,7 +180,16 @@ export function createApp(dependencies: ApiDependencies) {
       }),
     ),
   );
-  v1.use(bearerAuth({ verify: dependencies.verifyToken }));
+  const keyStore = dependencies.apiKeys?.store;
+  v1.use(
+    bearerAuth({
+      verify: dependencies.verifyToken,
+      ...(keyStore ? { authenticateApiKey: (key: string) => keyStore.authenticate(key) } : {}),
+    }),
+  );
+  if (dependencies.audit)
+    v1.use(auditTrail({ log: dependencies.audit, logger: dependencies.logger }));
+  if (dependencies.quotas) v1.use(quotaLimits(dependencies.quotas));
   v1.use(
     accessControl({
       authorizer: dependencies.authorizer ?? createAuthorizer(),
@@ -187,6 +220,8 @@ export function createApp(dependencies: ApiDependencies) {
     );
   }
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
+  if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
+  if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
   app.route('/v1', v1);
   return app;
 }

@@ -16,11 +16,15 @@ import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
+import { ApiKeyStore } from '../runtime/stores/api-key-store';
+import { AuditLogStore } from '../runtime/stores/audit-log-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
 import { createApp } from './app';
 import { createHealthCheck } from './health/health-check';
+import { OpenSessionCounter } from './quotas/open-sessions';
+import { TenantQuotas } from './quotas/tenant-quotas';
 import { SessionService } from './sessions/session-service';
 
 export interface RunningApi {
@@ -89,6 +93,28 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
   const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
   // While Redis is away ioredis retries; /health reports it (an unhandled error event would only log).
   redis?.on('error', () => undefined);
+  // Quotas and rate limits live in the same Redis; without it there are none (said at start).
+  const openSessions = new OpenSessionCounter({
+    client,
+    cacheMs: config.access.QUOTA_OPEN_SESSIONS_CACHE_MS,
+    logger,
+  });
+  const quotas = redis
+    ? new TenantQuotas({
+        redis,
+        logger,
+        openSessions: (tenantId) => openSessions.count(tenantId),
+        limits: {
+          tenantRequestsPerMinute: config.access.RATE_LIMIT_TENANT_REQUESTS_PER_MINUTE,
+          apiKeyRequestsPerMinute: config.access.RATE_LIMIT_API_KEY_REQUESTS_PER_MINUTE,
+          fetchesPerMinute: config.access.RATE_LIMIT_FETCHES_PER_MINUTE,
+          openSessions: config.access.QUOTA_OPEN_SESSIONS,
+          uploadBytesPerDay: config.access.QUOTA_UPLOAD_BYTES_PER_DAY,
+          openSessionsRetryAfterSeconds: config.access.QUOTA_OPEN_SESSIONS_RETRY_AFTER_S,
+        },
+      })
+    : undefined;
+  if (!quotas) logger.warn('REDIS_URL is not set: no quotas or rate limits are enforced');
   const health = createHealthCheck({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -126,6 +152,20 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     corsOrigins: config.api.API_CORS_ORIGINS,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
     ...(redis ? { stepStreams: { redis } } : {}),
+    ...(quotas ? { quotas: { quotas, openSessions } } : {}),
+    audit: new AuditLogStore(dynamo.documents, tables.audit),
+    apiKeys: {
+      store: new ApiKeyStore(
+        dynamo.documents,
+        { apiKeys: tables.apiKeys, apiKeyIds: tables.apiKeyIds },
+        {
+          lastUsedIntervalMs: config.access.API_KEY_LAST_USED_INTERVAL_MS,
+          onTouchError: (error) =>
+            logger.warn({ err: error }, 'API key lastUsedAt could not be written'),
+        },
+      ),
+      maxTtlDays: config.access.API_KEY_MAX_TTL_DAYS,
+    },
     ...(protection.codec
       ? {
           codec: {

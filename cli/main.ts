@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { SessionStatus } from '../core/session';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { mintToken } from '../runtime/auth/tokens';
+import { auditCommand, keysCommand } from './access-commands';
 import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
@@ -26,6 +27,8 @@ const USAGE = `usage:
   tdev input <session-id> "<text>"
   tdev cancel <session-id>
   tdev token [--tenant T] [--user U] [--role R]
+  tdev audit [--limit N] [--cursor C] | tdev audit verify   (tenant admins)
+  tdev keys [list] | tdev keys create --name N --key-role R... [--days D] | tdev keys revoke <key-id>
 
 environment: TDEV_API_URL, TDEV_TOKEN (or a dev key: AUTH_DEV_PRIVATE_KEY_FILE), TDEV_TENANT, TDEV_USER`;
 
@@ -61,13 +64,14 @@ async function devToken(tenant: string, user: string, roles: string[]): Promise<
   });
 }
 
-async function client(): Promise<ApiClient> {
+/** A client with TDEV_TOKEN, else a dev token with `roles` (default operator). */
+async function client(roles: string[] = ['operator']): Promise<ApiClient> {
   const token =
     settings.TDEV_TOKEN ??
     (await devToken(
       settings.TDEV_TENANT ?? 'demo',
       settings.TDEV_USER ?? settings.USER ?? 'developer',
-      ['operator'],
+      roles,
     ));
   return new ApiClient(settings.TDEV_API_URL ?? 'http://127.0.0.1:8080', token);
 }
@@ -140,6 +144,11 @@ async function main(argv: string[]): Promise<number> {
       tenant: { type: 'string' },
       user: { type: 'string' },
       role: { type: 'string', multiple: true },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      name: { type: 'string' },
+      'key-role': { type: 'string', multiple: true },
+      days: { type: 'string' },
     },
   });
   const [command, first, second] = positionals;
@@ -313,6 +322,21 @@ async function main(argv: string[]): Promise<number> {
         ),
       );
       return 0;
+    }
+    case 'audit': {
+      const api = await client(values.role ?? ['tenant-admin']);
+      return auditCommand(api, first, {
+        ...(values.limit ? { limit: values.limit } : {}),
+        ...(values.cursor ? { cursor: values.cursor } : {}),
+      });
+    }
+    case 'keys': {
+      const api = await client(values.role ?? ['tenant-admin']);
+      return keysCommand(api, first, second, {
+        ...(values.name ? { name: values.name } : {}),
+        ...(values['key-role'] ? { keyRoles: values['key-role'] } : {}),
+        ...(values.days ? { days: values.days } : {}),
+      });
     }
     default:
       console.error(USAGE);

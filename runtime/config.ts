@@ -153,6 +153,38 @@ const apiSchema = z.object({
   ATTACHMENT_CHECK_TIMEOUT_MS: positiveInt.default(20_000),
 });
 
+// ---- Access: quotas, rate limits, audit trail, API keys (issue 14) -------------------------
+/**
+ * Per-tenant quotas and rate limits, kept in the API's Redis (`REDIS_URL`); without Redis no
+ * limit applies. When Redis is unreachable the limits fail open (the request passes, a warning
+ * is logged). `0` turns one limit off.
+ */
+const accessSchema = z.object({
+  /** Requests per minute per tenant, every /v1 route counted. */
+  RATE_LIMIT_TENANT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Requests per minute per API key (on top of its tenant's limit). */
+  RATE_LIMIT_API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Attachment URL fetches per minute per tenant. */
+  RATE_LIMIT_FETCHES_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  /** Sessions a tenant may have open (running in Temporal) at once. */
+  QUOTA_OPEN_SESSIONS: z.coerce.number().int().min(0).default(50),
+  /** How long a tenant's open-session count (a Temporal visibility count) is reused. */
+  QUOTA_OPEN_SESSIONS_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
+  /** `Retry-After` (seconds) of a start refused because too many sessions are open. */
+  QUOTA_OPEN_SESSIONS_RETRY_AFTER_S: positiveInt.default(30),
+  /** Attachment bytes (uploads and URL fetches) a tenant may store per day. */
+  QUOTA_UPLOAD_BYTES_PER_DAY: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024),
+  /** Longest lifetime of an API key, in days. */
+  API_KEY_MAX_TTL_DAYS: positiveInt.default(365),
+  /** A key's `lastUsedAt` is written at most this often. */
+  API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+});
+// ---- end of access settings ---------------------------------------------------------------
+
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
 const blobSchema = z.object({
   BLOB_DIR: z.string().min(1).default('.data/blobs'),
@@ -291,6 +323,7 @@ export function loadApiConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     auth,
     api: parse(apiSchema, env),
+    access: parse(accessSchema, env),
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),

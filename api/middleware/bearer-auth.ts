@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { isApiKey } from '../../runtime/auth/api-keys';
 import { TokenRejectedError, type Principal, type TokenVerifier } from '../../runtime/auth/tokens';
 import { problems } from '../problem';
 
@@ -10,19 +11,28 @@ declare module 'hono' {
 
 export interface BearerAuthOptions {
   verify: TokenVerifier;
+  /**
+   * Checks an API key (`tdk_…`, as `Authorization: Bearer` or `X-API-Key`) and returns the
+   * caller it stands for; throws `TokenRejectedError` to refuse it. Keys are refused without it.
+   */
+  authenticateApiKey?: (key: string) => Promise<Principal>;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
- * Requires `Authorization: Bearer <JWT>`; on success sets the `principal` (tenant, user,
- * roles). Refusals are 401 problems with a `WWW-Authenticate` challenge.
+ * Requires `Authorization: Bearer <JWT>` — or an API key, `Authorization: Bearer tdk_…` or
+ * `X-API-Key: tdk_…`; on success sets the `principal` (tenant, user, roles; an API key's
+ * principal is `key:<id>` with the key's roles). Refusals are 401 problems with a
+ * `WWW-Authenticate` challenge.
  */
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
   return async function bearerAuthMiddleware(context, next) {
     const header = context.req.header('authorization');
+    const apiKeyHeader = context.req.header('x-api-key');
     const match = header ? BEARER.exec(header) : null;
-    if (!match?.[1]) {
+    const credential = match?.[1] ?? (header ? undefined : apiKeyHeader);
+    if (!credential) {
       throw problems
         .unauthorized(
           header
@@ -32,8 +42,23 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
         .withHeaders({ 'WWW-Authenticate': 'Bearer realm="t-developer"' });
     }
     try {
-      context.set('principal', await options.verify(match[1]));
+      if (isApiKey(credential)) {
+        if (!options.authenticateApiKey) throw new TokenRejectedError('API keys are not accepted');
+        const authenticate = options.authenticateApiKey;
+        context.set(
+          'principal',
+          await authenticate(credential).catch((error: unknown) => {
+            if (error instanceof TokenRejectedError) throw error;
+            // The key store is away: not the caller's fault, and not a verdict on the key.
+            throw problems.unavailable('API keys cannot be checked right now');
+          }),
+        );
+      } else {
+        if (!match) throw new TokenRejectedError('X-API-Key is not an API key (tdk_…)');
+        context.set('principal', await options.verify(credential));
+      }
     } catch (error) {
+      if (!(error instanceof TokenRejectedError) && isApiKey(credential)) throw error;
       const detail =
         error instanceof TokenRejectedError ? error.message : 'token could not be verified';
       throw problems.unauthorized(detail).withHeaders({

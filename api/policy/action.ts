@@ -15,6 +15,7 @@ import type { Action, PolicyResource } from '../../runtime/policy/actions';
 import type { Authorizer } from '../../runtime/policy/authorizer';
 import { MINIMUM_ROLE, OWNER_SCOPED_ACTIONS } from '../../runtime/policy/actions';
 import type { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import type { QuotaGate } from '../middleware/quotas';
 import { problems } from '../problem';
 
 export interface AccessControl {
@@ -28,6 +29,8 @@ declare module 'hono' {
     access: AccessControl;
     /** The action the route declared, once it was allowed. */
     action: Action;
+    /** The action the route declared, set before it is authorised (the audit trail's). */
+    requestedAction: Action;
   }
 }
 
@@ -103,6 +106,7 @@ export function action(
     }
     const principal = context.get('principal');
     const actionName = typeof name === 'function' ? name(context) : name;
+    context.set('requestedAction', actionName);
     const { resource, known } = await resourceOf(context, actionName, kind);
     const decision = access.authorizer.authorize(principal, actionName, resource);
     if (!decision.allowed) {
@@ -116,6 +120,9 @@ export function action(
       );
     }
     context.set('action', actionName);
+    // Quotas of the action (open sessions, upload bytes, fetches), when limits are installed.
+    const gate = context.get('quotaGate') as QuotaGate | undefined;
+    if (gate) await gate.admit(context, actionName);
     await next();
   };
   declarations.set(middleware, {

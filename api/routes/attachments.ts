@@ -229,6 +229,7 @@ export function attachmentRoutes(options: AttachmentRoutesOptions) {
         const body = context.req.raw.body;
         const source = body ? Readable.fromWeb(body) : Readable.from([]);
         const stored = await intake(source, context.req.header('content-type'), name, options);
+        context.set('storedBytes', stored.attachment.size);
         await options.owners?.record(context.get('principal').tenantId, stored.attachment.sha256);
         return context.json(stored, 201);
       },
@@ -246,6 +247,7 @@ export function attachmentRoutes(options: AttachmentRoutesOptions) {
           name,
           options,
         );
+        context.set('storedBytes', stored.attachment.size);
         await options.owners?.record(context.get('principal').tenantId, stored.attachment.sha256);
         return context.json(stored, 201);
       },

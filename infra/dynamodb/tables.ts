@@ -19,6 +19,9 @@ export interface TableNames {
   usageLedger: string;
   modelResults: string;
   attachmentOwners: string;
+  audit: string;
+  apiKeys: string;
+  apiKeyIds: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -30,6 +33,9 @@ export function tableNames(prefix: string): TableNames {
     usageLedger: `${prefix}usage-ledger`,
     modelResults: `${prefix}model-results`,
     attachmentOwners: `${prefix}attachment-owners`,
+    audit: `${prefix}audit`,
+    apiKeys: `${prefix}api-keys`,
+    apiKeyIds: `${prefix}api-key-ids`,
   };
 }
 
@@ -78,6 +84,12 @@ function definitions(names: TableNames): TableDefinition[] {
     // (tenant, sha-256) → the tenant stored that attachment blob: blobs are shared by hash,
     // and a tenant may use only the ones it uploaded or fetched itself.
     { create: keyedTable(names.attachmentOwners, ['tenantId', 'S'], ['sha256', 'S']) },
+    // tenant → its audit trail: seq 1, 2, 3, … hash-chained (append-only), seq 0 the head.
+    { create: keyedTable(names.audit, ['tenantId', 'S'], ['seq', 'N']) },
+    // (tenant, key id) → an API key's record (roles, expiry, revocation, sha-256 of the key).
+    { create: keyedTable(names.apiKeys, ['tenantId', 'S'], ['keyId', 'S']) },
+    // key id → its tenant (written once): a presented key finds its record without an index.
+    { create: keyedTable(names.apiKeyIds, ['keyId', 'S']) },
   ];
 }
 

@@ -17,6 +17,8 @@ export interface Principal {
   tenantId: string;
   userId: string;
   roles: string[];
+  /** Set when the caller authenticated with an API key (`tdk_…`), not a token. */
+  apiKeyId?: string;
 }
 
 export interface TokenVerifierOptions {

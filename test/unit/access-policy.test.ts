@@ -28,6 +28,8 @@ function fullApp() {
     usage: { ledger: unused, sessionIndex: unused },
     attachments: { blobs: unused, maxBytes: 1024, fetchTimeoutMs: 1000 },
     attachmentOwners: unused,
+    audit: unused,
+    apiKeys: { store: unused, maxTtlDays: 365 },
   };
   return createApp(dependencies);
 }
@@ -126,6 +128,15 @@ const EXPECTED: Record<string, Expectation> = {
   },
   'GET /v1/sessions/:id/usage': { action: 'usage:read', resource: 'session', minimum: 'viewer' },
   'GET /v1/usage': { action: 'usage:read', resource: 'tenant', minimum: 'viewer' },
+  'GET /v1/audit': { action: 'audit:read', resource: 'tenant', minimum: 'tenant-admin' },
+  'GET /v1/audit/verify': { action: 'audit:read', resource: 'tenant', minimum: 'tenant-admin' },
+  'POST /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'GET /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'DELETE /v1/api-keys/:keyId': {
+    action: 'api-key:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
 };
 
 /** Per signal: the lowest role on an own session, and on another user's session. */
