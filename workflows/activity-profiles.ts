@@ -68,6 +68,39 @@ export function agentStepProfile(heartbeatTimeoutMs: number, maximumAttempts = 5
   };
 }
 
+/** What the Web UI shows for an agent-step activity (`summary`, one line). */
+export interface AgentStepSummaryParts {
+  stepId: string;
+  agent: string;
+  /** `provider:model` the step asks for; absent: the worker's default chain. */
+  model?: string | undefined;
+  /** The step's title (what it is for). */
+  purpose: string;
+  /** `compensate`, `fallback 1`, `model hop 1` ... when this is not the step's first run. */
+  role?: string | undefined;
+}
+
+const SUMMARY_PURPOSE_CHARS = 80;
+
+/**
+ * `build-api · coder · bedrock:claude-sonnet · Implement the OAuth endpoints`: the step, its
+ * agent, its model and its purpose, so a session's activities read as a story in the Web UI.
+ * Activity user metadata is not part of replay's command matching.
+ */
+export function agentStepSummary(parts: AgentStepSummaryParts): string {
+  const purpose = parts.purpose.replace(/\s+/g, ' ').trim();
+  const shortPurpose =
+    purpose.length > SUMMARY_PURPOSE_CHARS
+      ? `${purpose.slice(0, SUMMARY_PURPOSE_CHARS - 1)}…`
+      : purpose;
+  return [
+    parts.role ? `${parts.stepId} (${parts.role})` : parts.stepId,
+    parts.agent,
+    parts.model ?? 'default model',
+    shortPurpose,
+  ].join(' · ');
+}
+
 /**
  * One attachment on the media task queue (OCR, transcription, key frames): long CPU work that
  * heart-beats between stages. Bad media fails at once (InvalidInput); a crashed tool or a lost

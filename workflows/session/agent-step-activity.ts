@@ -13,7 +13,7 @@ import {
   type AgentStepResult,
   type UpstreamOutput,
 } from '../../core/session';
-import { agentStepProfile } from '../activity-profiles';
+import { agentStepProfile, agentStepSummary } from '../activity-profiles';
 import type { Session } from './session';
 
 /** How a step's activity is scheduled: its Temporal task priority. */
@@ -42,8 +42,22 @@ export function agentStepRunner(session: Session): RunStep {
     const hop = stepInput.modelHop ? `/model-${stepInput.modelHop}` : '';
     const activityId = `turn-${session.turn}/${step.id}${suffix}${hop}`;
     // With a model to fall back to, give up on this one sooner.
-    const chainLength = session.turnPlan.modelsOf(step.id).length;
+    const models = session.turnPlan.modelsOf(step.id);
+    const chainLength = models.length;
     const beforeFallback = (stepInput.modelHop ?? 0) + 1 < chainLength;
+    const summary = agentStepSummary({
+      stepId: step.id,
+      agent: step.agent,
+      model: models[stepInput.modelHop ?? 0],
+      purpose: step.title || step.instruction,
+      role: stepInput.compensation
+        ? 'compensate'
+        : stepInput.fallback
+          ? `fallback ${stepInput.fallback}`
+          : stepInput.modelHop
+            ? `model hop ${stepInput.modelHop}`
+            : undefined,
+    });
     const profile = beforeFallback ? stepProfileBeforeFallback : stepProfile;
     const retry = step.retry
       ? {
@@ -62,6 +76,7 @@ export function agentStepRunner(session: Session): RunStep {
       ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
       priority: { priorityKey: schedule.priorityKey },
       activityId,
+      summary,
     }).runAgentStep(stepInput);
   };
 }
