@@ -36,15 +36,17 @@ async function main(): Promise<void> {
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
   };
+  // Both workers read what the bench client wrote: with a key ring, every payload is encrypted.
+  const dataConverter = config.payloadKeyRingFile
+    ? benchDataConverter(config.payloadKeyRingFile)
+    : undefined;
   const sessionWorker = await createSessionWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.sessionTaskQueue,
     activities: createActivities({ model: createOfflineProvider({ latencyMs: 0 }), sessionIndex }),
     workflowBundlePath: config.sessionBundlePath,
-    ...(config.payloadKeyRingFile
-      ? { dataConverter: benchDataConverter(config.payloadKeyRingFile) }
-      : {}),
+    ...(dataConverter ? { dataConverter } : {}),
     shutdownGraceTimeMs: 5_000,
     ...slots,
   });
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     taskQueue: config.rawTaskQueue,
     activities: createRawActivities(),
     workflowBundle: { codePath: config.rawBundlePath },
+    ...(dataConverter ? { dataConverter } : {}),
     shutdownGraceTime: 5_000,
     ...slots,
   });
