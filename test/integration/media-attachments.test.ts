@@ -19,7 +19,6 @@ import {
   ApplicationFailure,
   CancelledFailure,
   defaultPayloadConverter,
-  type Payload,
 } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import sharp from 'sharp';
@@ -437,9 +436,8 @@ describe('processAttachment on a media worker', () => {
       const payload = pending?.heartbeatDetails?.payloads?.[0];
       // Heartbeat details are encrypted like every payload: decode them with the test codec.
       return payload
-        ? defaultPayloadConverter.fromPayload<{ stage: string }>(
-            await decodeTestPayload(payload as Payload),
-          ).stage
+        ? defaultPayloadConverter.fromPayload<{ stage: string }>(await decodeTestPayload(payload))
+            .stage
         : undefined;
     };
     await waitFor(async () => (await stage()) === 'transcribe', 30_000);

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument --
+   rendered Kubernetes manifests are untyped YAML: the checks below read them as such. */
 /**
  * The Helm chart (infra/helm/t-developer) as Helm v4 lints and renders it. The rendered
  * manifests are parsed (the `yaml` package, present in node_modules as a transitive dependency
