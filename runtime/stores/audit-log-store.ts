@@ -134,9 +134,12 @@ export class AuditLogStore {
     const previous = this.queues.get(record.tenantId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.appendNow(record));
     this.queues.set(record.tenantId, next);
-    void next.finally(() => {
+    // Clean up the queue either way; the caller handles `next`'s rejection (this chain must not
+    // leave an unhandled one behind when the store is down).
+    const forget = (): void => {
       if (this.queues.get(record.tenantId) === next) this.queues.delete(record.tenantId);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 
