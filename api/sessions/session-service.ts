@@ -54,6 +54,7 @@ import {
   reconcileRow,
   type ClosedState,
 } from './closed-sessions';
+import { readPendingActivities } from './pending-activities';
 import { temporalProblem } from './temporal-errors';
 
 export interface SessionServiceOptions {
@@ -273,18 +274,18 @@ export class SessionService {
         temporal: { ...temporal, closeTime: closed.close.closedAt },
       };
     }
-    const status = await this.queryStatus(handle);
-    const liveAttempts = new Map<string, number>(
-      (description.raw.pendingActivities ?? []).map((activity) => [
-        activity.activityId ?? '',
-        activity.attempt ?? 1,
-      ]),
-    );
+    const [status, pending] = await Promise.all([
+      this.queryStatus(handle),
+      readPendingActivities(description, this.options.client.workflow.options.loadedDataConverter),
+    ]);
     const steps = status.steps.map((step) => {
-      const attempt = liveAttempts.get(`turn-${status.turn}/${step.id}`);
-      return step.state === 'running' && attempt !== undefined
-        ? { ...step, attempts: attempt }
-        : step;
+      const live = pending.get(`turn-${status.turn}/${step.id}`);
+      if (step.state !== 'running' || !live) return step;
+      return {
+        ...step,
+        attempts: live.attempt,
+        ...(live.capacityWait ? { capacityWait: live.capacityWait } : {}),
+      };
     });
     return { ...status, steps, source: 'live', temporal };
   }
