@@ -217,6 +217,10 @@ export class SessionService {
           // The session's activities inherit it; steps may override (see core/plan/priority.ts).
           ...(body.priority ? { priority: { priorityKey: PRIORITY_SCORE[body.priority] } } : {}),
           memo: { title },
+          // The Web UI's header for the session (encrypted like every payload; shown through
+          // the codec endpoint): the title, then who and where.
+          staticSummary: title,
+          staticDetails: sessionDetails(input, title),
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.tenant, value: principal.tenantId },
             { key: SEARCH_ATTRIBUTES.user, value: principal.userId },
@@ -670,4 +674,18 @@ function canonical(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/** The session's static details in the Web UI (markdown): title, tenant, user, project. */
+function sessionDetails(input: SessionInput, title: string): string {
+  return [
+    `**${title.replace(/[*_`]/g, '')}**`,
+    '',
+    `- tenant: ${input.tenantId}`,
+    `- user: ${input.userId}`,
+    ...(input.projectId ? [`- project: ${input.projectId}`] : []),
+    ...(input.request.attachments?.length
+      ? [`- attachments: ${input.request.attachments.length}`]
+      : []),
+  ].join('\n');
 }
