@@ -63,7 +63,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
   });
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
-  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, protection.keys);
   const sessions = new SessionService({
     client,
     temporalAddress: config.temporal.TEMPORAL_ADDRESS,

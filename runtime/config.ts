@@ -190,6 +190,7 @@ const blobSchema = z.object({
   BLOB_DIR: z.string().min(1).default('.data/blobs'),
   BLOB_S3_BUCKET: z.string().min(1).optional(),
   BLOB_S3_PREFIX: z.string().default(''),
+  BLOB_S3_KMS_KEY_ID: z.string().min(1).optional(),
 });
 
 /** Prometheus: the API's `GET /metrics` and the worker's metrics port. */

@@ -51,7 +51,13 @@ async function main(): Promise<void> {
   // With Redis, every model sits behind a circuit breaker shared by all workers, rate limits
   // and performance history are shared too, and model text streams to the API.
   const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
-  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
+  // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection"),
+  // and local blobs with the same keys.
+  const { dataConverter, keys: payloadKeys } = createPayloadProtection(config.dataProtection, {
+    region: config.dynamo.AWS_REGION,
+    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
+  });
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, payloadKeys);
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
@@ -92,11 +98,6 @@ async function main(): Promise<void> {
     config.temporal.TEMPORAL_ADDRESS,
     config.temporalTls,
   );
-  // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection").
-  const { dataConverter } = createPayloadProtection(config.dataProtection, {
-    region: config.dynamo.AWS_REGION,
-    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
-  });
   const encryption = payloadEncryptionMode(config.dataProtection);
   if (encryption === 'off') {
     logger.warn('PAYLOAD ENCRYPTION OFF: set PAYLOAD_KMS_KEY_ID or PAYLOAD_KEY_RING_FILE');

@@ -2,9 +2,11 @@
  * The worker process as operators run it (workers/main.ts) with WORKER_METRICS_PORT set: its
  * `/metrics` serves the Temporal SDK's own metrics (`temporal_…`, from Core's exporter) next to
  * ours, `/health` answers 200 while its Temporal workers run, and the SDK's logs reach the
- * process log at LOG_LEVEL with the workflow and run ids.
+ * process log at LOG_LEVEL with the workflow and run ids — and a secret planted in the request
+ * reaches none of those lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { WORKFLOW_TYPES } from '../../core/names';
 import type { SessionResult } from '../../core/session';
@@ -12,6 +14,7 @@ import { REPO_ROOT } from '../../infra/stack/paths';
 import { freePort, waitFor } from '../../infra/stack/processes';
 import { createHarness, newSessionId, testPayloadEnv, type Harness } from '../support/test-env';
 
+const SECRET = `planted-secret-${randomBytes(6).toString('hex')}`;
 let harness: Harness;
 let worker: (ChildProcess & { output: string[] }) | undefined;
 let metricsPort = 0;
@@ -87,7 +90,7 @@ test('SDK metrics next to ours, /health while polling, SDK logs with workflow id
         tenantId: 'acme',
         userId: 'ada',
         projectId: 'billing',
-        request: { text: 'Add OAuth login to billing' },
+        request: { text: `Add OAuth login to billing; the deploy key is ${SECRET}` },
       },
     ],
   });
@@ -110,13 +113,21 @@ test('SDK metrics next to ours, /health while polling, SDK logs with workflow id
   expect(body).toMatch(/^temporal_activity_execution_latency_bucket\{/m);
 
   // The SDK's own debug lines (LOG_LEVEL=debug) carry the ids an operator searches by.
-  const sdkLines = logLines(child).filter(
-    (line) => line.workflowId === sessionId && line.runId === runId,
+  const sdkLinesNow = () =>
+    logLines(child).filter((line) => line.workflowId === sessionId && line.runId === runId);
+  // Log lines are written after the task that produced them completes: give them a moment.
+  await waitFor(
+    'the SDK to log the workflow completing',
+    () => Promise.resolve(sdkLinesNow().some((line) => line.msg === 'Workflow completed')),
+    { timeoutMs: 15_000 },
   );
+  const sdkLines = sdkLinesNow();
   expect(sdkLines.map((line) => line.msg)).toEqual(
     expect.arrayContaining(['Workflow started', 'Workflow completed']),
   );
   expect(sdkLines.every((line) => line.level === 20 || line.level === 30)).toBe(true);
+  // A secret in the request reaches no log line, even at debug level (payloads are not logged).
+  expect(child.output.join('').includes(SECRET)).toBe(false);
 
   // Draining on SIGTERM: /health stops saying ok before the process exits.
   child.kill('SIGTERM');
