@@ -14,6 +14,7 @@ import { createDynamoClients } from '../runtime/dynamodb';
 import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics';
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
+import { codecTextSealer } from '../runtime/temporal/codec';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { ApiKeyStore } from '../runtime/stores/api-key-store';
@@ -62,7 +63,11 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       ? { jwk: readJwk(config.auth.AUTH_PUBLIC_KEY_FILE) }
       : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
   });
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const sessionIndex = new SessionIndexStore(
+    dynamo.documents,
+    tables.sessions,
+    protection.codec ? codecTextSealer(protection.codec) : undefined,
+  );
   const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, protection.keys);
   const sessions = new SessionService({
     client,

@@ -24,6 +24,7 @@ import {
   payloadEncryptionMode,
   temporalConnectionOptions,
 } from '../runtime/temporal';
+import { codecTextSealer } from '../runtime/temporal/codec';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -53,17 +54,24 @@ async function main(): Promise<void> {
   const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
   // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection"),
   // and local blobs with the same keys.
-  const { dataConverter, keys: payloadKeys } = createPayloadProtection(config.dataProtection, {
+  const {
+    dataConverter,
+    keys: payloadKeys,
+    codec: payloadCodec,
+  } = createPayloadProtection(config.dataProtection, {
     region: config.dynamo.AWS_REGION,
     onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
   });
   const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, payloadKeys);
+  // Model answers and session titles kept in DynamoDB are sealed with the same codec.
+  const sealer = payloadCodec ? codecTextSealer(payloadCodec) : undefined;
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
     // Answers over an item's size go to the blob store as a claim check.
     results: new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
       blobs: blobs.store,
+      ...(sealer ? { sealer } : {}),
     }),
     warn: (message, details) => logger.warn(details, message),
   });
@@ -91,7 +99,7 @@ async function main(): Promise<void> {
       'no model card: these models run with a 32k-token window and no price (set MODEL_CARDS_FILE)',
     );
   }
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const connectionOptions = temporalConnectionOptions(
