@@ -27,6 +27,7 @@ import { auditTrail } from './middleware/audit-trail';
 import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
+import { openApiRoutes } from './openapi';
 import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
 import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes/api-keys';
@@ -167,6 +168,12 @@ export function createApp(dependencies: ApiDependencies) {
       '/codec',
       codecRoutes({ ...dependencies.codec, verifyToken: dependencies.verifyToken }),
     );
+
+  // Public, ahead of the /v1 middleware (a public route answers before bearer auth runs).
+  app.route(
+    '/v1',
+    openApiRoutes(() => app.routes),
+  );
 
   const v1 = new Hono();
   v1.use(

@@ -61,6 +61,8 @@ type Expectation =
 const EXPECTED: Record<string, Expectation> = {
   'GET /health': { public: true },
   'GET /metrics': { public: true },
+  'GET /v1/openapi.json': { public: true },
+  'GET /v1/docs': { public: true },
   'POST /v1/sessions': { action: 'session:start', resource: 'tenant', minimum: 'member' },
   'GET /v1/sessions': { action: 'session:list', resource: 'tenant', minimum: 'viewer' },
   'GET /v1/sessions/:id': { action: 'session:read', resource: 'session', minimum: 'viewer' },
