@@ -37,6 +37,7 @@ import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
 import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
+import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks';
 import type { SessionService } from './sessions/session-service';
 
 export interface ApiDependencies {
@@ -84,6 +85,11 @@ export interface ApiDependencies {
    * `/v1/api-keys` manages them. Keys are refused when absent.
    */
   apiKeys?: ApiKeyRoutesOptions & { store: Pick<ApiKeyStore, 'authenticate'> };
+  /**
+   * Webhooks for session events: `/v1/webhooks` registers, lists and deletes them (tenant
+   * admins). Not mounted when absent.
+   */
+  webhooks?: WebhookRoutesOptions;
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -229,6 +235,7 @@ export function createApp(dependencies: ApiDependencies) {
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
   if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
+  if (dependencies.webhooks) v1.route('/webhooks', webhookRoutes(dependencies.webhooks));
   app.route('/v1', v1);
   return app;
 }

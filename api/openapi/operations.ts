@@ -139,4 +139,16 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     summary: 'Revoke an API key',
     responses: { 200: 'the revoked key' },
   },
+  'POST /v1/webhooks': {
+    summary: 'Register a webhook for session events (its whsec_ signing secret is shown once)',
+    description:
+      'Deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) and go to public addresses only.',
+    responses: { 201: 'the webhook and its secret' },
+    errors: [409, 503],
+  },
+  'GET /v1/webhooks': { summary: "The tenant's webhooks", responses: { 200: 'the webhooks' } },
+  'DELETE /v1/webhooks/:webhookId': {
+    summary: 'Delete a webhook',
+    responses: { 200: 'the deleted webhook' },
+  },
 };

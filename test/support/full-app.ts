@@ -21,6 +21,7 @@ export function fullAppDependencies(): ApiDependencies {
     attachmentOwners: unused,
     audit: unused,
     apiKeys: { store: unused, maxTtlDays: 365 },
+    webhooks: { store: unused, maxPerTenant: 20 },
   };
 }
 
