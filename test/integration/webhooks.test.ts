@@ -15,10 +15,16 @@ import type { Worker } from '@temporalio/worker';
 import type { JWK } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { buildApi } from '../../api/server';
-import { createSessionEventSink, deliveryWorkflowId } from '../../activities/webhooks';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  WEBHOOK_REFUSED,
+  createSessionEventSink,
+  createWebhookActivities,
+  deliveryWorkflowId,
+} from '../../activities/webhooks';
 import { PLAN_SCHEMA_VERSION } from '../../core/plan';
 import { approveSignal, raiseBudgetSignal } from '../../core/session';
-import type { WebhookMessage } from '../../core/webhooks';
+import type { WebhookDeliveryInput, WebhookMessage } from '../../core/webhooks';
 import { allowAnyAddressForTests } from '../../media/fetch';
 import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
 import { mintToken } from '../../runtime/auth/tokens';
@@ -409,6 +415,119 @@ test('a receiver that refuses connections for a while gets the event once it is 
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toBeGreaterThanOrEqual(3);
     expect(receiver.received).toHaveLength(1);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('the delivery activity: 410 and non-public targets stop retrying, other failures are retried', async () => {
+  const store = new WebhookStore(harness.dynamo.documents, harness.tables.webhooks);
+  const statuses = [500, 410, 204];
+  const seen: string[] = [];
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      seen.push(String(request.headers['webhook-id']));
+      response.writeHead(statuses.shift() ?? 500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  try {
+    const { record } = await store.create({
+      tenantId: 'acme-activity',
+      url,
+      events: ['session.failed'],
+      createdBy: 'root',
+    });
+    const input = {
+      tenantId: 'acme-activity',
+      webhookId: record.webhookId,
+      message: {
+        id: 'msg_activity',
+        type: 'session.failed',
+        timestamp: new Date().toISOString(),
+        data: {
+          tenantId: 'acme-activity',
+          sessionId: 'ses_x',
+          userId: 'ada',
+          title: 't',
+          phase: 'failed',
+          status: 'failed',
+        },
+      },
+    } satisfies WebhookDeliveryInput;
+    const loose = createWebhookActivities({
+      webhooks: store,
+      addressPolicy: allowAnyAddressForTests,
+    });
+    // 500: a plain error (Temporal retries it).
+    const retried = await loose.deliverWebhook(input).catch((error: unknown) => error);
+    expect(retried).toBeInstanceOf(Error);
+    expect(retried).not.toBeInstanceOf(ApplicationFailure);
+    // 410 Gone: non-retryable.
+    await expect(loose.deliverWebhook(input)).rejects.toMatchObject({
+      type: WEBHOOK_REFUSED,
+      nonRetryable: true,
+    });
+    expect(await loose.deliverWebhook(input)).toEqual({ delivered: true, status: 204 });
+    expect(seen).toEqual(['msg_activity', 'msg_activity', 'msg_activity']);
+    // The default policy never connects to loopback, whatever was registered.
+    const strict = createWebhookActivities({ webhooks: store });
+    await expect(strict.deliverWebhook(input)).rejects.toMatchObject({
+      type: WEBHOOK_REFUSED,
+      nonRetryable: true,
+    });
+    expect(seen).toHaveLength(3);
+    // Another tenant's id, or a deleted webhook: nothing is sent.
+    expect(await loose.deliverWebhook({ ...input, tenantId: 'globex-activity' })).toEqual({
+      delivered: false,
+    });
+    await store.delete('acme-activity', record.webhookId);
+    expect(await loose.deliverWebhook(input)).toEqual({ delivered: false });
+    expect(seen).toHaveLength(3);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('the same index write seen twice starts one delivery; a later write another', async () => {
+  const store = new WebhookStore(harness.dynamo.documents, harness.tables.webhooks);
+  const receiver = await startReceiver();
+  try {
+    await store.create({
+      tenantId: 'acme-dedupe',
+      url: receiver.url,
+      events: ['session.completed'],
+      createdBy: 'root',
+    });
+    const sink = createSessionEventSink({
+      webhooks: store,
+      workflows: harness.client.workflow,
+      taskQueue: harness.taskQueue,
+    });
+    const record = {
+      tenantId: 'acme-dedupe',
+      sessionId: 'ses_01M86WJPP9RGC4HN5MVG19H74Z',
+      userId: 'ada',
+      title: 'dedupe',
+      phase: 'completed',
+      status: 'completed',
+      createdAt: '2026-12-07T00:00:00.000Z',
+      updatedAt: '2026-12-07T00:01:00.000Z',
+    } as const;
+    await sink(record);
+    await sink(record); // a retried local activity, or the durable retry of a final write
+    // Not a subscribed event: nothing starts.
+    await sink({ ...record, phase: 'running', status: 'active' });
+    await waitFor(() => receiver.received[0], 20_000, 'the delivery');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.received).toHaveLength(1);
+    await sink({ ...record, updatedAt: '2026-12-07T00:02:00.000Z' });
+    await waitFor(() => receiver.received[1], 20_000, 'the second delivery');
+    expect(new Set(receiver.received.map((delivery) => delivery.headers['webhook-id'])).size).toBe(
+      2,
+    );
   } finally {
     await receiver.close();
   }
