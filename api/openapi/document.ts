@@ -159,7 +159,8 @@ export function openApiDocument(routes: readonly AppRoute[], version = '1.0.0'):
     registry.registerPath({
       method: route.method.toLowerCase() as 'get',
       path: openApiPath(route.path),
-      operationId: `${route.method.toLowerCase()} ${route.path}`,
+      // `post /v1/sessions/:id/cancel` → `post_v1_sessions_id_cancel`: unique per method and path.
+      operationId: `${route.method.toLowerCase()}${route.path}`.replace(/[^A-Za-z0-9]+/g, '_'),
       tags: [segments[0] === 'v1' ? (segments[1] ?? 'v1') : (segments[0] ?? 'root')],
       summary: doc.summary,
       ...(doc.description ? { description: doc.description } : {}),

@@ -208,3 +208,15 @@ describe("the CLI's client against the document", () => {
     expect(cliCalls()).toContain('POST /v1/sessions/{param}/cancel');
   });
 });
+
+test('operation ids are unique identifiers', () => {
+  const document = openApiDocument(fullApp().routes) as {
+    paths: Record<string, Record<string, { operationId: string }>>;
+  };
+  const ids = Object.values(document.paths).flatMap((methods) =>
+    Object.values(methods).map((operation) => operation.operationId),
+  );
+  expect(ids.every((id) => /^[A-Za-z0-9_]+$/.test(id))).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids).toContain('post_v1_sessions_id_cancel');
+});
