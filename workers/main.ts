@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSessionEventSink } from '../activities/webhooks';
 import { allowAnyAddressForTests } from '../media/fetch';
@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
-import { createLogger, type Logger } from '../runtime/logger';
+import { createLogger } from '../runtime/logger';
 import {
   createMetricsRegistry,
   createRoutingMetrics,
@@ -35,13 +35,19 @@ import { DynamoModelResultStore } from '../runtime/stores/model-result-store';
 import { createMediaWorker, mediaTaskQueue } from './media-worker';
 import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
+import { installTemporalRuntime, readSdkMetrics } from './temporal-runtime';
 import { createSessionWorker, embeddingProviderFromEnv } from './session-worker';
 import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger({ name: 'worker', level: config.logging.LOG_LEVEL });
-  installTemporalLogger(logger);
+  // SDK and Core logs at LOG_LEVEL; the SDK's metrics next to ours when the worker serves them.
+  const runtime = await installTemporalRuntime({
+    logger,
+    level: config.logging.LOG_LEVEL,
+    metrics: config.metrics.WORKER_METRICS_PORT !== undefined,
+  });
 
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
@@ -106,11 +112,23 @@ async function main(): Promise<void> {
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     ttlMs: config.metrics.METRICS_QUEUE_LOAD_TTL_MS,
   });
+  /** The process's Temporal workers by name, for `/health` (none yet: 503 until created). */
+  const temporalWorkers: Record<string, Worker> = {};
   const registry = createMetricsRegistry({ defaultLabels: { process: 'worker' } });
   const recorder = createStepRecorder({ metrics: createRoutingMetrics(registry) });
   const metricsServer =
     config.metrics.WORKER_METRICS_PORT !== undefined
-      ? await startWorkerMetricsServer({ port: config.metrics.WORKER_METRICS_PORT, registry })
+      ? await startWorkerMetricsServer({
+          port: config.metrics.WORKER_METRICS_PORT,
+          registry,
+          ...(runtime.sdkMetricsUrl
+            ? { sdkMetrics: readSdkMetrics.bind(undefined, runtime.sdkMetricsUrl) }
+            : {}),
+          workerStates: () =>
+            Object.fromEntries(
+              Object.entries(temporalWorkers).map(([name, worker]) => [name, worker.getState()]),
+            ),
+        })
       : undefined;
   if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
   // EMBEDDING_PROVIDER (a catalog id that can embed) registers `embedTexts`; off when unset.
@@ -186,6 +204,8 @@ async function main(): Promise<void> {
         shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
       })
     : undefined;
+  temporalWorkers.session = worker;
+  if (mediaWorker) temporalWorkers.media = mediaWorker;
   logger.info(
     {
       taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
@@ -205,23 +225,6 @@ async function main(): Promise<void> {
     redis?.disconnect();
     logger.info('worker stopped');
   }
-}
-
-const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
-/** Routes the Temporal SDK's logs into the process logger (warnings and above by default). */
-function installTemporalLogger(logger: Logger): void {
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => {
-      logger[LEVELS[entry.level]](entry.meta ?? {}, entry.message);
-    }),
-  });
 }
 
 main().catch((error: unknown) => {

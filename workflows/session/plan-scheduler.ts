@@ -30,9 +30,10 @@ import type { AgentStepResult } from '../../core/session';
 import { agentStepInputFor, type RunStep, type StepSchedule } from './agent-step-activity';
 import { compensateSucceededSteps } from './compensation';
 import { attemptsOf, failureText } from './failure-text';
-import { BUDGET_PAUSE, type Session } from './session';
+import type { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
 import { SESSION_PATCHES } from './session-patches';
+import { BUDGET_PAUSE } from './session-turn';
 import { runWithFallbacks } from './step-fallbacks';
 
 export interface PlanRunOptions {
@@ -219,7 +220,8 @@ export async function runPlan(
         // Repeat until a pass changes nothing: skips can unblock steps listed earlier.
       }
       // A new budget pause is written to the index once, which is where webhooks hear of it.
-      const budgetPause = session.paused?.by === BUDGET_PAUSE ? session.paused.at : undefined;
+      const pause = session.paused;
+      const budgetPause = pause?.by === BUDGET_PAUSE ? pause.at : undefined;
       if (
         budgetPause !== undefined &&
         budgetPause !== indexedBudgetPause &&
