@@ -259,6 +259,21 @@ test('register, list without the secret, delete; another tenant gets 404; audite
   }
 });
 
+test('the served OpenAPI document (no token) lists the webhook routes with their action', async () => {
+  const response = await api.app.request('/v1/openapi.json');
+  expect(response.status).toBe(200);
+  const document = (await response.json()) as {
+    paths: Record<string, Record<string, { 'x-required-action': string; security: unknown[] }>>;
+  };
+  expect(Object.keys(document.paths['/v1/webhooks'] ?? {}).sort()).toEqual(['get', 'post']);
+  expect(document.paths['/v1/webhooks/{webhookId}']?.delete).toMatchObject({
+    'x-required-action': 'webhook:manage',
+    security: [{ bearerAuth: [] }, { apiKeyAuth: [] }],
+  });
+  const docs = await api.app.request('/v1/docs');
+  expect(await docs.text()).toContain('<code>POST /v1/webhooks</code>');
+});
+
 test('without the flag, private and loopback URLs are refused at registration (400 problem)', async () => {
   const admin = await token('acme-strict', 'root', ['tenant-admin']);
   for (const url of [
