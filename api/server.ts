@@ -22,6 +22,8 @@ import { AuditLogStore } from '../runtime/stores/audit-log-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
+import { WebhookStore } from '../runtime/stores/webhook-store';
+import { allowAnyAddressForTests } from '../media/fetch';
 import { createApp } from './app';
 import { createHealthCheck } from './health/health-check';
 import { OpenSessionCounter } from './quotas/open-sessions';
@@ -170,6 +172,13 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
         },
       ),
       maxTtlDays: config.access.API_KEY_MAX_TTL_DAYS,
+    },
+    webhooks: {
+      store: new WebhookStore(dynamo.documents, tables.webhooks),
+      maxPerTenant: config.webhooks.WEBHOOK_MAX_PER_TENANT,
+      ...(config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? { addressPolicy: allowAnyAddressForTests }
+        : {}),
     },
     ...(protection.codec
       ? {

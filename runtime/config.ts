@@ -185,6 +185,19 @@ const accessSchema = z.object({
 });
 // ---- end of access settings ---------------------------------------------------------------
 
+/** Webhooks (session events to tenants' URLs), read by the API and the worker. */
+const webhookSchema = z.object({
+  /**
+   * Dev and test only: lets webhooks target loopback and private addresses (a local receiver).
+   * Off, registration refuses such URLs and deliveries never connect to them.
+   */
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: booleanFlag.default(false),
+  /** Webhooks a tenant may register. */
+  WEBHOOK_MAX_PER_TENANT: positiveInt.default(20),
+  /** Deadline of one delivery attempt (connect, send, status). */
+  WEBHOOK_DELIVERY_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
 const blobSchema = z.object({
   BLOB_DIR: z.string().min(1).default('.data/blobs'),
@@ -305,6 +318,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     model: loadModelConfig(env),
     worker: parse(workerSchema, env),
+    webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
@@ -325,6 +339,7 @@ export function loadApiConfig(env: Env = process.env) {
     auth,
     api: parse(apiSchema, env),
     access: parse(accessSchema, env),
+    webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),

@@ -3,9 +3,12 @@
  * session task queue. Stops gracefully on SIGINT/SIGTERM.
  */
 import { hostname } from 'node:os';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createSessionEventSink } from '../activities/webhooks';
+import { allowAnyAddressForTests } from '../media/fetch';
+import { WebhookStore } from '../runtime/stores/webhook-store';
 import { createSpeechTranscriberFromEnv } from '../media/audio';
 import { createBlobStore } from '../media/blob';
 import { Redis } from 'ioredis';
@@ -139,6 +142,16 @@ async function main(): Promise<void> {
   if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
   // EMBEDDING_PROVIDER (a catalog id that can embed) registers `embedTexts`; off when unset.
   const embeddingProvider = embeddingProviderFromEnv(process.env);
+  // Session events (index writes) start signed webhook deliveries, as workflows of their own.
+  const webhooks = new WebhookStore(dynamo.documents, tables.webhooks);
+  const workflowClient = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    dataConverter,
+  });
+  if (config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_ADDRESSES: webhooks may reach private addresses (dev only)');
+  }
   const worker = await createSessionWorker({
     connection,
     ...(embeddingProvider
@@ -146,9 +159,21 @@ async function main(): Promise<void> {
       : {}),
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    webhooks: {
+      webhooks,
+      timeoutMs: config.webhooks.WEBHOOK_DELIVERY_TIMEOUT_MS,
+      ...(config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? { addressPolicy: allowAnyAddressForTests }
+        : {}),
+    },
     activities: createActivities({
       ...stack.dependencies,
       sessionIndex,
+      sessionEvents: createSessionEventSink({
+        webhooks,
+        workflows: workflowClient.workflow,
+        taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+      }),
       agents,
       agentHistory,
       routing: {

@@ -34,12 +34,13 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
       action in [Tdev::Action::"session:approve", Tdev::Action::"session:raise-budget"],
       resource
     );`,
-  // tenant-admin: the tenant's agents (own agents and overrides), audit trail and API keys.
+  // tenant-admin: the tenant's agents (own agents and overrides), audit trail, API keys and webhooks.
   'tenant-admin-manage': `
     permit (
       principal in Tdev::Role::"tenant-admin",
       action in [
-        Tdev::Action::"agent:write", Tdev::Action::"audit:read", Tdev::Action::"api-key:manage"
+        Tdev::Action::"agent:write", Tdev::Action::"audit:read", Tdev::Action::"api-key:manage",
+        Tdev::Action::"webhook:manage"
       ],
       resource
     );`,

@@ -30,6 +30,7 @@ function fullApp() {
     attachmentOwners: unused,
     audit: unused,
     apiKeys: { store: unused, maxTtlDays: 365 },
+    webhooks: { store: unused, maxPerTenant: 20 },
   };
   return createApp(dependencies);
 }
@@ -61,6 +62,8 @@ type Expectation =
 const EXPECTED: Record<string, Expectation> = {
   'GET /health': { public: true },
   'GET /metrics': { public: true },
+  'GET /v1/openapi.json': { public: true },
+  'GET /v1/docs': { public: true },
   'POST /v1/sessions': { action: 'session:start', resource: 'tenant', minimum: 'member' },
   'GET /v1/sessions': { action: 'session:list', resource: 'tenant', minimum: 'viewer' },
   'GET /v1/sessions/:id': { action: 'session:read', resource: 'session', minimum: 'viewer' },
@@ -134,6 +137,13 @@ const EXPECTED: Record<string, Expectation> = {
   'GET /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
   'DELETE /v1/api-keys/:keyId': {
     action: 'api-key:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'POST /v1/webhooks': { action: 'webhook:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'GET /v1/webhooks': { action: 'webhook:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'DELETE /v1/webhooks/:webhookId': {
+    action: 'webhook:manage',
     resource: 'tenant',
     minimum: 'tenant-admin',
   },
