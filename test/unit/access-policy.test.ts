@@ -30,6 +30,7 @@ function fullApp() {
     attachmentOwners: unused,
     audit: unused,
     apiKeys: { store: unused, maxTtlDays: 365 },
+    revocations: { revocations: unused, verifyToken: unused },
   };
   return createApp(dependencies);
 }
@@ -134,6 +135,17 @@ const EXPECTED: Record<string, Expectation> = {
   'GET /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
   'DELETE /v1/api-keys/:keyId': {
     action: 'api-key:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'POST /v1/auth/logout': { action: 'auth:logout', resource: 'tenant', minimum: 'viewer' },
+  'POST /v1/auth/revocations': {
+    action: 'auth:revoke',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'GET /v1/auth/revocations/:tokenId': {
+    action: 'auth:revoke',
     resource: 'tenant',
     minimum: 'tenant-admin',
   },
