@@ -9,7 +9,9 @@
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import type { JWK } from 'jose';
-import { buildApi } from '../../api/server';
+import { execFile } from 'node:child_process';
+import { startApiServer, type RunningApi } from '../../api/server';
+import { REPO_ROOT } from '../../infra/stack/paths';
 import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { signingKey, startOidcProvider, type TestOidcProvider } from '../support/oidc-provider';
@@ -33,7 +35,7 @@ let harness: Harness;
 let redis: TestRedis;
 let provider: TestOidcProvider;
 let otherIssuer: TestOidcProvider;
-let api: Awaited<ReturnType<typeof buildApi>>;
+let api: RunningApi;
 let firstKey: JWK;
 
 interface Reply {
@@ -84,7 +86,7 @@ beforeAll(async () => {
   provider = await startOidcProvider({ ...providerOptions, keys: [firstKey] });
   // Another issuer holding the same key: only the `iss` check tells its tokens apart.
   otherIssuer = await startOidcProvider({ ...providerOptions, keys: [firstKey] });
-  api = await buildApi(
+  api = await startApiServer(
     loadApiConfig({
       ...testPayloadEnv(),
       TEMPORAL_ADDRESS: harness.env.temporalAddress,
@@ -102,6 +104,7 @@ beforeAll(async () => {
       AUTH_CLOCK_TOLERANCE_SECONDS: '0',
       AUTH_JWKS_CACHE_MAX_AGE_MS: String(JWKS_MAX_AGE_MS),
       AUTH_JWKS_COOLDOWN_MS: '0',
+      API_HOST: '127.0.0.1',
       API_PORT: '0',
     }),
     createLogger({ name: 'oidc-test', level: 'silent' }),
@@ -247,6 +250,31 @@ describe('revocation on our side', () => {
     expect((await call('POST', '/v1/auth/logout', mine)).status).toBe(401);
   });
 
+  test('tdev logout revokes TDEV_TOKEN; tdev revoke revokes a token of the tenant', async () => {
+    const [mine, other, leaked] = await Promise.all([
+      provider.token('acme-viewer'),
+      provider.token('acme-viewer'),
+      provider.token('acme-viewer'),
+    ]);
+    const logout = await tdev({ TDEV_TOKEN: mine }, 'logout');
+    expect(logout).toMatchObject({ code: 0 });
+    expect(logout.stdout).toContain(
+      `✔ logged out: token ${claims(mine).jti} is refused from now on`,
+    );
+    expect((await listAgents(mine)).status).toBe(401);
+    expect((await listAgents(other)).status).toBe(200);
+
+    const admin = await provider.token('acme-admin');
+    const revoke = await tdev({ TDEV_TOKEN: admin }, 'revoke', '--token', leaked);
+    expect(revoke).toMatchObject({ code: 0 });
+    expect(revoke.stdout).toContain(`revoked token ${claims(leaked).jti} of acme`);
+    expect((await listAgents(leaked)).status).toBe(401);
+    // The viewer's own token cannot revoke: the API's 403 is the CLI's failure.
+    const refused = await tdev({ TDEV_TOKEN: other }, 'revoke', '--token', admin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('auth:revoke needs the "tenant-admin" role');
+  });
+
   test('with Redis away the deny list fails closed (503), and recovers', async () => {
     const viewer = await provider.token('acme-viewer');
     expect((await listAgents(viewer)).status).toBe(200);
@@ -268,6 +296,29 @@ describe('revocation on our side', () => {
     expect(status).toBe(200);
   });
 });
+
+function tdev(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      path.join(REPO_ROOT, 'bin', 'tdev'),
+      args,
+      {
+        cwd: REPO_ROOT,
+        timeout: 60_000,
+        env: { ...process.env, TDEV_API_URL: api.url, NO_COLOR: '1', ...env },
+      },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
 
 async function redisTtlSeconds(key: string): Promise<number> {
   const { Redis } = await import('ioredis');
