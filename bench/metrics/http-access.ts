@@ -39,6 +39,8 @@ export const HTTP_ACCESS_DEFAULTS: HttpAccessOptions = {
 interface Endpoint {
   url: string;
   token: string;
+  /** Quotas on: every answer carries the `RateLimit` header (checked, so a side cannot drift). */
+  quotas: boolean;
 }
 
 async function startToResult(api: Endpoint, options: HttpAccessOptions): Promise<number> {
@@ -54,6 +56,9 @@ async function startToResult(api: Endpoint, options: HttpAccessOptions): Promise
   });
   if (response.status !== 201) {
     throw new Error(`POST /v1/sessions: ${response.status} ${await response.text()}`);
+  }
+  if (response.headers.has('ratelimit') !== api.quotas) {
+    throw new Error(`quotas are ${api.quotas ? 'off' : 'on'} at ${api.url}, expected otherwise`);
   }
   const { sessionId } = (await response.json()) as { sessionId: string };
   for (;;) {
@@ -107,7 +112,10 @@ export function httpAccess(options: HttpAccessOptions = HTTP_ACCESS_DEFAULTS): B
           REDIS_URL: redisUrl,
           BENCH_ONLY_ACCESS_CHECKS_OFF: 'true',
         });
-        const endpoints = apis as Record<Side, Endpoint>;
+        const endpoints: Record<Side, Endpoint> = {
+          ours: { ...apis.ours, quotas: true },
+          baseline: { ...apis.baseline, quotas: false },
+        };
         for (let index = 0; index < options.warmupSamples; index += 1) {
           for (const side of sidesInOrder(index)) await startToResult(endpoints[side], options);
         }
