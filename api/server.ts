@@ -110,14 +110,18 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
         })
       : undefined;
   if (!quotas) logger.warn('REDIS_URL is not set: no quotas or rate limits are enforced');
-  // The token deny list (logout, revocations) lives in the same Redis; checks fail closed.
+  // The token deny list (logout, revocations) lives in the same Redis; while Redis is away
+  // the last known copy decides (runtime/auth/token-revocations.ts).
   const revocations = redis
     ? new TokenRevocations({
         redis,
         timeoutMs: config.auth.AUTH_REVOCATION_TIMEOUT_MS,
+        syncIntervalMs: config.auth.AUTH_REVOCATION_SYNC_MS,
         clockToleranceSeconds: config.auth.AUTH_CLOCK_TOLERANCE_SECONDS,
+        onSyncError: (error) => logger.warn({ err: error }, 'token deny list could not be read'),
       })
     : undefined;
+  revocations?.start();
   if (!revocations) logger.warn('REDIS_URL is not set: tokens cannot be revoked (no logout)');
   const verifyToken = revocations
     ? withRevocationCheck(verifyBareToken, revocations)
@@ -202,6 +206,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     },
   });
   const close = async (): Promise<void> => {
+    revocations?.stop();
     await connection.close();
     dynamo.client.destroy();
     redis?.disconnect();

@@ -150,10 +150,12 @@ const authSchema = z.object({
   /** After a JWKS fetch, a token with an unknown key id waits this long for the next fetch. */
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /**
-   * A check of the token deny list (Redis, REDIS_URL) that takes longer fails CLOSED: the
-   * request is refused with 503, never let through unchecked.
+   * A check of the token deny list (Redis, REDIS_URL) that takes longer counts as Redis away:
+   * the API then decides on its last known copy of the list (503 if it never read one).
    */
   AUTH_REVOCATION_TIMEOUT_MS: positiveInt.default(250),
+  /** How often each API process reads the whole deny list into its copy. */
+  AUTH_REVOCATION_SYNC_MS: positiveInt.default(5_000),
 });
 
 const apiSchema = z.object({

@@ -104,6 +104,7 @@ beforeAll(async () => {
       AUTH_CLOCK_TOLERANCE_SECONDS: '0',
       AUTH_JWKS_CACHE_MAX_AGE_MS: String(JWKS_MAX_AGE_MS),
       AUTH_JWKS_COOLDOWN_MS: '0',
+      AUTH_REVOCATION_SYNC_MS: '300',
       API_HOST: '127.0.0.1',
       API_PORT: '0',
     }),
@@ -275,25 +276,43 @@ describe('revocation on our side', () => {
     expect(refused.stderr).toContain('auth:revoke needs the "tenant-admin" role');
   });
 
-  test('with Redis away the deny list fails closed (503), and recovers', async () => {
-    const viewer = await provider.token('acme-viewer');
-    expect((await listAgents(viewer)).status).toBe(200);
+  test('with Redis away the last known deny list decides; revocations lost with Redis come back', async () => {
+    const admin = await provider.token('acme-admin');
+    const [revoked, good] = await Promise.all([
+      provider.token('acme-viewer'),
+      provider.token('acme-viewer'),
+    ]);
+    expect((await call('POST', '/v1/auth/revocations', admin, { token: revoked })).status).toBe(
+      201,
+    );
+    // Let a sync of the whole list happen (every 300 ms here).
+    await sleep(700);
     await redis.close();
     try {
       await sleep(200);
-      const reply = await listAgents(viewer);
-      expect(reply.status).toBe(503);
-      expect(reply.body.detail).toBe('the token revocation list cannot be read right now');
+      const refused = await listAgents(revoked);
+      expect(refused.status).toBe(401);
+      expect(refused.body.detail).toBe('token has been revoked');
+      expect((await listAgents(good)).status).toBe(200);
+      // A new revocation needs Redis: the admin is told it did not happen.
+      const notNow = await call('POST', '/v1/auth/revocations', admin, { token: good });
+      expect(notNow.status).toBe(503);
+      expect(notNow.body.detail).toBe('the token revocation list cannot be read right now');
+      expect((await listAgents(good)).status).toBe(200);
     } finally {
+      // A Redis without persistence: it comes back empty.
       redis = await startTestRedis(undefined, redis.port);
     }
+    const key = `tdev:revoked-token:acme:${claims(revoked).jti}`;
     const deadline = Date.now() + 15_000;
-    let status = 0;
-    while (Date.now() < deadline && status !== 200) {
-      status = (await listAgents(viewer)).status;
-      if (status !== 200) await sleep(200);
-    }
-    expect(status).toBe(200);
+    while (Date.now() < deadline && (await redisTtlSeconds(key)) <= 0) await sleep(200);
+    // The API's copy wrote the lost revocation back, with the token's remaining lifetime.
+    expect(await redisTtlSeconds(key)).toBeGreaterThan(0);
+    expect(await redisTtlSeconds(key)).toBeLessThanOrEqual(
+      claims(revoked).exp - Date.now() / 1000 + 1,
+    );
+    expect((await listAgents(revoked)).status).toBe(401);
+    expect((await listAgents(good)).status).toBe(200);
   });
 });
 
