@@ -32,6 +32,7 @@ import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
 import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
+import { authRoutes, type AuthRoutesOptions } from './routes/auth';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -90,6 +91,11 @@ export interface ApiDependencies {
    * admins). Not mounted when absent.
    */
   webhooks?: WebhookRoutesOptions;
+  /**
+   * Token revocation (`POST /v1/auth/logout`, `/v1/auth/revocations`), mounted when set;
+   * `verifyToken` should then refuse revoked tokens (`withRevocationCheck`).
+   */
+  revocations?: AuthRoutesOptions;
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -236,6 +242,7 @@ export function createApp(dependencies: ApiDependencies) {
   if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
   if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
   if (dependencies.webhooks) v1.route('/webhooks', webhookRoutes(dependencies.webhooks));
+  if (dependencies.revocations) v1.route('/auth', authRoutes(dependencies.revocations));
   app.route('/v1', v1);
   return app;
 }

@@ -151,4 +151,19 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     summary: 'Delete a webhook',
     responses: { 200: 'the deleted webhook' },
   },
+  'POST /v1/auth/logout': {
+    summary: "End the caller's own token (its jti joins the deny list until it expires)",
+    responses: { 200: 'logged out' },
+    errors: [422, 503],
+  },
+  'POST /v1/auth/revocations': {
+    summary: 'Revoke a token of the tenant, by the token or by its jti and expiry',
+    responses: { 201: 'the revocation' },
+    errors: [422, 503],
+  },
+  'GET /v1/auth/revocations/:tokenId': {
+    summary: 'A revocation of the tenant by token id (jti)',
+    responses: { 200: 'the revocation' },
+    errors: [503],
+  },
 };

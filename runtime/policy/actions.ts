@@ -23,6 +23,8 @@ export const ACTIONS = [
   'audit:read',
   'api-key:manage',
   'webhook:manage',
+  'auth:logout',
+  'auth:revoke',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -73,4 +75,6 @@ export const MINIMUM_ROLE: Readonly<Record<Action, string>> = {
   'audit:read': 'tenant-admin',
   'api-key:manage': 'tenant-admin',
   'webhook:manage': 'tenant-admin',
+  'auth:logout': 'viewer',
+  'auth:revoke': 'tenant-admin',
 };

@@ -22,6 +22,7 @@ export function fullAppDependencies(): ApiDependencies {
     audit: unused,
     apiKeys: { store: unused, maxTtlDays: 365 },
     webhooks: { store: unused, maxPerTenant: 20 },
+    revocations: { revocations: unused, verifyToken: unused },
   };
 }
 
