@@ -6,6 +6,7 @@ import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
 import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
+import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
@@ -22,6 +23,7 @@ export const METRICS: readonly BenchMetric[] = [
   httpLatency(),
   httpAccess(),
   plan100(),
+  encryptionCost(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),
