@@ -2,7 +2,8 @@
  * The durability promise under fire: 32 concurrent sessions (the planner's model call and three
  * agent steps each) against the counting Bedrock Converse fake (300–900 ms per answer), the real
  * worker (workers/main.ts) run as a child process and SIGKILLed 3 times at seeded random
- * moments, and the Temporal dev server SIGKILLed once and restarted on the same port and SQLite
+ * moments (each a seeded 0–150 ms after an answer reached it: the window between a model's
+ * answer and the step's completion, where a paid call is at risk), and the Temporal dev server SIGKILLed once and restarted on the same port and SQLite
  * file. Afterwards, from the fake's call log, the model-result store and the usage ledger:
  * - every session completed;
  * - no call was made again once an earlier call of the same request had its answer stored;
@@ -301,6 +302,19 @@ async function crashRun(run: number): Promise<void> {
       );
       await sleep(between(random, 50, 1_500));
       if (fault === 'worker') {
+        // The hostile moment: a seeded 0–150 ms after the next answer this worker receives,
+        // between the answer's arrival and the step's completion.
+        const from = Date.now();
+        const afterAnswerMs = between(random, 0, 150);
+        while (
+          !bedrock.log.some(
+            (call) => call.receivedAt >= current.startedAt && (call.answeredAt ?? 0) >= from,
+          )
+        ) {
+          if (Date.now() - from > 60_000) throw new Error('no answer reached the worker in 60 s');
+          await sleep(2);
+        }
+        await sleep(afterAnswerMs);
         current.kill('SIGKILL');
         kills.push({ kind: 'worker', at: Date.now() });
         await exited(current);
@@ -374,6 +388,8 @@ async function crashRun(run: number): Promise<void> {
     expect(summary.completed).toBe(SESSIONS);
     // Every session's planner and three steps were answered.
     expect(new Set(bedrock.log.map((call) => call.identity)).size).toBe(SESSIONS * 4);
+    // Every planner and step answer was kept (one item per request: the first write wins).
+    expect(analysis.storedAnswers).toBe(SESSIONS * 4);
     // The promise: once an answer is in the store, its request is never paid for again.
     expect(analysis.repeatsOfStored).toEqual([]);
     // Answers missing from the store are all explained by a worker kill right after them.
