@@ -453,7 +453,7 @@ async function crashRun(run: number): Promise<void> {
 
 describe('crash durability', () => {
   for (let run = 0; run < RUNS; run += 1) {
-    test(`run ${run + 1}: ${SESSIONS} sessions, ${WORKER_KILLS} worker SIGKILLs and one server SIGKILL: all complete, no stored answer paid twice, ledger = answered calls`, async () => {
+    test(`run ${run + 1}: ${SESSIONS} sessions, ${WORKER_KILLS} worker SIGKILLs and one server SIGKILL: all complete, no stored answer paid twice, every provider call in the ledger`, async () => {
       await crashRun(run);
     }, 240_000);
   }
