@@ -26,6 +26,7 @@ import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
 import { modelRef } from '../core/models/model-ref';
 import { providerInActivity } from './model-call-context';
+import type { SessionEventSink } from './webhooks/session-event-sink';
 
 export interface ActivityDependencies {
   /** The primary model. */
@@ -56,6 +57,11 @@ export interface ActivityDependencies {
   modelLayer?: ModelLayer;
   /** Orders each step's models with the model router (needs more than one model). */
   modelRouting?: Omit<ModelRoutingDependencies, 'chain'>;
+  /**
+   * Hears every session-index write (activities/webhooks: starts webhook deliveries for the
+   * session events tenants subscribed to); none when absent.
+   */
+  sessionEvents?: SessionEventSink;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -136,9 +142,14 @@ export function createActivities(dependencies: ActivityDependencies) {
         (input.modelHop ?? 0) + 1 >= models.length,
       );
     },
-    /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
+    /**
+     * Upserts the session index row (idempotent, ordered by `updatedAt`), then hands the write
+     * to the session-event sink; a sink failure fails the write, so it is retried with it.
+     */
     async recordSession(record: SessionIndexRecord): Promise<void> {
-      await dependencies.sessionIndex.upsert(record);
+      const { pausedBy: _pausedBy, ...row } = record;
+      await dependencies.sessionIndex.upsert(row);
+      await dependencies.sessionEvents?.(record);
     },
   };
 }

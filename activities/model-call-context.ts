@@ -24,6 +24,23 @@ export interface ActivityCallFields {
 /** One per activity attempt: the same Context object for the whole attempt. */
 const executions = new WeakMap<Context, ModelCallExecution & { startedMs: number }>();
 
+/** Heartbeat details of a call waiting for capacity (`waiting`, `retryAfterMs`) and until when. */
+const capacityWaits = new WeakMap<Context, { details: Record<string, unknown>; untilMs: number }>();
+
+/**
+ * The details an activity's own periodic heartbeat sends: `base`, plus the capacity wait of its
+ * model call while one lasts — so the last heartbeat the server holds (which the API reads from
+ * the pending activity to show `waiting for capacity`) is not overwritten by a plain one.
+ */
+export function heartbeatDetails(
+  context: Context,
+  base: Record<string, unknown>,
+): Record<string, unknown> {
+  const wait = capacityWaits.get(context);
+  if (!wait || Date.now() > wait.untilMs) return base;
+  return { ...base, ...wait.details };
+}
+
 /**
  * The target of a model call made now, in the running activity. The wait deadline is the
  * attempt's start-to-close (and schedule-to-close) deadline less a margin for the call itself:
@@ -56,7 +73,19 @@ export function activityCallTarget(fields: ActivityCallFields): ModelCallTarget 
     ...(fields.waitOnOpenCircuit ? { waitOnOpenCircuit: true } : {}),
     ...(execution ? { execution } : {}),
     ...(waitDeadlineMs !== undefined ? { waitDeadlineMs } : {}),
-    heartbeat: (details) => context.heartbeat({ step: fields.stepId, ...details }),
+    heartbeat: (details) => {
+      const retryAfterMs = typeof details.retryAfterMs === 'number' ? details.retryAfterMs : 0;
+      if (details.waiting) {
+        // Kept a little past the next sleep slice (≤ 1 s); a finished wait stops being repeated.
+        capacityWaits.set(context, {
+          details,
+          untilMs: Date.now() + Math.min(retryAfterMs, 1_000) + 500,
+        });
+      } else {
+        capacityWaits.delete(context);
+      }
+      context.heartbeat({ step: fields.stepId, ...details });
+    },
   };
 }
 

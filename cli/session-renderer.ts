@@ -39,7 +39,10 @@ function describeStep(step: StepStatus): string {
   const timing = step.durationMs !== undefined ? ` in ${(step.durationMs / 1000).toFixed(1)}s` : '';
   const attempts = step.attempts > 1 ? ` after ${step.attempts} attempts` : '';
   const error = step.error && step.state !== 'succeeded' ? `: ${step.error}` : '';
-  return `  ${mark} ${step.id} (${step.agent}) ${step.state}${timing}${attempts}${error}`;
+  const capacity = step.capacityWait
+    ? ` — waiting for capacity (${step.capacityWait.reason}, ~${Math.ceil(step.capacityWait.retryAfterMs / 1000)} s)`
+    : '';
+  return `  ${mark} ${step.id} (${step.agent}) ${step.state}${timing}${attempts}${capacity}${error}`;
 }
 
 /** Lines for what changed from `previous` to `current` (everything when `previous` is undefined). */

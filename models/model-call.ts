@@ -554,6 +554,8 @@ async function pause(
     target.heartbeat?.({ waiting: reason, retryAfterMs: left });
     await sleep(Math.min(left, maxSleepMs), signal);
   }
+  // The wait is over: the next heartbeat no longer says so (the API shows the step as running).
+  target.heartbeat?.({});
 }
 
 function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {

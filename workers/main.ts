@@ -3,16 +3,19 @@
  * session task queue. Stops gracefully on SIGINT/SIGTERM.
  */
 import { hostname } from 'node:os';
-import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createSessionEventSink } from '../activities/webhooks';
+import { allowAnyAddressForTests } from '../media/fetch';
+import { WebhookStore } from '../runtime/stores/webhook-store';
 import { createSpeechTranscriberFromEnv } from '../media/audio';
 import { createBlobStore } from '../media/blob';
 import { Redis } from 'ioredis';
 import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
-import { createLogger, type Logger } from '../runtime/logger';
+import { createLogger } from '../runtime/logger';
 import {
   createMetricsRegistry,
   createRoutingMetrics,
@@ -24,6 +27,7 @@ import {
   payloadEncryptionMode,
   temporalConnectionOptions,
 } from '../runtime/temporal';
+import { codecTextSealer } from '../runtime/temporal/codec';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -32,26 +36,45 @@ import { DynamoModelResultStore } from '../runtime/stores/model-result-store';
 import { createMediaWorker, mediaTaskQueue } from './media-worker';
 import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
+import { installTemporalRuntime, readSdkMetrics } from './temporal-runtime';
 import { createSessionWorker, embeddingProviderFromEnv } from './session-worker';
 import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger({ name: 'worker', level: config.logging.LOG_LEVEL });
-  installTemporalLogger(logger);
+  // SDK and Core logs at LOG_LEVEL; the SDK's metrics next to ours when the worker serves them.
+  const runtime = await installTemporalRuntime({
+    logger,
+    level: config.logging.LOG_LEVEL,
+    metrics: config.metrics.WORKER_METRICS_PORT !== undefined,
+  });
 
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   // With Redis, every model sits behind a circuit breaker shared by all workers, rate limits
   // and performance history are shared too, and model text streams to the API.
   const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
-  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION);
+  // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection"),
+  // and local blobs with the same keys.
+  const {
+    dataConverter,
+    keys: payloadKeys,
+    codec: payloadCodec,
+  } = createPayloadProtection(config.dataProtection, {
+    region: config.dynamo.AWS_REGION,
+    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
+  });
+  const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, payloadKeys);
+  // Model answers and session titles kept in DynamoDB are sealed with the same codec.
+  const sealer = payloadCodec ? codecTextSealer(payloadCodec) : undefined;
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
     // Answers over an item's size go to the blob store as a claim check.
     results: new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
       blobs: blobs.store,
+      ...(sealer ? { sealer } : {}),
     }),
     warn: (message, details) => logger.warn(details, message),
   });
@@ -79,18 +102,13 @@ async function main(): Promise<void> {
       'no model card: these models run with a 32k-token window and no price (set MODEL_CARDS_FILE)',
     );
   }
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const connectionOptions = temporalConnectionOptions(
     config.temporal.TEMPORAL_ADDRESS,
     config.temporalTls,
   );
-  // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection").
-  const { dataConverter } = createPayloadProtection(config.dataProtection, {
-    region: config.dynamo.AWS_REGION,
-    onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
-  });
   const encryption = payloadEncryptionMode(config.dataProtection);
   if (encryption === 'off') {
     logger.warn('PAYLOAD ENCRYPTION OFF: set PAYLOAD_KMS_KEY_ID or PAYLOAD_KEY_RING_FILE');
@@ -103,15 +121,37 @@ async function main(): Promise<void> {
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     ttlMs: config.metrics.METRICS_QUEUE_LOAD_TTL_MS,
   });
+  /** The process's Temporal workers by name, for `/health` (none yet: 503 until created). */
+  const temporalWorkers: Record<string, Worker> = {};
   const registry = createMetricsRegistry({ defaultLabels: { process: 'worker' } });
   const recorder = createStepRecorder({ metrics: createRoutingMetrics(registry) });
   const metricsServer =
     config.metrics.WORKER_METRICS_PORT !== undefined
-      ? await startWorkerMetricsServer({ port: config.metrics.WORKER_METRICS_PORT, registry })
+      ? await startWorkerMetricsServer({
+          port: config.metrics.WORKER_METRICS_PORT,
+          registry,
+          ...(runtime.sdkMetricsUrl
+            ? { sdkMetrics: readSdkMetrics.bind(undefined, runtime.sdkMetricsUrl) }
+            : {}),
+          workerStates: () =>
+            Object.fromEntries(
+              Object.entries(temporalWorkers).map(([name, worker]) => [name, worker.getState()]),
+            ),
+        })
       : undefined;
   if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
   // EMBEDDING_PROVIDER (a catalog id that can embed) registers `embedTexts`; off when unset.
   const embeddingProvider = embeddingProviderFromEnv(process.env);
+  // Session events (index writes) start signed webhook deliveries, as workflows of their own.
+  const webhooks = new WebhookStore(dynamo.documents, tables.webhooks);
+  const workflowClient = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    dataConverter,
+  });
+  if (config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_ADDRESSES: webhooks may reach private addresses (dev only)');
+  }
   const worker = await createSessionWorker({
     connection,
     ...(embeddingProvider
@@ -119,9 +159,21 @@ async function main(): Promise<void> {
       : {}),
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    webhooks: {
+      webhooks,
+      timeoutMs: config.webhooks.WEBHOOK_DELIVERY_TIMEOUT_MS,
+      ...(config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? { addressPolicy: allowAnyAddressForTests }
+        : {}),
+    },
     activities: createActivities({
       ...stack.dependencies,
       sessionIndex,
+      sessionEvents: createSessionEventSink({
+        webhooks,
+        workflows: workflowClient.workflow,
+        taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+      }),
       agents,
       agentHistory,
       routing: {
@@ -161,6 +213,8 @@ async function main(): Promise<void> {
         shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
       })
     : undefined;
+  temporalWorkers.session = worker;
+  if (mediaWorker) temporalWorkers.media = mediaWorker;
   logger.info(
     {
       taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
@@ -180,23 +234,6 @@ async function main(): Promise<void> {
     redis?.disconnect();
     logger.info('worker stopped');
   }
-}
-
-const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
-/** Routes the Temporal SDK's logs into the process logger (warnings and above by default). */
-function installTemporalLogger(logger: Logger): void {
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => {
-      logger[LEVELS[entry.level]](entry.meta ?? {}, entry.message);
-    }),
-  });
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,11 @@
 /**
- * The worker process's Prometheus endpoint: `GET /metrics` on its own port (node:http, no
- * framework); every other path is 404. Started by workers/main.ts when WORKER_METRICS_PORT is
- * set; stops with the worker.
+ * The worker process's HTTP port (node:http, no framework), started by workers/main.ts when
+ * WORKER_METRICS_PORT is set; stops with the worker:
+ * - `GET /metrics`: our Prometheus registry, then the Temporal SDK's own metrics (`temporal_…`,
+ *   read from Core's loopback exporter) when `sdkMetrics` is given;
+ * - `GET /health`: 200 while every Temporal worker of the process is RUNNING, else 503, with
+ *   each worker's state (what Kubernetes' probes ask);
+ * every other path is 404.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +17,10 @@ export interface WorkerMetricsServerOptions {
   /** 0.0.0.0 unless set, so Prometheus can reach a worker in a container. */
   host?: string;
   registry: Registry;
+  /** The Temporal SDK's metrics text, appended to ours. */
+  sdkMetrics?: () => Promise<string>;
+  /** Each Temporal worker's state (`RUNNING`, `DRAINING`, …); the process is healthy when all run. */
+  workerStates?: () => Record<string, string>;
 }
 
 export interface WorkerMetricsServer {
@@ -27,11 +35,27 @@ export async function startWorkerMetricsServer(
 ): Promise<WorkerMetricsServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
-    options.registry.metrics().then(
+    if (path === '/health') {
+      const workers = options.workerStates?.() ?? {};
+      const running = Object.values(workers);
+      const ok = running.length > 0 && running.every((state) => state === 'RUNNING');
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(
+        request.method === 'HEAD'
+          ? undefined
+          : JSON.stringify({ status: ok ? 'ok' : 'unavailable', workers }),
+      );
+      return;
+    }
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    collect(options).then(
       (body) => {
         response.writeHead(200, { 'content-type': options.registry.contentType });
         response.end(request.method === 'HEAD' ? undefined : body);
@@ -60,4 +84,17 @@ export async function startWorkerMetricsServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Ours, then the SDK's; an SDK exporter that does not answer leaves a comment, not a 500. */
+async function collect(options: WorkerMetricsServerOptions): Promise<string> {
+  const ours = await options.registry.metrics();
+  if (!options.sdkMetrics) return ours;
+  const sdk = await options
+    .sdkMetrics()
+    .catch(
+      (error: unknown) =>
+        `# Temporal SDK metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  return `${ours.endsWith('\n') ? ours : `${ours}\n`}${sdk}`;
 }

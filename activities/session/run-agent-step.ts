@@ -12,7 +12,7 @@ import {
 import { callModel, type ModelLayer } from '../../models/model-call';
 import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
-import { activityCallTarget } from '../model-call-context';
+import { activityCallTarget, heartbeatDetails } from '../model-call-context';
 
 /**
  * Runs one plan step: builds the agent's prompt from the request and upstream outputs, calls
@@ -52,7 +52,7 @@ export async function runAgentStepWith(
     });
   }
   const heartbeat = setInterval(
-    () => context.heartbeat({ step: input.step.id }),
+    () => context.heartbeat(heartbeatDetails(context, { step: input.step.id })),
     Math.max(200, Math.min(5_000, (heartbeatTimeoutMs ?? 15_000) / 3)),
   );
   const record = async (succeeded: boolean, latencyMs?: number): Promise<void> => {

@@ -54,6 +54,7 @@ import {
   reconcileRow,
   type ClosedState,
 } from './closed-sessions';
+import { readPendingActivities } from './pending-activities';
 import { temporalProblem } from './temporal-errors';
 
 export interface SessionServiceOptions {
@@ -216,6 +217,10 @@ export class SessionService {
           // The session's activities inherit it; steps may override (see core/plan/priority.ts).
           ...(body.priority ? { priority: { priorityKey: PRIORITY_SCORE[body.priority] } } : {}),
           memo: { title },
+          // The Web UI's header for the session (encrypted like every payload; shown through
+          // the codec endpoint): the title, then who and where.
+          staticSummary: title,
+          staticDetails: sessionDetails(input, title),
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.tenant, value: principal.tenantId },
             { key: SEARCH_ATTRIBUTES.user, value: principal.userId },
@@ -273,18 +278,18 @@ export class SessionService {
         temporal: { ...temporal, closeTime: closed.close.closedAt },
       };
     }
-    const status = await this.queryStatus(handle);
-    const liveAttempts = new Map<string, number>(
-      (description.raw.pendingActivities ?? []).map((activity) => [
-        activity.activityId ?? '',
-        activity.attempt ?? 1,
-      ]),
-    );
+    const [status, pending] = await Promise.all([
+      this.queryStatus(handle),
+      readPendingActivities(description, this.options.client.workflow.options.loadedDataConverter),
+    ]);
     const steps = status.steps.map((step) => {
-      const attempt = liveAttempts.get(`turn-${status.turn}/${step.id}`);
-      return step.state === 'running' && attempt !== undefined
-        ? { ...step, attempts: attempt }
-        : step;
+      const live = pending.get(`turn-${status.turn}/${step.id}`);
+      if (step.state !== 'running' || !live) return step;
+      return {
+        ...step,
+        attempts: live.attempt,
+        ...(live.capacityWait ? { capacityWait: live.capacityWait } : {}),
+      };
     });
     return { ...status, steps, source: 'live', temporal };
   }
@@ -669,4 +674,18 @@ function canonical(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/** The session's static details in the Web UI (markdown): title, tenant, user, project. */
+function sessionDetails(input: SessionInput, title: string): string {
+  return [
+    `**${title.replace(/[*_`]/g, '')}**`,
+    '',
+    `- tenant: ${input.tenantId}`,
+    `- user: ${input.userId}`,
+    ...(input.projectId ? [`- project: ${input.projectId}`] : []),
+    ...(input.request.attachments?.length
+      ? [`- attachments: ${input.request.attachments.length}`]
+      : []),
+  ].join('\n');
 }

@@ -4,8 +4,10 @@
  */
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
+import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
 import { failoverLatency } from './failover-latency';
+import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
 import { perStepOverhead } from './per-step-overhead';
@@ -18,9 +20,11 @@ export const METRICS: readonly BenchMetric[] = [
   perStepOverhead(),
   sessionThroughput(),
   httpLatency(),
+  httpAccess(),
   plan100(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
+  authorizationDecision(),
   agentSpecInstantiation(),
   providerOverhead(),
   failoverLatency(),

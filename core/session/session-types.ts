@@ -148,6 +148,12 @@ export interface StepUsage {
 }
 
 /** The tracked state of one plan step, as the status query reports it. */
+/** Why a running step's model call is waiting, and for about how much longer. */
+export interface CapacityWait {
+  reason: 'rate-limit' | 'circuit';
+  retryAfterMs: number;
+}
+
 export interface StepStatus {
   id: string;
   agent: string;
@@ -177,6 +183,12 @@ export interface StepStatus {
   taskQueue?: string;
   /** What a `waiting` step waits for. */
   waitingFor?: 'slot' | 'approval' | 'resume';
+  /**
+   * A `running` step whose model call waits for capacity inside its attempt (our shared rate
+   * limit, or an open breaker with no other model left); the API adds it from the activity's
+   * last heartbeat. Waiting never uses up an attempt.
+   */
+  capacityWait?: CapacityWait;
   /** Set on steps the plan marks `requiresApproval` once a person answered. */
   approval?: ApprovalRecord;
   /**

@@ -1,13 +1,13 @@
 /**
- * Filesystem blob store: `<root>/sha256/ab/<hash>`. Bytes are streamed to a temporary file
+ * Filesystem blob store: `<root>/sha256/ab/<hash>`, encrypted at rest when given `keys`. Bytes are streamed to a temporary file
  * in `<root>/tmp` while hashed, then published with a hard link (fails if the blob already
  * exists, so it is written once) or, where links are unsupported, an atomic rename.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -21,17 +21,34 @@ import {
   type BlobStore,
   type PutBlobOptions,
 } from './blob-store';
+import {
+  decryptBytes,
+  encryptChunks,
+  readLayout,
+  decipheringStream,
+  startDecryption,
+  verifyingSha256,
+  type BlobKeySource,
+  type EncryptedLayout,
+} from './blob-encryption';
 
 export interface LocalBlobStoreOptions {
   /** Directory holding the blobs; created on first put. */
   root: string;
+  /**
+   * Encrypts new blobs at rest with these keys (the payload keys; see blob-encryption.ts).
+   * Plain blobs written before still read.
+   */
+  keys?: BlobKeySource;
 }
 
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
+  private readonly keys: BlobKeySource | undefined;
 
   constructor(options: LocalBlobStoreOptions) {
     this.root = path.resolve(options.root);
+    this.keys = options.keys;
   }
 
   /** Absolute path of a blob's file. */
@@ -56,7 +73,10 @@ export class LocalBlobStore implements BlobStore {
           yield chunk;
         }
       }
-      await pipeline(hashed(), createWriteStream(temporaryPath, { flags: 'wx' }));
+      await pipeline(
+        this.keys ? encryptChunks(this.keys, hashed()) : hashed(),
+        createWriteStream(temporaryPath, { flags: 'wx' }),
+      );
       const sha256 = hash.digest('hex');
       const finalPath = this.pathOf({ sha256 });
       await mkdir(path.dirname(finalPath), { recursive: true });
@@ -70,16 +90,35 @@ export class LocalBlobStore implements BlobStore {
   async get(key: BlobKey): Promise<Readable> {
     const filePath = this.pathOf(key);
     await this.statOrThrow(key, filePath);
-    return createReadStream(filePath);
+    if (!this.keys) return createReadStream(filePath);
+    const file = await open(filePath, 'r');
+    let layout: EncryptedLayout | undefined;
+    try {
+      layout = await readLayout(file, (await file.stat()).size);
+    } finally {
+      await file.close();
+    }
+    if (!layout) return createReadStream(filePath);
+    const decipher = await startDecryption(this.keys, layout);
+    const body =
+      layout.bodyEnd > layout.bodyStart
+        ? createReadStream(filePath, { start: layout.bodyStart, end: layout.bodyEnd - 1 })
+        : Readable.from([]);
+    const plaintext = verifyingSha256(key.sha256);
+    // Errors reach the reader through `plaintext` (pipeline destroys it with them).
+    pipeline(body, decipheringStream(decipher, key.sha256), plaintext).catch(() => undefined);
+    return plaintext;
   }
 
   async getBytes(key: BlobKey): Promise<Buffer> {
+    let bytes: Buffer;
     try {
-      return await readFile(this.pathOf(key));
+      bytes = await readFile(this.pathOf(key));
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(key.sha256);
       throw error;
     }
+    return this.keys ? decryptBytes(this.keys, bytes, key.sha256) : bytes;
   }
 
   async has(key: BlobKey): Promise<boolean> {

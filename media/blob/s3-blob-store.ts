@@ -33,6 +33,8 @@ export interface S3BlobStoreOptions {
   prefix?: string;
   /** Largest blob a put accepts (it is buffered to hash it). Default 256 MiB. */
   maxPutBytes?: number;
+  /** Encrypt new objects with SSE-KMS under this key; otherwise the bucket's default. */
+  kmsKeyId?: string;
 }
 
 export class S3BlobStore implements BlobStore {
@@ -40,8 +42,10 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly maxPutBytes: number;
+  private readonly kmsKeyId: string | undefined;
 
   constructor(options: S3BlobStoreOptions) {
+    this.kmsKeyId = options.kmsKeyId;
     this.client = options.client;
     this.bucket = options.bucket;
     const prefix = options.prefix ?? '';
@@ -78,6 +82,7 @@ export class S3BlobStore implements BlobStore {
           ContentLength: bytes.byteLength,
           ChecksumSHA256: digest.toString('base64'),
           IfNoneMatch: '*',
+          ...(this.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId } : {}),
         }),
       );
     } catch (error) {

@@ -22,6 +22,7 @@ import type {
   StoredModelCall,
 } from '../../models/durable/model-result-store';
 import type { ModelResponse } from '../../models/model-provider';
+import { isSealed, type TextSealer } from '../temporal/codec/text-sealer';
 
 /** The part of a blob store the claim check needs (media/blob's BlobStore fits). */
 export interface ResultBlobs {
@@ -36,6 +37,8 @@ export interface DynamoModelResultStoreOptions {
   blobs?: ResultBlobs;
   inlineLimitBytes?: number;
   now?: () => number;
+  /** Encrypts the answer at rest (the payload codec's keys); answers are plain JSON without it. */
+  sealer?: TextSealer;
 }
 
 const RESPONSE_CONTENT_TYPE = 'application/vnd.tdev.model-response+json';
@@ -62,9 +65,11 @@ export class DynamoModelResultStore implements ModelResultStore {
     if (!Item) return undefined;
     const json =
       typeof Item.response === 'string'
-        ? Item.response
+        ? await this.open(Item.response)
         : typeof Item.responseBlob === 'string' && this.options.blobs
-          ? (await this.options.blobs.getBytes({ sha256: Item.responseBlob })).toString('utf8')
+          ? await this.open(
+              (await this.options.blobs.getBytes({ sha256: Item.responseBlob })).toString('utf8'),
+            )
           : undefined;
     if (json === undefined) {
       throw new Error(`stored model result ${callKey} is in the blob store, which is not wired`);
@@ -78,8 +83,15 @@ export class DynamoModelResultStore implements ModelResultStore {
     };
   }
 
+  private open(value: string): Promise<string> {
+    if (!isSealed(value)) return Promise.resolve(value);
+    if (!this.options.sealer) throw new Error('a sealed model result needs the payload keys');
+    return this.options.sealer.open(value);
+  }
+
   async put(call: StoredModelCall): Promise<void> {
-    const json = JSON.stringify(call.response);
+    const plain = JSON.stringify(call.response);
+    const json = this.options.sealer ? await this.options.sealer.seal(plain) : plain;
     const inline = Buffer.byteLength(json) <= this.inlineLimitBytes || !this.options.blobs;
     const response = inline
       ? { response: json }

@@ -362,6 +362,11 @@ describe('sessions', () => {
     const id = started.body.sessionId as string;
     const description = await harness.client.workflow.getHandle(id).describe();
     expect(description.raw.workflowExecutionInfo?.priority?.priorityKey).toBe(2);
+    // The Web UI's header: the title and who/where, as user metadata (encrypted like payloads).
+    expect(await description.staticSummary()).toBe('Ship a');
+    expect(await description.staticDetails()).toBe('**Ship a**\n\n- tenant: acme\n- user: ada');
+    const rawSummary = description.raw.executionConfig?.userMetadata?.summary;
+    expect(rawSummary?.metadata?.encoding?.toString()).toBe('binary/encrypted');
     for (let attempt = 0; attempt < 50; attempt += 1) {
       if ((await call('GET', `/v1/sessions/${id}`)).body.phase === 'awaiting_approval') break;
       await new Promise((resolve) => setTimeout(resolve, 100));

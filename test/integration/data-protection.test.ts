@@ -1,7 +1,9 @@
 /**
  * Data protection end to end: a session whose request and model answer carry a planted secret
  * runs through the real API and worker on the real dev server, and the secret is found 0 times
- * in the server's SQLite files (while a plain control payload is found, so the search works).
+ * in the server's SQLite files (while a plain control payload is found, so the search works),
+ * 0 times in the blob directory (an uploaded attachment carrying it is encrypted at rest) and
+ * 0 times in the API's debug log.
  * Then the codec endpoint over real HTTP: CORS preflight, 401, 403, decode of real history
  * payloads, tampered ciphertext and unknown key ids (422 naming the key id).
  */
@@ -44,6 +46,9 @@ let worker: Worker;
 let running: Promise<void>;
 let api: RunningApi;
 let privateJwk: JWK;
+let blobDir: string;
+/** Every line the API logged (at debug level) during the file. */
+const apiLogs: string[] = [];
 
 const token = (roles: string[]) =>
   mintToken({
@@ -66,6 +71,7 @@ beforeAll(async () => {
   running = worker.run();
   const keys = await ensureDevKeys(mkdtempSync(path.join(harness.env.dir, 'dp-keys-')));
   privateJwk = readJwk(keys.privateKeyFile);
+  blobDir = mkdtempSync(path.join(harness.env.dir, 'dp-blobs-'));
   api = await startApiServer(
     loadApiConfig({
       ...testPayloadEnv(),
@@ -76,8 +82,13 @@ beforeAll(async () => {
       DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
       AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
       API_PORT: '0',
+      BLOB_DIR: blobDir,
     }),
-    createLogger({ name: 'data-protection-test', level: 'silent' }),
+    createLogger({
+      name: 'data-protection-test',
+      level: 'debug',
+      destination: { write: (line: string) => apiLogs.push(line) },
+    }),
   );
 }, 120_000);
 
@@ -88,6 +99,12 @@ afterAll(async () => {
   await bedrock.close();
   await harness.close();
 });
+
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
 
 /** Occurrences of `needle` in the dev server's SQLite files (database, WAL, shared memory). */
 function occurrencesInServerDb(needle: string): { files: string[]; count: number } {
@@ -122,6 +139,15 @@ test('a session with a planted secret completes and the secret is not in the ser
   );
   expect(started.status).toBe(201);
   sessionId = String(started.body.sessionId);
+  const uploaded = await fetch(`${api.url}/v1/attachments?name=deploy-notes.txt`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'text/plain',
+      authorization: `Bearer ${await token(['user'])}`,
+    },
+    body: `Deploy notes: the key is ${SECRET}; rotate it monthly.`,
+  });
+  expect(uploaded.status).toBe(201);
   const result = (await harness.client.workflow.getHandle(sessionId).result()) as SessionResult;
   expect(result.phase).toBe('completed');
   // The model really answered with the secret, and the session saw it (decrypted).
@@ -151,6 +177,15 @@ test('a session with a planted secret completes and the secret is not in the ser
   );
   expect(control_.count).toBeGreaterThan(0);
   expect(secret.count).toBe(0);
+
+  // The attachment's bytes are encrypted in the blob directory, and nothing the API logged
+  // (debug level, the whole run) carries the secret.
+  const blobFiles = filesUnder(path.join(blobDir, 'sha256'));
+  expect(blobFiles.length).toBeGreaterThan(0);
+  const inBlobs = blobFiles.filter((file) => readFileSync(file).includes(Buffer.from(SECRET)));
+  expect(inBlobs).toEqual([]);
+  expect(apiLogs.length).toBeGreaterThan(0);
+  expect(apiLogs.filter((line) => line.includes(SECRET))).toEqual([]);
 
   // The history is all encrypted payloads, and they decode back to the secret.
   const history = await harness.client.workflow.getHandle(sessionId).fetchHistory();

@@ -5,7 +5,8 @@
  * - a worker killed after the model answered but before the step completed: the retry on a new
  *   worker reuses the stored answer — one provider call, one ledger entry;
  * - `temporal workflow reset`: the new run's calls are billed next to the old run's;
- * - a saturated shared rate limit: steps wait inside their attempt and succeed on attempt 1.
+ * - a saturated shared rate limit: steps wait inside their attempt and succeed on attempt 1,
+ *   and the server's pending activities say they wait for capacity (what the API shows).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -15,7 +16,13 @@ import type { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION, type Plan, type PlanStep } from '../../core/plan';
-import { statusQuery, stepOutputQuery, type SessionResult } from '../../core/session';
+import {
+  statusQuery,
+  stepOutputQuery,
+  type CapacityWait,
+  type SessionResult,
+} from '../../core/session';
+import { readPendingActivities } from '../../api/sessions/pending-activities';
 import { REPO_ROOT } from '../../infra/stack/paths';
 import { waitFor } from '../../infra/stack/processes';
 import { ModelRegistry, parseModelCard } from '../../models/registry';
@@ -286,7 +293,27 @@ test('a saturated shared rate limit: steps wait inside their first attempt and a
     2_000,
   );
   sessionId = handle.workflowId;
+  // While steps wait, the server's pending activities say so (what the API shows on the step).
+  const waits: CapacityWait[] = [];
+  const watching = (async () => {
+    for (;;) {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return;
+      const pending = await readPendingActivities(
+        description,
+        harness.client.workflow.options.loadedDataConverter,
+      );
+      for (const activity of pending.values()) {
+        if (activity.capacityWait) waits.push(activity.capacityWait);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
   expect(((await handle.result()) as SessionResult).phase).toBe('completed');
+  await watching;
+  expect(waits.length).toBeGreaterThan(0);
+  expect(waits.every((wait) => wait.reason === 'rate-limit')).toBe(true);
+  expect(Math.max(...waits.map((wait) => wait.retryAfterMs))).toBeGreaterThan(0);
   const steps = (await handle.query(statusQuery)).steps;
   // No refusal by our own limiter used up an attempt.
   expect(steps.map((entry) => [entry.state, entry.attempts])).toEqual(

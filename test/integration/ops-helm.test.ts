@@ -120,7 +120,7 @@ describe('Helm chart infra/helm/t-developer', () => {
       for (const container of containers) {
         const portNames = (container.ports ?? []).map((port) => port.name);
         for (const probe of [container.readinessProbe, container.livenessProbe]) {
-          expect(probe?.httpGet?.path).toMatch(/^\/(health|metrics)$/);
+          expect(probe?.httpGet?.path).toBe('/health');
           expect(portNames).toContain(probe!.httpGet!.port);
         }
         expect(container.resources?.limits?.cpu).toBeTruthy();

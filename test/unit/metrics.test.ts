@@ -145,7 +145,37 @@ describe('Prometheus exposition', () => {
 });
 
 describe('startWorkerMetricsServer', () => {
-  test('serves /metrics only', async () => {
+  test('/health: 200 only while every Temporal worker runs, each state in the body', async () => {
+    const states: Record<string, string> = { session: 'RUNNING', media: 'RUNNING' };
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const server = await startWorkerMetricsServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry,
+      workerStates: () => states,
+      sdkMetrics: () => Promise.reject(new Error('connection refused')),
+    });
+    const health = `http://127.0.0.1:${server.port}/health`;
+    try {
+      const ok = await fetch(health);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ status: 'ok', workers: states });
+      states.media = 'DRAINING';
+      const draining = await fetch(health);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toEqual({ status: 'unavailable', workers: states });
+      // An SDK exporter that does not answer leaves ours intact, with a comment saying so.
+      const metrics = await fetch(server.url);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain(
+        '# Temporal SDK metrics unavailable: connection refused',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('serves /metrics (and /health)', async () => {
     const registry = createMetricsRegistry({ defaultMetrics: false });
     createRoutingMetrics(registry).stepOutcomes.inc({ agent: 'code', outcome: 'succeeded' });
     const server = await startWorkerMetricsServer({ port: 0, host: '127.0.0.1', registry });
@@ -156,7 +186,9 @@ describe('startWorkerMetricsServer', () => {
       expect(await response.text()).toContain(
         'tdev_agent_step_outcomes_total{agent="code",outcome="succeeded"} 1',
       );
-      expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(404);
+      // No Temporal worker registered: not healthy.
+      expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(503);
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
     } finally {
       await server.close();
     }

@@ -66,6 +66,20 @@ describe('S3BlobStore', () => {
     expect((sent[1]!.input as { Body: Buffer }).Body.equals(bytes)).toBe(true);
   });
 
+  test('with a KMS key, uploads ask S3 for SSE-KMS under it', async () => {
+    const { client, sent } = fakeClient((command) => {
+      if (command instanceof HeadObjectCommand) throw serviceError('NotFound', 404);
+      return {};
+    });
+    const kmsKeyId = 'arn:aws:kms:us-east-1:111122223333:key/blobs';
+    const store = new S3BlobStore({ client, bucket: 'media', prefix: 'blobs', kmsKeyId });
+    await store.put(bytes, { contentType: 'image/png' });
+    expect(sent[1]!.input).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: kmsKeyId,
+    });
+  });
+
   test('put of content already stored uploads nothing', async () => {
     const { client, sent } = fakeClient(() => ({}));
     const store = new S3BlobStore({ client, bucket: 'media' });
