@@ -24,6 +24,8 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { WORKFLOW_TYPES } from '../../core/names';
 import type { SessionInput, SessionResult } from '../../core/session';
 import { REPO_ROOT } from '../../infra/stack/paths';
+import { DynamoModelResultStore } from '../../runtime/stores/model-result-store';
+import { codecTextSealer } from '../../runtime/temporal/codec';
 import { freePort, logTail, sleep, waitFor } from '../../infra/stack/processes';
 import {
   startTemporalDevServer,
@@ -46,6 +48,7 @@ import {
   createHarness,
   newSessionId,
   testDataConverter,
+  testPayloadProtection,
   testPayloadEnv,
   type Harness,
 } from '../support/test-env';
@@ -172,15 +175,19 @@ async function scanAll(harness: Harness, tableName: string): Promise<Record<stri
   return items;
 }
 
-function storedAnswerOf(item: Record<string, unknown>): StoredAnswer {
-  const response =
-    typeof item.response === 'string' ? (JSON.parse(item.response) as { text?: unknown }) : {};
-  const text = typeof response.text === 'string' ? response.text : '';
-  const requestId = REQUEST_ID_PATTERN.exec(text)?.[0];
+/** A stored answer read back through the product's store (answers are sealed at rest). */
+async function storedAnswerOf(harness: Harness, callKey: string): Promise<StoredAnswer> {
+  const codec = testPayloadProtection().codec;
+  const store = new DynamoModelResultStore(harness.dynamo.documents, harness.tables.modelResults, {
+    ...(codec ? { sealer: codecTextSealer(codec) } : {}),
+  });
+  const answer = await store.get(callKey);
+  if (!answer) throw new Error(`stored answer ${callKey} vanished`);
+  const requestId = REQUEST_ID_PATTERN.exec(answer.response.text)?.[0];
   return {
-    callKey: String(item.callKey),
+    callKey,
     ...(requestId ? { requestId } : {}),
-    storedAtMs: Date.parse(String(item.storedAt)),
+    storedAtMs: Date.parse(answer.storedAt),
   };
 }
 
@@ -343,9 +350,12 @@ async function crashRun(run: number): Promise<void> {
       }),
     );
 
-    const stored = (await scanAll(harness, harness.tables.modelResults))
-      .filter((item) => !String(item.callKey).endsWith('#started'))
-      .map(storedAnswerOf);
+    const stored = await Promise.all(
+      (await scanAll(harness, harness.tables.modelResults))
+        .map((item) => String(item.callKey))
+        .filter((callKey) => !callKey.endsWith('#started'))
+        .map((callKey) => storedAnswerOf(harness, callKey)),
+    );
     const ledger = await scanAll(harness, harness.tables.usageLedger);
     const analysis = analyseCrashRun(bedrock.log, stored, kills);
     const plannerCalls = bedrock.log.filter((call) => call.kind === 'planner').length;

@@ -2,7 +2,8 @@
  * The answer of a paid model call is made durable before anything else: the result store's
  * write starts in the same turn of the event loop as the answer's arrival, before the ledger,
  * the token stream, the performance history or the cache hear of it, and the DynamoDB store
- * sends its write without awaiting anything first (the crash window is the write's own latency).
+ * sends its write without awaiting anything first (with a sealer, only the sealing precedes it);
+ * the crash window is then the write's own latency.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callModel, type ModelLayer } from '../../models/model-call';
@@ -96,7 +97,7 @@ test('callModel starts the result-store write before any other work after the an
   }
 });
 
-test('the DynamoDB result store sends its write synchronously when asked to store an answer', async () => {
+test('the DynamoDB result store (no sealer) sends its write synchronously when asked to store an answer', async () => {
   const sent: unknown[] = [];
   const documents = {
     send: (command: unknown) => {
