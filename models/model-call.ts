@@ -10,7 +10,9 @@
  *    id, run id, activity id) already got for the same request, and reuses it: no provider
  *    call, no new ledger entry (the stored entry is written again; the ledger drops the
  *    duplicate), the stream gets the stored text. A store that cannot be read means the call
- *    is made and its ledger entry says `repeated: true`;
+ *    is made and its ledger entry says `repeated: true`. Finding no answer, it bills the
+ *    calls an earlier attempt began but never kept (`AnswerLost`, see billLostCalls) and,
+ *    when there was one, marks its own entry `repeated`;
  * 4. circuit breaker and rate limit, asked together — requests and tokens per minute are
  *    reserved atomically in Redis for every worker. A denial is back-pressure, not failure:
  *    with a wait deadline (`target.waitDeadlineMs`) the call sleeps as long as the limiter
@@ -19,7 +21,8 @@
  *    until the budget allows it). An open breaker is a non-retryable ProviderUnavailable (the
  *    workflow moves to the next model, no call made), unless `target.waitOnOpenCircuit` (no
  *    other model left): then it waits for the cooldown the same way;
- * 5. the call — streamed to the session's token stream when the provider can stream;
+ * 5. the call — noted as begun in the result store first (so a lost answer is still billed),
+ *    then streamed to the session's token stream when the provider can stream;
  * 6. keep — the answer is written to the result store before anything else is awaited;
  * 7. settle — the reservation gets the real token count; the call goes to the usage ledger
  *    once (keyed by session, run, activity, attempt and call; failed calls too, with the
@@ -242,6 +245,9 @@ export async function callModel(
           error: String(error),
         });
       }
+      if (!ledgerMarks.repeated) {
+        Object.assign(ledgerMarks, await billLostCalls(layer, provider, card, target, callKey));
+      }
     }
   }
 
@@ -256,6 +262,22 @@ export async function callModel(
   });
   const limit = card.rateLimit && layer.rateLimiter ? layer.rateLimiter : undefined;
   const callId = randomUUID().slice(0, 8);
+  // Noted before the provider hears of the call: if this worker dies after the answer and
+  // before keeping it, the retry bills this call (see billLostCalls).
+  if (callKey && layer.results?.markStarted && layer.ledger && target.tenantId) {
+    await layer.results
+      .markStarted(callKey, {
+        attempt: target.attempt,
+        callId,
+        startedAt: new Date().toISOString(),
+      })
+      .catch((error: unknown) => {
+        warn('model call start not noted; if its answer is lost, the ledger will miss it', {
+          callKey,
+          error: String(error),
+        });
+      });
+  }
 
   const stream =
     provider.stream && layer.streams
@@ -388,6 +410,51 @@ export async function callModel(
 interface LedgerMarks {
   repeated?: boolean;
   repeatReason?: string;
+}
+
+/** Ledger `error` of a call whose answer died with its worker before it was kept. */
+export const ANSWER_LOST = 'AnswerLost';
+
+/**
+ * Bills the calls an earlier attempt of this execution began under `callKey` that left no
+ * ledger entry (their worker died between the call and its bookkeeping; the provider may have
+ * answered and billed them): each gets a failed entry under its own attempt and call id, with
+ * no tokens, `error: AnswerLost`. Calls that did their own bookkeeping keep it (the ledger
+ * drops the duplicate). When one was lost, the call about to be made repeats it: its entry
+ * says `repeated`. Read failures only log: the call goes on.
+ */
+async function billLostCalls(
+  layer: ModelLayer,
+  provider: ModelProvider,
+  card: Parameters<typeof costOf>[0],
+  target: ModelCallTarget,
+  callKey: string,
+): Promise<LedgerMarks> {
+  if (!layer.results?.startedCalls || !layer.ledger) return {};
+  const lost: string[] = [];
+  try {
+    for (const earlier of await layer.results.startedCalls(callKey)) {
+      const entry = usageEntryOf(target, provider, card, earlier.callId, {
+        usage: { inputTokens: 0, outputTokens: 0 },
+        outcome: 'failed',
+        error: `${ANSWER_LOST}: the worker stopped after the call began (${earlier.startedAt}) and before its answer was kept`,
+      });
+      if (!entry) continue;
+      const { recorded } = await layer.ledger.record({ ...entry, attempt: earlier.attempt });
+      if (recorded) lost.push(`${earlier.callId} (attempt ${earlier.attempt})`);
+    }
+  } catch (error) {
+    (layer.warn ?? (() => undefined))('lost model calls could not be billed', {
+      callKey,
+      error: String(error),
+    });
+  }
+  return lost.length
+    ? {
+        repeated: true,
+        repeatReason: `repeats call ${lost.join(', ')}, whose answer was lost with its worker`,
+      }
+    : {};
 }
 
 interface Admission {
