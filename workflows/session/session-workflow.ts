@@ -48,6 +48,7 @@ import { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
 import { carriedStateOf, resultOf } from './session-view';
 import { runTurn, waitUntil, type TurnOutcome } from './turn';
+import { TURN_MEMORY_PATCH } from './turn-memory';
 
 /** `patched()` ids of behaviour added after sessions were recorded (see test/replay). */
 export const SESSION_PATCHES = {
@@ -57,6 +58,8 @@ export const SESSION_PATCHES = {
   dropInvalidSignals: 'drop-invalid-signals',
   /** While waiting for input, continue as new when Temporal suggests it (many signals). */
   continueAsNewWhenIdle: 'continue-as-new-when-idle',
+  /** A turn's agents get the session's earlier turns; aged turns are summarised once. */
+  turnMemory: TURN_MEMORY_PATCH,
 } as const;
 
 export async function sessionWorkflow(input: SessionInput): Promise<SessionResult> {
