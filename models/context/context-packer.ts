@@ -83,16 +83,11 @@ export function assembleContext(sources: ContextSources, limits: ContextLimits):
   ].filter(Boolean);
   const fixedTokens = fixed.reduce((sum, text) => sum + count(text), 0);
   const sections = sectionsOf(sources);
-  let room = budget - fixedTokens - separator * fixed.length;
-  const overflow = room < 0;
-  let packed = packSections(sections, Math.max(0, room), count, separator);
-  let prompt = render(sources, packed.texts);
-  // Tokenizers are not additive at the joins: check the whole, and give back the excess.
-  for (let pass = 0; pass < 4 && !overflow && count(prompt) > budget; pass += 1) {
-    room -= count(prompt) - budget + 2;
-    packed = packSections(sections, Math.max(0, room), count, separator);
-    prompt = render(sources, packed.texts);
-  }
+  const initialRoom = budget - fixedTokens - separator * fixed.length;
+  const overflow = initialRoom < 0;
+  const { packed, prompt } = overflow
+    ? packInto(sections, sources, 0, count, separator)
+    : packToBudget(sections, sources, initialRoom, budget, count, separator);
   const summarisedTurns = sources.history
     .filter((turn) => turn.summarised && packed.kept.has(historyPart(turn)))
     .map((turn) => turn.turn);
@@ -111,6 +106,50 @@ export function assembleContext(sources: ContextSources, limits: ContextLimits):
 }
 
 const historyPart = (turn: TurnMemory): string => `history turn ${turn.turn}`;
+
+interface Packing {
+  packed: Packed;
+  prompt: string;
+}
+
+function packInto(
+  sections: Record<SectionName, Section>,
+  sources: ContextSources,
+  room: number,
+  count: (text: string) => number,
+  separator: number,
+): Packing {
+  const packed = packSections(sections, Math.max(0, room), count, separator);
+  return { packed, prompt: render(sources, packed.texts) };
+}
+
+/**
+ * Tokenizers are not additive at the joins (and estimates round per text), so the parts'
+ * sum is only a first guess: the whole prompt is counted, and the room for the cuttable parts
+ * is moved by the difference until it fits the budget with little to spare (a few passes).
+ * Without any fitting pass, every cuttable part is dropped.
+ */
+function packToBudget(
+  sections: Record<SectionName, Section>,
+  sources: ContextSources,
+  initialRoom: number,
+  budget: number,
+  count: (text: string) => number,
+  separator: number,
+): Packing {
+  let best: (Packing & { tokens: number }) | undefined;
+  let room = initialRoom;
+  for (let pass = 0; pass < 6; pass += 1) {
+    const packing = packInto(sections, sources, room, count, separator);
+    const tokens = count(packing.prompt);
+    if (tokens <= budget) {
+      if (!best || tokens > best.tokens) best = { ...packing, tokens };
+      if (packing.packed.cuts.length === 0 || budget - tokens <= 2) break;
+      room += budget - tokens;
+    } else room -= tokens - budget + 2;
+  }
+  return best ?? packInto(sections, sources, 0, count, separator);
+}
 
 /** The cuttable parts in priority order (highest first), each item in keep order. */
 function sectionsOf(sources: ContextSources): Record<SectionName, Section> {
