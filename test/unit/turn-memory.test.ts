@@ -12,6 +12,9 @@ import {
   turnsToSummarise,
   type TurnSummary,
 } from '../../core/session';
+import { summarizeTurnWith } from '../../activities/session/summarize-turn';
+import type { ModelProvider, ModelRequest } from '../../models/model-provider';
+import { createOfflineProvider } from '../../models/offline-provider';
 
 const record = (turn: number, extra: Partial<TurnSummary> = {}): TurnSummary => ({
   turn,
@@ -81,4 +84,36 @@ test('turns are summarised once, when they leave the verbatim window', () => {
   ];
   expect(turnsToSummarise(history).map((item) => item.turn)).toEqual([2]);
   expect(turnsToSummarise(history.slice(0, VERBATIM_TURNS))).toEqual([]);
+});
+
+test('summarizeTurn: the model writes the summary; the offline model gets the rules’ one, which says so', async () => {
+  const turn = record(4, { decision: 'approved by ada' });
+  const offline = await summarizeTurnWith(createOfflineProvider(), { sessionId: 's-1', turn });
+  expect(offline).toEqual({ text: ruleBasedRecap(turn), by: 'rules' });
+  expect(offline.text.startsWith(RULE_RECAP_BANNER)).toBe(true);
+  const requests: ModelRequest[] = [];
+  const model: ModelProvider = {
+    name: 'bedrock',
+    model: 'm-1',
+    generate: async (request) => {
+      requests.push(request);
+      return {
+        text: `  ${'The orders service moved to PostgreSQL. '.repeat(40)}`,
+        provider: 'bedrock',
+        model: 'm-1',
+        usage: { inputTokens: 10, outputTokens: 10 },
+        stopReason: 'end_turn',
+        latencyMs: 1,
+        offline: false,
+      };
+    },
+  };
+  const written = await summarizeTurnWith(model, { sessionId: 's-1', turn });
+  expect(written.by).toBe('model');
+  expect(written.model).toBe('bedrock:m-1');
+  expect(written.text.startsWith('The orders service moved to PostgreSQL.')).toBe(true);
+  expect(written.text.length).toBe(MAX_RECAP_CHARS);
+  expect(requests[0]?.messages[0]?.text).toContain('Session: s-1 · turn 4 · step memory-turn-4');
+  expect(requests[0]?.messages[0]?.text).toContain('Decision on the plan: approved by ada');
+  expect(requests[0]?.messages[0]?.text).toContain('design of turn 4');
 });
