@@ -5,6 +5,7 @@
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
 import { chunkingThroughput } from './chunking';
+import { contextAssembly } from './context-assembly';
 import { failoverLatency } from './failover-latency';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
@@ -26,4 +27,5 @@ export const METRICS: readonly BenchMetric[] = [
   failoverLatency(),
   imagePipeline(),
   chunkingThroughput(),
+  contextAssembly(),
 ];

@@ -20,7 +20,7 @@
  * cannot break it. Pure: no I/O, no clock.
  */
 import type { ContextCut, ContextReport, TurnMemory, UpstreamOutput } from '../../core/session';
-import type { TokenCounter } from '../tokens';
+import { createEstimatedTokenCounter, type TokenCounter } from '../tokens';
 
 /** Per-message framing tokens the chat formats add (as models/model-call.ts counts them). */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
@@ -28,6 +28,10 @@ export const MESSAGE_OVERHEAD_TOKENS = 4;
 export const MIN_CUT_TOKENS = 24;
 /** Appended where a part was cut. */
 export const CUT_MARKER = ' […cut to fit the context window]';
+/** A cheap guide to whether an exact count of the whole prompt could fit. */
+const GUIDE = createEstimatedTokenCounter('generic');
+/** Left free when parts must be cut: what joining them may add to the sum of their counts. */
+const JOIN_SLACK_TOKENS = 8;
 /** Text longer than this many characters per token of room is cut before it is counted. */
 const MAX_CHARS_PER_TOKEN = 32;
 
@@ -87,7 +91,7 @@ export function assembleContext(sources: ContextSources, limits: ContextLimits):
   const overflow = initialRoom < 0;
   const { packed, prompt } = overflow
     ? packInto(sections, sources, 0, count, separator)
-    : packToBudget(sections, sources, initialRoom, budget, count, separator);
+    : packToBudget(sections, sources, initialRoom, budget, count, separator, limits.counter);
   const summarisedTurns = sources.history
     .filter((turn) => turn.summarised && packed.kept.has(historyPart(turn)))
     .map((turn) => turn.turn);
@@ -124,10 +128,13 @@ function packInto(
 }
 
 /**
- * Tokenizers are not additive at the joins (and estimates round per text), so the parts'
- * sum is only a first guess: the whole prompt is counted, and the room for the cuttable parts
- * is moved by the difference until it fits the budget with little to spare (a few passes).
- * Without any fitting pass, every cuttable part is dropped.
+ * First the whole prompt, uncut, is counted once: when it fits, that is the answer (one count,
+ * no part counted on its own). For an exact tokenizer a cheap estimate decides first whether
+ * that count is worth making. Otherwise the parts' counts are summed to decide what goes in and
+ * the result is counted whole (counts are not additive at the joins: BPE pieces change there,
+ * and the estimate rounds per text, so its sum errs high); the room for the cuttable parts
+ * shrinks by what the whole exceeds, for a few passes (the first leaves JOIN_SLACK_TOKENS
+ * free). Without a fitting pass every cuttable part is dropped.
  */
 function packToBudget(
   sections: Record<SectionName, Section>,
@@ -136,19 +143,35 @@ function packToBudget(
   budget: number,
   count: (text: string) => number,
   separator: number,
+  counter: TokenCounter,
 ): Packing {
-  let best: (Packing & { tokens: number }) | undefined;
-  let room = initialRoom;
-  for (let pass = 0; pass < 6; pass += 1) {
+  const whole = uncut(sections, sources);
+  const worthCounting = !counter.exact || GUIDE.count(whole.prompt) <= budget * 1.5;
+  if (worthCounting && count(whole.prompt) <= budget) return whole;
+  // A little slack for the joins, so one pass usually fits.
+  let room = initialRoom - JOIN_SLACK_TOKENS;
+  for (let pass = 0; pass < 4; pass += 1) {
     const packing = packInto(sections, sources, room, count, separator);
     const tokens = count(packing.prompt);
-    if (tokens <= budget) {
-      if (!best || tokens > best.tokens) best = { ...packing, tokens };
-      if (packing.packed.cuts.length === 0 || budget - tokens <= 2) break;
-      room += budget - tokens;
-    } else room -= tokens - budget + 2;
+    if (tokens <= budget) return packing;
+    room -= tokens - budget + 2;
   }
-  return best ?? packInto(sections, sources, 0, count, separator);
+  return packInto(sections, sources, 0, count, separator);
+}
+
+/** Every part in whole, rendered as `packSections` renders them; nothing counted. */
+function uncut(sections: Record<SectionName, Section>, sources: ContextSources): Packing {
+  const texts = { dependencies: '', attachments: '', memories: '', history: '' };
+  const kept = new Set<string>();
+  for (const name of SECTION_ORDER) {
+    const section = sections[name];
+    if (section.items.length === 0) continue;
+    for (const item of section.items) kept.add(item.part);
+    const items = section.items.map((item) => item.text);
+    const body = name === 'history' ? items.reverse() : items;
+    texts[name] = [section.heading, ...body].filter(Boolean).join('\n\n');
+  }
+  return { packed: { texts, kept, cuts: [] }, prompt: render(sources, texts) };
 }
 
 /** The cuttable parts in priority order (highest first), each item in keep order. */
