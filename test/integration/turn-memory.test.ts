@@ -10,10 +10,17 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities';
 import { WORKFLOW_TYPES } from '../../core/names';
 import { PLAN_SCHEMA_VERSION, type PlanStep } from '../../core/plan';
-import { addInputSignal, type SessionInput, type SessionStatus } from '../../core/session';
+import {
+  RULE_RECAP_BANNER,
+  addInputSignal,
+  type SessionInput,
+  type SessionStatus,
+} from '../../core/session';
 import { countPromptTokens } from '../../models/model-call';
+import { OFFLINE_BANNER, createOfflineProvider } from '../../models/offline-provider';
 import { ModelRegistry, parseModelCard, type ModelCardInput } from '../../models/registry';
 import {
   startFakeBedrock,
@@ -72,12 +79,15 @@ const promptOf = (call: ConverseCall): string =>
 const registryOf = (...cards: ModelCardInput[]): ModelRegistry =>
   new ModelRegistry(cards.map((card) => parseModelCard(card)));
 
-async function startWorker(cards: ModelCardInput[]): Promise<string> {
+async function startWorker(
+  cards: ModelCardInput[],
+  overrides: Partial<ActivityDependencies> = {},
+): Promise<string> {
   queues += 1;
   const taskQueue = `${harness.taskQueue}-${queues}`;
   const worker = await harness.createWorker(
     bedrock,
-    { modelLayer: { registry: registryOf(...cards) } },
+    { modelLayer: { registry: registryOf(...cards) }, ...overrides },
     { taskQueue },
   );
   workers.push({ worker, running: worker.run() });
@@ -233,5 +243,47 @@ test('thirty turns on a 3,000-token window: every prompt fits, older turns arriv
   expect(recaps).toEqual(Array(turns - 4).fill('model'));
   expect(status.history.slice(0, turns - 4).every((turn) => turn.digest === undefined)).toBe(true);
 }, 240_000);
+
+test('with the offline model, older turns are summarised by rules, and the summary says so', async () => {
+  const taskQueue = await startWorker(
+    [{ ref: 'offline:offline-outline-v1', contextWindow: 32_000 }],
+    {
+      model: createOfflineProvider(),
+    },
+  );
+  const turnPlan = (turn: number): SessionInput['request'] => ({
+    text: `Turn ${turn}: extend the orders service`,
+    plan: {
+      schemaVersion: PLAN_SCHEMA_VERSION,
+      steps: [step('change', 'code', `Make change number ${turn}`)],
+    },
+  });
+  const handle = await startSession(taskQueue, turnPlan(1), {
+    keepOpen: true,
+    idleTimeoutMs: 60_000,
+  });
+  for (let turn = 2; turn <= 5; turn += 1) await handle.signal(addInputSignal, turnPlan(turn));
+  const status = await waitForStatus(
+    handle,
+    (state) => state.turn === 5 && state.phase === 'awaiting_input',
+    60_000,
+  );
+  await handle.terminate('test done');
+  expect(callsOf(handle.workflowId)).toEqual([]);
+  // Turn 5 summarised turn 1 (the only one out of the verbatim window) by the rules.
+  const [first, ...rest] = status.history;
+  expect(first?.recap?.by).toBe('rules');
+  expect(first?.recap?.text.startsWith(`${RULE_RECAP_BANNER} Turn 1 asked: "Turn 1: extend`)).toBe(
+    true,
+  );
+  expect(first?.recap?.text).toContain(OFFLINE_BANNER);
+  expect(first?.digest).toBeUndefined();
+  expect(rest.map((turn) => turn.recap)).toEqual([undefined, undefined, undefined, undefined]);
+  expect(status.steps[0]?.context).toMatchObject({
+    window: 32_000,
+    cut: [],
+    summarisedTurns: [1],
+  });
+});
 
 const client = () => harness.client.workflow;
