@@ -1,9 +1,8 @@
 export {
-  CUT_MARKER,
   MESSAGE_OVERHEAD_TOKENS,
-  MIN_CUT_TOKENS,
   assembleContext,
   type AssembledContext,
   type ContextLimits,
   type ContextSources,
 } from './context-packer';
+export { CUT_MARKER, MIN_CUT_TOKENS } from './section-packing';
