@@ -24,6 +24,7 @@ import { createEstimatedTokenCounter, type TokenCounter } from '../tokens';
 import {
   SECTION_ORDER,
   packSections,
+  type Counting,
   type Packed,
   type Section,
   type SectionName,
@@ -69,20 +70,20 @@ export interface AssembledContext {
 export function assembleContext(sources: ContextSources, limits: ContextLimits): AssembledContext {
   const count = memoised(limits.counter);
   const system = sources.system;
-  const systemTokens = system ? count(system) + MESSAGE_OVERHEAD_TOKENS : 0;
+  const systemTokens = system ? count.once(system) + MESSAGE_OVERHEAD_TOKENS : 0;
   const budget =
     limits.contextWindow - limits.reservedOutput - systemTokens - MESSAGE_OVERHEAD_TOKENS;
-  const separator = count('\n\n');
+  const separator = count.part('\n\n');
   const fixed = [
     sources.header ?? '',
     `Request: ${sources.request}`,
     `Task: ${sources.instruction}`,
   ].filter(Boolean);
-  const fixedTokens = fixed.reduce((sum, text) => sum + count(text), 0);
+  const fixedTokens = fixed.reduce((sum, text) => sum + count.once(text), 0);
   const sections = sectionsOf(sources);
   const initialRoom = budget - fixedTokens - separator * fixed.length;
   const overflow = initialRoom < 0;
-  const { packed, prompt } = overflow
+  const { packed, prompt, tokens } = overflow
     ? packInto(sections, sources, 0, count, separator)
     : packToBudget(sections, sources, initialRoom, budget, count, separator, limits.counter);
   const summarisedTurns = sources.history
@@ -92,7 +93,7 @@ export function assembleContext(sources: ContextSources, limits: ContextLimits):
     system,
     prompt,
     report: {
-      tokens: systemTokens + count(prompt) + MESSAGE_OVERHEAD_TOKENS,
+      tokens: systemTokens + (tokens ?? count.once(prompt)) + MESSAGE_OVERHEAD_TOKENS,
       window: limits.contextWindow,
       reservedOutput: limits.reservedOutput,
       ...(overflow ? { overflow: true } : {}),
@@ -107,13 +108,15 @@ const historyPart = (turn: TurnMemory): string => `history turn ${turn.turn}`;
 interface Packing {
   packed: Packed;
   prompt: string;
+  /** The prompt's tokens, when counted already. */
+  tokens?: number;
 }
 
 function packInto(
   sections: Record<SectionName, Section>,
   sources: ContextSources,
   room: number,
-  count: (text: string) => number,
+  count: Counting,
   separator: number,
 ): Packing {
   const packed = packSections(sections, Math.max(0, room), count, separator);
@@ -134,19 +137,21 @@ function packToBudget(
   sources: ContextSources,
   initialRoom: number,
   budget: number,
-  count: (text: string) => number,
+  count: Counting,
   separator: number,
   counter: TokenCounter,
 ): Packing {
   const whole = uncut(sections, sources);
-  const worthCounting = !counter.exact || GUIDE.count(whole.prompt) <= budget * 1.5;
-  if (worthCounting && count(whole.prompt) <= budget) return whole;
+  if (!counter.exact || GUIDE.count(whole.prompt) <= budget * 1.5) {
+    const tokens = count.once(whole.prompt);
+    if (tokens <= budget) return { ...whole, tokens };
+  }
   // A little slack for the joins, so one pass usually fits.
   let room = initialRoom - JOIN_SLACK_TOKENS;
   for (let pass = 0; pass < 4; pass += 1) {
     const packing = packInto(sections, sources, room, count, separator);
-    const tokens = count(packing.prompt);
-    if (tokens <= budget) return packing;
+    const tokens = count.once(packing.prompt);
+    if (tokens <= budget) return { ...packing, tokens };
     room -= tokens - budget + 2;
   }
   return packInto(sections, sources, 0, count, separator);
@@ -226,14 +231,17 @@ function render(sources: ContextSources, texts: Record<SectionName, string>): st
     .join('\n\n');
 }
 
-function memoised(counter: TokenCounter): (text: string) => number {
+function memoised(counter: TokenCounter): Counting {
   const known = new Map<string, number>();
-  return (text) => {
-    let tokens = known.get(text);
-    if (tokens === undefined) {
-      tokens = counter.count(text);
-      known.set(text, tokens);
-    }
-    return tokens;
+  return {
+    part(text) {
+      let tokens = known.get(text);
+      if (tokens === undefined) {
+        tokens = counter.count(text);
+        known.set(text, tokens);
+      }
+      return tokens;
+    },
+    once: (text) => counter.count(text),
   };
 }

@@ -5,6 +5,16 @@
  */
 import type { ContextCut } from '../../core/session';
 
+/**
+ * Token counts for one assembly: `part` remembers what it counted (parts are counted again
+ * across passes), `once` does not (a text made to be counted once, such as a cut candidate or a
+ * whole prompt, would only fill the memory and pay for hashing).
+ */
+export interface Counting {
+  part(text: string): number;
+  once(text: string): number;
+}
+
 /** A part cut shorter than this is dropped instead: a few words of it help nobody. */
 export const MIN_CUT_TOKENS = 24;
 /** Appended where a part was cut. */
@@ -38,7 +48,7 @@ export interface Packed {
 export function packSections(
   sections: Record<SectionName, Section>,
   room: number,
-  count: (text: string) => number,
+  count: Counting,
   separator: number,
 ): Packed {
   const texts = { dependencies: '', attachments: '', memories: '', history: '' };
@@ -48,7 +58,7 @@ export function packSections(
   for (const name of SECTION_ORDER) {
     const section = sections[name];
     if (section.items.length === 0) continue;
-    const headingTokens = section.heading ? count(section.heading) + separator : 0;
+    const headingTokens = section.heading ? count.part(section.heading) + separator : 0;
     const itemRoom = left - separator - headingTokens;
     const chosen =
       section.mode === 'fair'
@@ -87,7 +97,7 @@ interface Chosen {
 function packOrdered(
   items: Section['items'],
   room: number,
-  count: (text: string) => number,
+  count: Counting,
   separator: number,
 ): Chosen {
   const chosen: Chosen = { texts: [], parts: [], tokens: 0, cuts: [] };
@@ -120,10 +130,10 @@ function packOrdered(
 function packFair(
   items: Section['items'],
   room: number,
-  count: (text: string) => number,
+  count: Counting,
   separator: number,
 ): Chosen {
-  const sizes = items.map((item) => count(clip(item.text, room)));
+  const sizes = items.map((item) => count.part(clip(item.text, room)));
   const order = items.map((_, index) => index).sort((a, b) => (sizes[a] ?? 0) - (sizes[b] ?? 0));
   const texts = new Map<number, { text: string; kept: number }>();
   const cuts: ContextCut[] = [];
@@ -161,18 +171,18 @@ function packFair(
 function fit(
   text: string,
   room: number,
-  count: (text: string) => number,
+  count: Counting,
 ): { text: string; tokens: number; kept: number } {
   const clipped = clip(text, room);
-  const tokens = count(clipped);
+  const tokens = count.part(clipped);
   if (clipped === text && tokens <= room) return { text, tokens, kept: tokens };
-  const target = room - count(CUT_MARKER);
+  const target = room - count.part(CUT_MARKER);
   if (target < MIN_CUT_TOKENS) return { text: '', tokens, kept: 0 };
   // Proportional search: a few counts, never a scan.
   let length = Math.floor((clipped.length * target) / Math.max(1, tokens));
   for (let pass = 0; pass < 12 && length > 0; pass += 1) {
     const candidate = clipped.slice(0, length) + CUT_MARKER;
-    const used = count(candidate);
+    const used = count.once(candidate);
     if (used <= room) return { text: candidate, tokens, kept: used };
     length = Math.floor((length * target) / Math.max(1, used) - 1 - pass * 4);
   }
