@@ -29,6 +29,7 @@ import { runAgentStepWith } from './session/run-agent-step';
 import { recapStepId, summarizeTurnWith } from './session/summarize-turn';
 import { modelRef } from '../core/models/model-ref';
 import { providerInActivity } from './model-call-context';
+import type { SessionEventSink } from './webhooks/session-event-sink';
 
 export interface ActivityDependencies {
   /** The primary model. */
@@ -59,6 +60,11 @@ export interface ActivityDependencies {
   modelLayer?: ModelLayer;
   /** Orders each step's models with the model router (needs more than one model). */
   modelRouting?: Omit<ModelRoutingDependencies, 'chain'>;
+  /**
+   * Hears every session-index write (activities/webhooks: starts webhook deliveries for the
+   * session events tenants subscribed to); none when absent.
+   */
+  sessionEvents?: SessionEventSink;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -155,9 +161,14 @@ export function createActivities(dependencies: ActivityDependencies) {
         : dependencies.model;
       return summarizeTurnWith(model, input, activitySignal());
     },
-    /** Upserts the session index row. Idempotent (ordered by `updatedAt`). */
+    /**
+     * Upserts the session index row (idempotent, ordered by `updatedAt`), then hands the write
+     * to the session-event sink; a sink failure fails the write, so it is retried with it.
+     */
     async recordSession(record: SessionIndexRecord): Promise<void> {
-      await dependencies.sessionIndex.upsert(record);
+      const { pausedBy: _pausedBy, ...row } = record;
+      await dependencies.sessionIndex.upsert(row);
+      await dependencies.sessionEvents?.(record);
     },
   };
 }

@@ -27,15 +27,18 @@ import { auditTrail } from './middleware/audit-trail';
 import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
+import { openApiRoutes } from './openapi';
 import { accessControl } from './policy/action';
 import { agentRoutes, platformAgentRoutes } from './routes/agents';
 import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
+import { authRoutes, type AuthRoutesOptions } from './routes/auth';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
 import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
+import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks';
 import type { SessionService } from './sessions/session-service';
 
 export interface ApiDependencies {
@@ -83,6 +86,16 @@ export interface ApiDependencies {
    * `/v1/api-keys` manages them. Keys are refused when absent.
    */
   apiKeys?: ApiKeyRoutesOptions & { store: Pick<ApiKeyStore, 'authenticate'> };
+  /**
+   * Webhooks for session events: `/v1/webhooks` registers, lists and deletes them (tenant
+   * admins). Not mounted when absent.
+   */
+  webhooks?: WebhookRoutesOptions;
+  /**
+   * Token revocation (`POST /v1/auth/logout`, `/v1/auth/revocations`), mounted when set;
+   * `verifyToken` should then refuse revoked tokens (`withRevocationCheck`).
+   */
+  revocations?: AuthRoutesOptions;
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -168,6 +181,12 @@ export function createApp(dependencies: ApiDependencies) {
       codecRoutes({ ...dependencies.codec, verifyToken: dependencies.verifyToken }),
     );
 
+  // Public, ahead of the /v1 middleware (a public route answers before bearer auth runs).
+  app.route(
+    '/v1',
+    openApiRoutes(() => app.routes),
+  );
+
   const v1 = new Hono();
   v1.use(
     except(
@@ -222,6 +241,8 @@ export function createApp(dependencies: ApiDependencies) {
   if (dependencies.usage) v1.route('/', usageRoutes(dependencies.usage));
   if (dependencies.audit) v1.route('/audit', auditRoutes(dependencies.audit));
   if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
+  if (dependencies.webhooks) v1.route('/webhooks', webhookRoutes(dependencies.webhooks));
+  if (dependencies.revocations) v1.route('/auth', authRoutes(dependencies.revocations));
   app.route('/v1', v1);
   return app;
 }

@@ -8,12 +8,15 @@ import { createBlobStore } from '../media/blob';
 import { tableNames } from '../infra/dynamodb/tables';
 import { AttachmentOwnersStore } from '../runtime/auth/attachment-owners-store';
 import { readJwk } from '../runtime/auth/dev-keys';
-import { createTokenVerifier } from '../runtime/auth/tokens';
+import { TokenRevocations, withRevocationCheck } from '../runtime/auth/token-revocations';
+import { createTokenVerifier, type TokenVerifierOptions } from '../runtime/auth/tokens';
 import type { ApiConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
+import type { Authorizer } from '../runtime/policy/authorizer';
 import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics';
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
+import { codecTextSealer } from '../runtime/temporal/codec';
 import type { Logger } from '../runtime/logger';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { ApiKeyStore } from '../runtime/stores/api-key-store';
@@ -21,6 +24,8 @@ import { AuditLogStore } from '../runtime/stores/audit-log-store';
 import { IdempotencyStore } from '../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
 import { UsageLedgerStore } from '../runtime/stores/usage-ledger-store';
+import { WebhookStore } from '../runtime/stores/webhook-store';
+import { allowAnyAddressForTests } from '../media/fetch';
 import { createApp } from './app';
 import { createHealthCheck } from './health/health-check';
 import { OpenSessionCounter } from './quotas/open-sessions';
@@ -53,16 +58,12 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
   });
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
-  const verifyToken = await createTokenVerifier({
-    issuer: config.auth.AUTH_ISSUER,
-    audience: config.auth.AUTH_AUDIENCE,
-    algorithm: config.auth.AUTH_ALGORITHM,
-    clockToleranceSeconds: config.auth.AUTH_CLOCK_TOLERANCE_SECONDS,
-    key: config.auth.AUTH_PUBLIC_KEY_FILE
-      ? { jwk: readJwk(config.auth.AUTH_PUBLIC_KEY_FILE) }
-      : { jwksUrl: config.auth.AUTH_JWKS_URL as string },
-  });
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const verifyBareToken = await createTokenVerifier(tokenVerifierOptions(config));
+  const sessionIndex = new SessionIndexStore(
+    dynamo.documents,
+    tables.sessions,
+    protection.codec ? codecTextSealer(protection.codec) : undefined,
+  );
   const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, protection.keys);
   const sessions = new SessionService({
     client,
@@ -99,22 +100,43 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     cacheMs: config.access.QUOTA_OPEN_SESSIONS_CACHE_MS,
     logger,
   });
-  const quotas = redis
-    ? new TenantQuotas({
+  const quotas =
+    redis && !config.access.BENCH_ONLY_ACCESS_CHECKS_OFF
+      ? new TenantQuotas({
+          redis,
+          logger,
+          openSessions: (tenantId) => openSessions.count(tenantId),
+          limits: {
+            tenantRequestsPerMinute: config.access.RATE_LIMIT_TENANT_REQUESTS_PER_MINUTE,
+            apiKeyRequestsPerMinute: config.access.RATE_LIMIT_API_KEY_REQUESTS_PER_MINUTE,
+            fetchesPerMinute: config.access.RATE_LIMIT_FETCHES_PER_MINUTE,
+            openSessions: config.access.QUOTA_OPEN_SESSIONS,
+            uploadBytesPerDay: config.access.QUOTA_UPLOAD_BYTES_PER_DAY,
+            openSessionsRetryAfterSeconds: config.access.QUOTA_OPEN_SESSIONS_RETRY_AFTER_S,
+          },
+        })
+      : undefined;
+  if (!quotas) logger.warn('REDIS_URL is not set: no quotas or rate limits are enforced');
+  // The token deny list (logout, revocations) lives in the same Redis; while Redis is away
+  // the last known copy decides (runtime/auth/token-revocations.ts).
+  const revocations = redis
+    ? new TokenRevocations({
         redis,
-        logger,
-        openSessions: (tenantId) => openSessions.count(tenantId),
-        limits: {
-          tenantRequestsPerMinute: config.access.RATE_LIMIT_TENANT_REQUESTS_PER_MINUTE,
-          apiKeyRequestsPerMinute: config.access.RATE_LIMIT_API_KEY_REQUESTS_PER_MINUTE,
-          fetchesPerMinute: config.access.RATE_LIMIT_FETCHES_PER_MINUTE,
-          openSessions: config.access.QUOTA_OPEN_SESSIONS,
-          uploadBytesPerDay: config.access.QUOTA_UPLOAD_BYTES_PER_DAY,
-          openSessionsRetryAfterSeconds: config.access.QUOTA_OPEN_SESSIONS_RETRY_AFTER_S,
-        },
+        timeoutMs: config.auth.AUTH_REVOCATION_TIMEOUT_MS,
+        syncIntervalMs: config.auth.AUTH_REVOCATION_SYNC_MS,
+        clockToleranceSeconds: config.auth.AUTH_CLOCK_TOLERANCE_SECONDS,
+        onSyncError: (error) => logger.warn({ err: error }, 'token deny list could not be read'),
       })
     : undefined;
-  if (!quotas) logger.warn('REDIS_URL is not set: no quotas or rate limits are enforced');
+  revocations?.start();
+  if (!revocations) logger.warn('REDIS_URL is not set: tokens cannot be revoked (no logout)');
+  const verifyToken = revocations
+    ? withRevocationCheck(verifyBareToken, revocations)
+    : verifyBareToken;
+  const accessChecksOff = config.access.BENCH_ONLY_ACCESS_CHECKS_OFF;
+  if (accessChecksOff) {
+    logger.error('BENCH_ONLY_ACCESS_CHECKS_OFF is on: every caller may do anything, no quotas');
+  }
   const health = createHealthCheck({
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
@@ -145,6 +167,8 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     health,
     ...(metrics ? { metrics } : {}),
     verifyToken,
+    ...(revocations ? { revocations: { revocations, verifyToken: verifyBareToken } } : {}),
+    ...(accessChecksOff ? { authorizer: allowEverything } : {}),
     sessionIndex,
     attachmentOwners: new AttachmentOwnersStore(dynamo.documents, tables.attachmentOwners),
     logger,
@@ -165,6 +189,13 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
         },
       ),
       maxTtlDays: config.access.API_KEY_MAX_TTL_DAYS,
+    },
+    webhooks: {
+      store: new WebhookStore(dynamo.documents, tables.webhooks),
+      maxPerTenant: config.webhooks.WEBHOOK_MAX_PER_TENANT,
+      ...(config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? { addressPolicy: allowAnyAddressForTests }
+        : {}),
     },
     ...(protection.codec
       ? {
@@ -189,6 +220,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     },
   });
   const close = async (): Promise<void> => {
+    revocations?.stop();
     await connection.close();
     dynamo.client.destroy();
     redis?.disconnect();
@@ -196,6 +228,31 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
   };
   return { app, close };
 }
+
+/** The token verifier's settings from the `AUTH_*` configuration. */
+export function tokenVerifierOptions(config: Pick<ApiConfig, 'auth'>): TokenVerifierOptions {
+  const { auth } = config;
+  return {
+    issuer: auth.AUTH_ISSUER,
+    audience: auth.AUTH_AUDIENCE,
+    algorithms: auth.AUTH_ALGORITHMS ?? [auth.AUTH_ALGORITHM],
+    clockToleranceSeconds: auth.AUTH_CLOCK_TOLERANCE_SECONDS,
+    tenantClaim: auth.AUTH_TENANT_CLAIM,
+    rolesClaim: auth.AUTH_ROLES_CLAIM,
+    jwksCacheMaxAgeMs: auth.AUTH_JWKS_CACHE_MAX_AGE_MS,
+    jwksCooldownMs: auth.AUTH_JWKS_COOLDOWN_MS,
+    key: auth.AUTH_PUBLIC_KEY_FILE
+      ? { jwk: readJwk(auth.AUTH_PUBLIC_KEY_FILE) }
+      : auth.AUTH_JWKS_URL
+        ? { jwksUrl: auth.AUTH_JWKS_URL }
+        : { discover: true },
+  };
+}
+
+/** BENCH_ONLY_ACCESS_CHECKS_OFF: every action allowed, no Cedar call (the bench's "off" side). */
+const allowEverything: Authorizer = {
+  authorize: () => ({ allowed: true, reasons: ['bench-only-access-checks-off'], errors: [] }),
+};
 
 export async function startApiServer(config: ApiConfig, logger: Logger): Promise<RunningApi> {
   const { app, close } = await buildApi(config, logger);

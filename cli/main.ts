@@ -10,6 +10,7 @@ import type { SessionStatus } from '../core/session';
 import { readJwk } from '../runtime/auth/dev-keys';
 import { mintToken } from '../runtime/auth/tokens';
 import { auditCommand, keysCommand } from './access-commands';
+import { logoutCommand, revokeCommand } from './auth-commands';
 import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
@@ -29,6 +30,8 @@ const USAGE = `usage:
   tdev token [--tenant T] [--user U] [--role R]
   tdev audit [--limit N] [--cursor C] | tdev audit verify   (tenant admins)
   tdev keys [list] | tdev keys create --name N --key-role R... [--days D] | tdev keys revoke <key-id>
+  tdev logout   (revokes TDEV_TOKEN)
+  tdev revoke --token T | tdev revoke <jti> --until <ISO time>   (tenant admins)
 
 environment: TDEV_API_URL, TDEV_TOKEN (or a dev key: AUTH_DEV_PRIVATE_KEY_FILE), TDEV_TENANT, TDEV_USER`;
 
@@ -148,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
       cursor: { type: 'string' },
       name: { type: 'string' },
       'key-role': { type: 'string', multiple: true },
+      token: { type: 'string' },
+      until: { type: 'string' },
       days: { type: 'string' },
     },
   });
@@ -336,6 +341,18 @@ async function main(argv: string[]): Promise<number> {
         ...(values.name ? { name: values.name } : {}),
         ...(values['key-role'] ? { keyRoles: values['key-role'] } : {}),
         ...(values.days ? { days: values.days } : {}),
+      });
+    }
+    case 'logout': {
+      // A dev token is minted afresh for each command: there is no session to end.
+      if (!settings.TDEV_TOKEN) throw new Error('logout revokes TDEV_TOKEN, and it is not set');
+      return logoutCommand(await client());
+    }
+    case 'revoke': {
+      const api = await client(values.role ?? ['tenant-admin']);
+      return revokeCommand(api, first, {
+        ...(values.token ? { token: values.token } : {}),
+        ...(values.until ? { until: values.until } : {}),
       });
     }
     default:

@@ -15,6 +15,8 @@ export const TASK_QUEUES = {
 /** Workflow type names (the exported function names in workflows/index.ts). */
 export const WORKFLOW_TYPES = {
   session: 'sessionWorkflow',
+  /** One signed delivery of a session event to one webhook (retried durably by Temporal). */
+  webhookDelivery: 'webhookDeliveryWorkflow',
 } as const;
 
 /** Custom search attributes registered on the namespace (infra/temporal) and set per session. */

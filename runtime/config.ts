@@ -116,6 +116,46 @@ const authSchema = z.object({
   AUTH_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  // ---- OIDC provider (issue 14) ----
+  /**
+   * The algorithms accepted, comma-separated (e.g. `RS256` for most OIDC providers); overrides
+   * AUTH_ALGORITHM. Asymmetric only: a token whose `alg` is not listed is refused.
+   */
+  AUTH_ALGORITHMS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ?.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']))
+        .min(1)
+        .optional(),
+    ),
+  /**
+   * `true`: without AUTH_JWKS_URL, the keys come from the `jwks_uri` of
+   * `<AUTH_ISSUER>/.well-known/openid-configuration` (looked up on the first request).
+   */
+  AUTH_OIDC_DISCOVERY: booleanFlag.default(false),
+  /** Claim naming the caller's tenant (e.g. `https://t-developer.dev/tenant`). */
+  AUTH_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  /** Claim naming the caller's roles: an array, or a space-separated string. */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** A cached JWKS older than this is fetched again (a key the provider removed stops working). */
+  AUTH_JWKS_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).default(600_000),
+  /** After a JWKS fetch, a token with an unknown key id waits this long for the next fetch. */
+  AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * A check of the token deny list (Redis, REDIS_URL) that takes longer counts as Redis away:
+   * the API then decides on its last known copy of the list (503 if it never read one).
+   */
+  AUTH_REVOCATION_TIMEOUT_MS: positiveInt.default(250),
+  /** How often each API process reads the whole deny list into its copy. */
+  AUTH_REVOCATION_SYNC_MS: positiveInt.default(5_000),
 });
 
 const apiSchema = z.object({
@@ -182,8 +222,27 @@ const accessSchema = z.object({
   API_KEY_MAX_TTL_DAYS: positiveInt.default(365),
   /** A key's `lastUsedAt` is written at most this often. */
   API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * BENCHMARK ONLY — never set in a deployment: `true` allows every action to every
+   * authenticated caller (no Cedar decision) and enforces no quotas, so `npm run bench` can
+   * measure what access control costs. The API logs an error at start when it is on.
+   */
+  BENCH_ONLY_ACCESS_CHECKS_OFF: booleanFlag.default(false),
 });
 // ---- end of access settings ---------------------------------------------------------------
+
+/** Webhooks (session events to tenants' URLs), read by the API and the worker. */
+const webhookSchema = z.object({
+  /**
+   * Dev and test only: lets webhooks target loopback and private addresses (a local receiver).
+   * Off, registration refuses such URLs and deliveries never connect to them.
+   */
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: booleanFlag.default(false),
+  /** Webhooks a tenant may register. */
+  WEBHOOK_MAX_PER_TENANT: positiveInt.default(20),
+  /** Deadline of one delivery attempt (connect, send, status). */
+  WEBHOOK_DELIVERY_TIMEOUT_MS: positiveInt.default(10_000),
+});
 
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
 const blobSchema = z.object({
@@ -305,6 +364,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     dynamo: loadDynamoConfig(env),
     model: loadModelConfig(env),
     worker: parse(workerSchema, env),
+    webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
@@ -316,8 +376,10 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 export function loadApiConfig(env: Env = process.env) {
   const auth = parse(authSchema, env);
-  if (!auth.AUTH_PUBLIC_KEY_FILE && !auth.AUTH_JWKS_URL) {
-    throw new ConfigError('invalid configuration: set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
+  if (!auth.AUTH_PUBLIC_KEY_FILE && !auth.AUTH_JWKS_URL && !auth.AUTH_OIDC_DISCOVERY) {
+    throw new ConfigError(
+      'invalid configuration: set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL (or AUTH_OIDC_DISCOVERY=true)',
+    );
   }
   return {
     temporal: loadTemporalConfig(env),
@@ -325,6 +387,7 @@ export function loadApiConfig(env: Env = process.env) {
     auth,
     api: parse(apiSchema, env),
     access: parse(accessSchema, env),
+    webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),

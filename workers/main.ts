@@ -3,9 +3,12 @@
  * session task queue. Stops gracefully on SIGINT/SIGTERM.
  */
 import { hostname } from 'node:os';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createSessionEventSink } from '../activities/webhooks';
+import { allowAnyAddressForTests } from '../media/fetch';
+import { WebhookStore } from '../runtime/stores/webhook-store';
 import { createSpeechTranscriberFromEnv } from '../media/audio';
 import { createBlobStore } from '../media/blob';
 import { Redis } from 'ioredis';
@@ -24,6 +27,7 @@ import {
   payloadEncryptionMode,
   temporalConnectionOptions,
 } from '../runtime/temporal';
+import { codecTextSealer } from '../runtime/temporal/codec';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -53,17 +57,24 @@ async function main(): Promise<void> {
   const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
   // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection"),
   // and local blobs with the same keys.
-  const { dataConverter, keys: payloadKeys } = createPayloadProtection(config.dataProtection, {
+  const {
+    dataConverter,
+    keys: payloadKeys,
+    codec: payloadCodec,
+  } = createPayloadProtection(config.dataProtection, {
     region: config.dynamo.AWS_REGION,
     onKeyRingError: (error) => logger.error({ err: error }, 'key ring reload failed'),
   });
   const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, payloadKeys);
+  // Model answers and session titles kept in DynamoDB are sealed with the same codec.
+  const sealer = payloadCodec ? codecTextSealer(payloadCodec) : undefined;
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
     // Answers over an item's size go to the blob store as a claim check.
     results: new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
       blobs: blobs.store,
+      ...(sealer ? { sealer } : {}),
     }),
     warn: (message, details) => logger.warn(details, message),
   });
@@ -91,7 +102,7 @@ async function main(): Promise<void> {
       'no model card: these models run with a 32k-token window and no price (set MODEL_CARDS_FILE)',
     );
   }
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions);
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer);
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const connectionOptions = temporalConnectionOptions(
@@ -131,6 +142,16 @@ async function main(): Promise<void> {
   if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
   // EMBEDDING_PROVIDER (a catalog id that can embed) registers `embedTexts`; off when unset.
   const embeddingProvider = embeddingProviderFromEnv(process.env);
+  // Session events (index writes) start signed webhook deliveries, as workflows of their own.
+  const webhooks = new WebhookStore(dynamo.documents, tables.webhooks);
+  const workflowClient = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.TEMPORAL_NAMESPACE,
+    dataConverter,
+  });
+  if (config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_ADDRESSES: webhooks may reach private addresses (dev only)');
+  }
   const worker = await createSessionWorker({
     connection,
     ...(embeddingProvider
@@ -138,9 +159,21 @@ async function main(): Promise<void> {
       : {}),
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    webhooks: {
+      webhooks,
+      timeoutMs: config.webhooks.WEBHOOK_DELIVERY_TIMEOUT_MS,
+      ...(config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? { addressPolicy: allowAnyAddressForTests }
+        : {}),
+    },
     activities: createActivities({
       ...stack.dependencies,
       sessionIndex,
+      sessionEvents: createSessionEventSink({
+        webhooks,
+        workflows: workflowClient.workflow,
+        taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+      }),
       agents,
       agentHistory,
       routing: {

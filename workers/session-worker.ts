@@ -5,6 +5,7 @@ import {
   createEmbeddingActivities,
   type EmbeddingActivityDependencies,
 } from '../activities/embeddings';
+import { createWebhookActivities, type WebhookActivityDependencies } from '../activities/webhooks';
 import { catalogEntry, settingsFromEnv } from '../models/ai-sdk/catalog';
 import {
   EMBEDDING_PROVIDER_IDS,
@@ -23,6 +24,8 @@ export interface SessionWorkerOptions {
    * activities/embeddings) next to the session activities. Absent: no embedding activity.
    */
   embeddings?: EmbeddingActivityDependencies;
+  /** Registers `deliverWebhook` (the webhook delivery workflow's activity); absent: none. */
+  webhooks?: WebhookActivityDependencies;
   /** Path of a pre-built workflow bundle; without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
@@ -52,6 +55,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     activities: {
       ...options.activities,
       ...(options.embeddings ? createEmbeddingActivities(options.embeddings) : {}),
+      ...(options.webhooks ? createWebhookActivities(options.webhooks) : {}),
     },
     ...workflowSource,
     ...(options.identity ? { identity: options.identity } : {}),

@@ -135,3 +135,14 @@ export const mediaJob = {
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 } as const satisfies ActivityOptions;
+
+/**
+ * One webhook delivery: a receiver that is down or failing is retried with backoff (1 s,
+ * doubling, at most 10 min apart) for up to three days, the window the Standard Webhooks
+ * guidance suggests; retries add no history. Each attempt is bounded to 30 s.
+ */
+export const webhookDelivery = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '3 days',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
+} as const satisfies ActivityOptions;

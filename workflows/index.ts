@@ -1,2 +1,3 @@
 /** Entry point of the workflow bundle: every workflow type the workers register. */
 export { sessionWorkflow } from './session/session-workflow';
+export { webhookDeliveryWorkflow } from './webhooks/webhook-delivery-workflow';

@@ -1,6 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { isApiKey } from '../../runtime/auth/api-keys';
-import { TokenRejectedError, type Principal, type TokenVerifier } from '../../runtime/auth/tokens';
+import {
+  TokenRejectedError,
+  VerifierUnavailableError,
+  type Principal,
+  type TokenVerifier,
+} from '../../runtime/auth/tokens';
 import { problems } from '../problem';
 
 declare module 'hono' {
@@ -24,7 +29,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
  * Requires `Authorization: Bearer <JWT>` — or an API key, `Authorization: Bearer tdk_…` or
  * `X-API-Key: tdk_…`; on success sets the `principal` (tenant, user, roles; an API key's
  * principal is `key:<id>` with the key's roles). Refusals are 401 problems with a
- * `WWW-Authenticate` challenge.
+ * `WWW-Authenticate` challenge; a token that cannot be checked right now (the JWKS or the
+ * revocation list is unreachable) is a 503.
  */
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
   return async function bearerAuthMiddleware(context, next) {
@@ -59,6 +65,8 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
       }
     } catch (error) {
       if (!(error instanceof TokenRejectedError) && isApiKey(credential)) throw error;
+      // The signing keys or the revocation list cannot be read: no verdict on the token.
+      if (error instanceof VerifierUnavailableError) throw problems.unavailable(error.message);
       const detail =
         error instanceof TokenRejectedError ? error.message : 'token could not be verified';
       throw problems.unauthorized(detail).withHeaders({

@@ -37,7 +37,7 @@ export interface SessionRoutesOptions {
 }
 
 /** What each signal does, as an action to authorise. */
-const SIGNAL_ACTIONS: Readonly<Record<SessionSignalName, Action>> = {
+export const SIGNAL_ACTIONS: Readonly<Record<SessionSignalName, Action>> = {
   approve: 'session:approve',
   'approve-step': 'session:approve',
   'add-input': 'session:add-input',

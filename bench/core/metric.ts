@@ -24,6 +24,16 @@ export interface BenchContext {
     /** Session options the API adds to every start (from its configuration). */
     sessionDefaults: { idleTimeoutMs: number; maxDurationMs: number };
   };
+  /**
+   * Starts another API on the same servers and task queue, with `env` on top of the bench
+   * API's configuration (e.g. REDIS_URL, a BENCH_ONLY_* switch); its token is the bench
+   * tenant's. `close()` stops it (the environment also stops it at the end).
+   */
+  startApi(
+    env: Record<string, string>,
+  ): Promise<{ url: string; token: string; close(): Promise<void> }>;
+  /** A temporary directory of this run (removed at the end unless kept). */
+  dir: string;
   /** Reads the Temporal server's Prometheus metrics (request and persistence counters). */
   serverMetricsUrl: string;
   /** The processes whose CPU time metrics may report (server, worker, dynalite, driver). */

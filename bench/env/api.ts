@@ -27,6 +27,8 @@ export interface BenchApiOptions {
   /** Payload encryption key ring (key-file mode), as the product runs with one. */
   payloadKeyRingFile?: string | undefined;
   tablePrefix: string;
+  /** Settings on top of the defaults (e.g. REDIS_URL, BENCH_ONLY_ACCESS_CHECKS_OFF). */
+  env?: Record<string, string>;
 }
 
 /** Starts the API and mints a token for the bench tenant. */
@@ -42,6 +44,7 @@ export async function startBenchApi(options: BenchApiOptions): Promise<BenchApi>
     ...(options.payloadKeyRingFile ? { PAYLOAD_KEY_RING_FILE: options.payloadKeyRingFile } : {}),
     API_HOST: '127.0.0.1',
     API_PORT: String(await freePort()),
+    ...options.env,
   });
   const logger = pino(
     { name: 'api', level: config.logging.LOG_LEVEL },

@@ -76,7 +76,7 @@ export async function startBenchEnvironment(
     const worker = await startWorkerProcess(workerConfig, dir);
     stops.push(() => stopPid(worker.pid, 15_000));
 
-    const api = await startBenchApi({
+    const apiOptions = {
       dir,
       temporalAddress: servers.temporalAddress,
       namespace: servers.namespace,
@@ -84,8 +84,20 @@ export async function startBenchEnvironment(
       dynamoEndpoint: servers.dynamoEndpoint,
       tablePrefix: BENCH_TABLE_PREFIX,
       payloadKeyRingFile: workerConfig.payloadKeyRingFile,
-    });
+    };
+    const api = await startBenchApi(apiOptions);
     stops.push(() => api.running.close());
+    const startApi = async (env: Record<string, string>) => {
+      const extra = await startBenchApi({ ...apiOptions, env });
+      let closed = false;
+      const closeExtra = async () => {
+        if (closed) return;
+        closed = true;
+        await extra.running.close();
+      };
+      stops.push(closeExtra);
+      return { url: extra.running.url, token: extra.token, close: closeExtra };
+    };
 
     const connection = await Connection.connect({ address: servers.temporalAddress });
     stops.push(() => connection.close());
@@ -110,6 +122,8 @@ export async function startBenchEnvironment(
           maxDurationMs: api.config.api.SESSION_MAX_DURATION_MS,
         },
       },
+      startApi,
+      dir,
       serverMetricsUrl: servers.metricsUrl,
       processes: [
         { name: 'temporal-server', pid: servers.temporal.pid },

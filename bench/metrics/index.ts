@@ -4,9 +4,11 @@
  */
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
+import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
 import { failoverLatency } from './failover-latency';
+import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
 import { perStepOverhead } from './per-step-overhead';
@@ -19,9 +21,11 @@ export const METRICS: readonly BenchMetric[] = [
   perStepOverhead(),
   sessionThroughput(),
   httpLatency(),
+  httpAccess(),
   plan100(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
+  authorizationDecision(),
   agentSpecInstantiation(),
   providerOverhead(),
   failoverLatency(),

@@ -15,4 +15,9 @@ export interface SessionIndexRecord {
   createdAt: string;
   updatedAt: string;
   closeReason?: string;
+  /**
+   * Who paused the session (`budget` for a spent budget), when a write reports a pause. Not
+   * stored in the index: it tells the session-event sink (webhooks) what happened.
+   */
+  pausedBy?: string;
 }

@@ -22,6 +22,7 @@ export interface TableNames {
   audit: string;
   apiKeys: string;
   apiKeyIds: string;
+  webhooks: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -36,6 +37,7 @@ export function tableNames(prefix: string): TableNames {
     audit: `${prefix}audit`,
     apiKeys: `${prefix}api-keys`,
     apiKeyIds: `${prefix}api-key-ids`,
+    webhooks: `${prefix}webhooks`,
   };
 }
 
@@ -90,6 +92,8 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.apiKeys, ['tenantId', 'S'], ['keyId', 'S']) },
     // key id → its tenant (written once): a presented key finds its record without an index.
     { create: keyedTable(names.apiKeyIds, ['keyId', 'S']) },
+    // (tenant, webhook id) → a webhook: URL, session events, signing secret.
+    { create: keyedTable(names.webhooks, ['tenantId', 'S'], ['webhookId', 'S']) },
   ];
 }
 

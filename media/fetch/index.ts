@@ -11,3 +11,9 @@ export {
   type FetchRemoteMediaOptions,
   type FetchedMedia,
 } from './fetch-remote-media';
+export {
+  postToPublicUrl,
+  resolvePublicTarget,
+  type PostPublicOptions,
+  type PublicTargetOptions,
+} from './post-public';

@@ -1,6 +1,10 @@
 /**
- * Bearer tokens: JWTs verified with jose against a pinned algorithm, issuer and audience, with
- * expiry required. A token names its tenant (`tenant`), user (`sub`) and roles (`roles`).
+ * Bearer tokens: JWTs verified with jose against pinned algorithms, issuer and audience, with
+ * expiry required. Keys come from a public JWK (dev tokens), a JWKS URL, or the JWKS URL the
+ * issuer publishes (OpenID Connect discovery) — the last two are cached and re-fetched when a
+ * token names an unknown key (the provider rotated) or the cache is older than its maximum age
+ * (a removed key stops verifying). A token names its user (`sub`), tenant and roles (claim
+ * names configurable, `tenant` and `roles` by default) and its id (`jti`) for revocation.
  */
 import {
   SignJWT,
@@ -12,6 +16,8 @@ import {
   type JWTVerifyGetKey,
   type CryptoKey,
 } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { discoverJwksUrl } from './oidc-discovery';
 
 export interface Principal {
   tenantId: string;
@@ -19,15 +25,36 @@ export interface Principal {
   roles: string[];
   /** Set when the caller authenticated with an API key (`tdk_…`), not a token. */
   apiKeyId?: string;
+  /** The token's `jti`, when it has one: what a revocation names. */
+  tokenId?: string;
+  /** The token's `exp` (seconds since the epoch): how long a revocation must be kept. */
+  expiresAt?: number;
 }
+
+/** The signature algorithms a deployment may pin (asymmetric only: a shared secret is not a key). */
+export const TOKEN_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
+export type TokenAlgorithm = (typeof TOKEN_ALGORITHMS)[number];
 
 export interface TokenVerifierOptions {
   issuer: string;
   audience: string;
-  algorithm: 'ES256' | 'RS256' | 'EdDSA';
+  /** The only algorithms accepted (a token's `alg` header outside the list is refused). */
+  algorithms: readonly TokenAlgorithm[];
   clockToleranceSeconds?: number;
-  /** A public JWK, or a JWKS URL the keys are fetched (and cached) from. */
-  key: { jwk: JWK } | { jwksUrl: string };
+  /**
+   * A public JWK; a JWKS URL the keys are fetched (and cached) from; or `discover`: the
+   * `jwks_uri` of `<issuer>/.well-known/openid-configuration`, looked up on first use (and
+   * again after a failed look-up).
+   */
+  key: { jwk: JWK } | { jwksUrl: string } | { discover: true };
+  /** Claim holding the tenant id. Default `tenant`. */
+  tenantClaim?: string;
+  /** Claim holding the roles: an array of names or a space-separated string. Default `roles`. */
+  rolesClaim?: string;
+  /** A cached JWKS older than this is fetched again. Default 10 min (jose's default). */
+  jwksCacheMaxAgeMs?: number;
+  /** After a fetch, an unknown `kid` waits this long before the next fetch. Default 30 s. */
+  jwksCooldownMs?: number;
 }
 
 /** Why a token was refused; the message is safe to show to the caller. */
@@ -35,36 +62,90 @@ export class TokenRejectedError extends Error {
   override name = 'TokenRejectedError';
 }
 
+/** The keys (or the revocation list) cannot be reached: no verdict on the token (a 503). */
+export class VerifierUnavailableError extends Error {
+  override name = 'VerifierUnavailableError';
+}
+
 const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
+function rolesOf(claim: unknown): string[] {
+  if (typeof claim === 'string') return claim.split(' ').filter(Boolean);
+  return Array.isArray(claim)
+    ? claim.filter((role): role is string => typeof role === 'string')
+    : [];
+}
+
+async function keyResolver(
+  options: TokenVerifierOptions,
+): Promise<CryptoKey | Uint8Array | JWTVerifyGetKey> {
+  if ('jwk' in options.key) {
+    const algorithm = (options.key.jwk.alg as TokenAlgorithm | undefined) ?? options.algorithms[0];
+    return importJWK(options.key.jwk, algorithm);
+  }
+  const remote = {
+    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+  };
+  if ('jwksUrl' in options.key) return createRemoteJWKSet(new URL(options.key.jwksUrl), remote);
+  let keySet: Promise<JWTVerifyGetKey> | undefined;
+  return async function discoveredKey(header, token) {
+    keySet ??= discoverJwksUrl(options.issuer).then(
+      (url) => createRemoteJWKSet(url, remote),
+      (error: unknown) => {
+        keySet = undefined;
+        throw new VerifierUnavailableError((error as Error).message);
+      },
+    );
+    return (await keySet)(header, token);
+  };
+}
+
 export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
-  const key: CryptoKey | Uint8Array | JWTVerifyGetKey =
-    'jwk' in options.key
-      ? await importJWK(options.key.jwk, options.algorithm)
-      : createRemoteJWKSet(new URL(options.key.jwksUrl));
+  const key = await keyResolver(options);
+  const tenantClaim = options.tenantClaim ?? 'tenant';
+  const rolesClaim = options.rolesClaim ?? 'roles';
   return async function verifyToken(token: string): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, key as CryptoKey, {
-        algorithms: [options.algorithm],
+        algorithms: [...options.algorithms],
         issuer: options.issuer,
         audience: options.audience,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: options.clockToleranceSeconds ?? 5,
       });
-      const tenant = payload.tenant;
+      const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
-        throw new TokenRejectedError('token has no valid "tenant" claim');
+        throw new TokenRejectedError(`token has no valid "${tenantClaim}" claim`);
       }
-      const roles = Array.isArray(payload.roles)
-        ? payload.roles.filter((role) => typeof role === 'string')
-        : [];
-      return { tenantId: tenant, userId: payload.sub as string, roles: roles };
+      return {
+        tenantId: tenant,
+        userId: payload.sub as string,
+        roles: rolesOf(payload[rolesClaim]),
+        ...(typeof payload.jti === 'string' && payload.jti ? { tokenId: payload.jti } : {}),
+        expiresAt: payload.exp as number,
+      };
     } catch (error) {
+      if (error instanceof VerifierUnavailableError) throw error;
+      if (isKeySetUnreachable(error)) {
+        throw new VerifierUnavailableError('token signing keys cannot be fetched right now');
+      }
       throw new TokenRejectedError(describeJoseError(error));
     }
   };
+}
+
+/** The JWKS endpoint is away, slow or answers nonsense: not the caller's fault. */
+function isKeySetUnreachable(error: unknown): boolean {
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    // jose's base class: a non-200 or non-JSON JWKS response.
+    (error instanceof Error && error.constructor === joseErrors.JOSEError) ||
+    (error instanceof TypeError && error.message === 'fetch failed')
+  );
 }
 
 function describeJoseError(error: unknown): string {
@@ -83,7 +164,7 @@ function describeJoseError(error: unknown): string {
 
 export interface MintOptions {
   privateJwk: JWK;
-  algorithm: 'ES256' | 'RS256' | 'EdDSA';
+  algorithm: TokenAlgorithm;
   issuer: string;
   audience: string;
   tenantId: string;
@@ -104,6 +185,7 @@ export async function mintToken(options: MintOptions): Promise<string> {
     .setSubject(options.userId)
     .setIssuer(options.issuer)
     .setAudience(options.audience)
+    .setJti(randomUUID())
     .setIssuedAt()
     .setExpirationTime(`${options.ttlSeconds ?? 3600}s`)
     .sign(key);

@@ -22,6 +22,9 @@ export const ACTIONS = [
   'attachment:fetch',
   'audit:read',
   'api-key:manage',
+  'webhook:manage',
+  'auth:logout',
+  'auth:revoke',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -71,4 +74,7 @@ export const MINIMUM_ROLE: Readonly<Record<Action, string>> = {
   'attachment:fetch': 'member',
   'audit:read': 'tenant-admin',
   'api-key:manage': 'tenant-admin',
+  'webhook:manage': 'tenant-admin',
+  'auth:logout': 'viewer',
+  'auth:revoke': 'tenant-admin',
 };

@@ -34,12 +34,21 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
       action in [Tdev::Action::"session:approve", Tdev::Action::"session:raise-budget"],
       resource
     );`,
-  // tenant-admin: the tenant's agents (own agents and overrides), audit trail and API keys.
+  // viewer: end its own token (logout).
+  'viewer-logout': `
+    permit (
+      principal in Tdev::Role::"viewer",
+      action == Tdev::Action::"auth:logout",
+      resource
+    );`,
+  // tenant-admin: the tenant's agents (own agents and overrides), audit trail, API keys,
+  // webhooks and token revocations.
   'tenant-admin-manage': `
     permit (
       principal in Tdev::Role::"tenant-admin",
       action in [
-        Tdev::Action::"agent:write", Tdev::Action::"audit:read", Tdev::Action::"api-key:manage"
+        Tdev::Action::"agent:write", Tdev::Action::"audit:read", Tdev::Action::"api-key:manage",
+        Tdev::Action::"webhook:manage", Tdev::Action::"auth:revoke"
       ],
       resource
     );`,

@@ -11,6 +11,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ModelResultStore, StoredModelCall } from '../../models/durable/model-result-store';
 import type { ModelResponse } from '../../models/model-provider';
+import { isSealed, type TextSealer } from '../temporal/codec/text-sealer';
 
 /** The part of a blob store the claim check needs (media/blob's BlobStore fits). */
 export interface ResultBlobs {
@@ -25,6 +26,8 @@ export interface DynamoModelResultStoreOptions {
   blobs?: ResultBlobs;
   inlineLimitBytes?: number;
   now?: () => number;
+  /** Encrypts the answer at rest (the payload codec's keys); answers are plain JSON without it. */
+  sealer?: TextSealer;
 }
 
 const RESPONSE_CONTENT_TYPE = 'application/vnd.tdev.model-response+json';
@@ -51,9 +54,11 @@ export class DynamoModelResultStore implements ModelResultStore {
     if (!Item) return undefined;
     const json =
       typeof Item.response === 'string'
-        ? Item.response
+        ? await this.open(Item.response)
         : typeof Item.responseBlob === 'string' && this.options.blobs
-          ? (await this.options.blobs.getBytes({ sha256: Item.responseBlob })).toString('utf8')
+          ? await this.open(
+              (await this.options.blobs.getBytes({ sha256: Item.responseBlob })).toString('utf8'),
+            )
           : undefined;
     if (json === undefined) {
       throw new Error(`stored model result ${callKey} is in the blob store, which is not wired`);
@@ -67,8 +72,15 @@ export class DynamoModelResultStore implements ModelResultStore {
     };
   }
 
+  private open(value: string): Promise<string> {
+    if (!isSealed(value)) return Promise.resolve(value);
+    if (!this.options.sealer) throw new Error('a sealed model result needs the payload keys');
+    return this.options.sealer.open(value);
+  }
+
   async put(call: StoredModelCall): Promise<void> {
-    const json = JSON.stringify(call.response);
+    const plain = JSON.stringify(call.response);
+    const json = this.options.sealer ? await this.options.sealer.seal(plain) : plain;
     const inline = Buffer.byteLength(json) <= this.inlineLimitBytes || !this.options.blobs;
     const response = inline
       ? { response: json }

@@ -7,6 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { SessionIndexRecord, SessionPhase, SessionStatusName } from '../../core/session';
+import { isSealed, type TextSealer } from '../temporal/codec/text-sealer';
 
 /**
  * Temporal's own state of a closed session, when the index learnt it from Temporal (see
@@ -49,12 +50,29 @@ export interface ListSessionsOptions {
   status?: SessionStatusName;
 }
 
-/** The session index in DynamoDB: tenant → sessions, newest first. */
+/**
+ * The session index in DynamoDB: tenant → sessions, newest first. With a `sealer` the title (user
+ * text: the request's first words) is encrypted at rest with the payload keys; ids, phases and
+ * times stay plain (they are what the index is queried by).
+ */
 export class SessionIndexStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly sealer?: TextSealer,
   ) {}
+
+  private async sealed<Row extends { title?: string }>(row: Row): Promise<Row> {
+    if (!this.sealer || typeof row.title !== 'string' || isSealed(row.title)) return row;
+    return { ...row, title: await this.sealer.seal(row.title) };
+  }
+
+  private async opened<Row extends { title?: string }>(row: Row): Promise<Row> {
+    if (typeof row.title !== 'string' || !isSealed(row.title)) return row;
+    // Without the keys a sealed title cannot be shown; the rest of the row still can.
+    if (!this.sealer) return { ...row, title: '(encrypted)' };
+    return { ...row, title: await this.sealer.open(row.title) };
+  }
 
   /** Writes the row the API knows at start; does nothing if the workflow already wrote one. */
   async insertIfAbsent(record: SessionIndexRecord): Promise<void> {
@@ -62,7 +80,7 @@ export class SessionIndexStore {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: await this.sealed(record),
           ConditionExpression: 'attribute_not_exists(sessionId)',
         }),
       );
@@ -78,7 +96,7 @@ export class SessionIndexStore {
    * session runs again).
    */
   async upsert(record: SessionIndexRecord): Promise<void> {
-    const { tenantId, sessionId, createdAt, ...rest } = record;
+    const { tenantId, sessionId, createdAt, ...rest } = await this.sealed(record);
     const fields = Object.entries(rest).filter(([, value]) => value !== undefined);
     const names: Record<string, string> = { '#createdAt': 'createdAt' };
     const values: Record<string, unknown> = { ':createdAt': createdAt };
@@ -156,7 +174,7 @@ export class SessionIndexStore {
         ConsistentRead: true,
       }),
     );
-    return Item as SessionIndexRow | undefined;
+    return Item ? this.opened(Item as SessionIndexRow) : undefined;
   }
 
   /** This tenant's sessions, newest first. */
@@ -181,7 +199,9 @@ export class SessionIndexStore {
       }),
     );
     return {
-      sessions: (Items ?? []) as SessionIndexRow[],
+      sessions: await Promise.all(
+        ((Items ?? []) as SessionIndexRow[]).map((row) => this.opened(row)),
+      ),
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
   }

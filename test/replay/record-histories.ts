@@ -13,6 +13,7 @@
  * version the change with `patched()`.
  */
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +47,9 @@ import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { newSessionId } from '../../runtime/session-ids';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import { WebhookStore } from '../../runtime/stores/webhook-store';
+import type { WebhookDeliveryInput } from '../../core/webhooks';
+import { allowAnyAddressForTests } from '../../media/fetch';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { createSessionWorker } from '../../workers/session-worker';
 import { LocalBlobStore, type BlobStore } from '../../media/blob';
@@ -323,6 +327,25 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // The budget pause writes the session index (patched 'index-budget-pause'): webhooks hear of it.
+    name: 'budget-paused-index-written',
+    request: {
+      text: 'explicit plan',
+      budget: { maxTokens: 1 },
+      plan: {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        steps: [
+          { id: 'a', agent: 'code', title: 'a', instruction: 'a', dependsOn: [] },
+          { id: 'b', agent: 'test', title: 'b', instruction: 'b', dependsOn: ['a'] },
+        ],
+      },
+    },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.paused?.by === 'budget');
+      await handle.signal(raiseBudgetSignal, { maxTokens: 1_000_000, by: 'lead' });
+    },
+  },
+  {
     name: 'attachments-read-before-planning',
     request: { text: 'Fix the login bug in the screenshot' },
     prepare: async (blobs) => {
@@ -573,11 +596,54 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * Webhook deliveries (`webhookDeliveryWorkflow`), recorded as `webhook-<name>.json`: the
+ * receiver refuses connections for `downMs` (nothing listens), then answers with `statuses` in
+ * order; `deleted` removes the webhook before the delivery starts.
+ */
+interface DeliveryScenario {
+  name: string;
+  downMs?: number;
+  statuses: number[];
+  deleted?: boolean;
+}
+
+const DELIVERY_SCENARIOS: DeliveryScenario[] = [
+  { name: 'delivered-after-refusals', downMs: 2500, statuses: [204] },
+  { name: 'receiver-gone', statuses: [503, 410] },
+  { name: 'deleted-before-delivery', statuses: [], deleted: true },
+];
+
+/** A receiver on a free port that starts listening after `downMs` and answers `statuses`. */
+async function scriptedReceiver(scenario: DeliveryScenario) {
+  const port = await freePort();
+  const statuses = [...scenario.statuses];
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(statuses.shift() ?? 500).end());
+  });
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    async start() {
+      await new Promise((resolve) => setTimeout(resolve, scenario.downMs ?? 0));
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function main(): Promise<void> {
   const only = new Set(process.argv.slice(2));
-  const unknown = [...only].filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
+  const names = [
+    ...SCENARIOS.map((scenario) => scenario.name),
+    ...DELIVERY_SCENARIOS.map((scenario) => `webhook-${scenario.name}`),
+  ];
+  const unknown = [...only].filter((name) => !names.includes(name));
   if (unknown.length > 0) throw new Error(`no such scenario: ${unknown.join(', ')}`);
   const scenarios = SCENARIOS.filter((scenario) => only.size === 0 || only.has(scenario.name));
+  const deliveries = DELIVERY_SCENARIOS.filter(
+    (scenario) => only.size === 0 || only.has(`webhook-${scenario.name}`),
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-record-'));
   const [temporalPort, dynamoPort] = [await freePort(), await freePort()];
   const temporal = await startTemporalDevServer({
@@ -622,6 +688,14 @@ async function main(): Promise<void> {
     bedrockModel(PRIMARY_MODEL),
     bedrockModel(FALLBACK_MODEL),
   ]);
+  const webhooks = new WebhookStore(dynamoClients.documents, tables.webhooks);
+  const deliveryWorker = await createSessionWorker({
+    connection: nativeConnection,
+    namespace: DEFAULT_NAMESPACE,
+    taskQueue: `${TASK_QUEUE}-webhooks`,
+    activities: createActivities({ model: bedrockModel(PRIMARY_MODEL), sessionIndex }),
+    webhooks: { webhooks, addressPolicy: allowAnyAddressForTests, timeoutMs: 2000 },
+  });
   const registry = new ModelRegistry(
     [PRIMARY_MODEL, FALLBACK_MODEL, THIRD_MODEL].map((model) =>
       parseModelCard({
@@ -649,6 +723,48 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
+    await deliveryWorker.runUntil(async () => {
+      for (const scenario of deliveries) {
+        const receiver = await scriptedReceiver(scenario);
+        const { record } = await webhooks.create({
+          tenantId: 'replay',
+          url: receiver.url,
+          events: ['session.completed'],
+          createdBy: 'recorder',
+        });
+        if (scenario.deleted) await webhooks.delete('replay', record.webhookId);
+        const input: WebhookDeliveryInput = {
+          tenantId: 'replay',
+          webhookId: record.webhookId,
+          message: {
+            id: `msg_replay_${scenario.name}`,
+            type: 'session.completed',
+            timestamp: new Date().toISOString(),
+            data: {
+              tenantId: 'replay',
+              sessionId: newSessionId(),
+              userId: 'recorder',
+              title: 'recorded delivery',
+              phase: 'completed',
+              status: 'completed',
+            },
+          },
+        };
+        const handle = await client.workflow.start(WORKFLOW_TYPES.webhookDelivery, {
+          workflowId: `webhook-${scenario.name}-${Date.now()}`,
+          taskQueue: `${TASK_QUEUE}-webhooks`,
+          args: [input],
+        });
+        await receiver.start();
+        await handle.result().catch(() => undefined);
+        await receiver.close();
+        const json = await showHistory(address, handle.workflowId, handle.firstExecutionRunId);
+        const file = path.join(HISTORIES_DIR, `webhook-${scenario.name}.json`);
+        writeFileSync(file, json);
+        const events = (JSON.parse(json) as { events: unknown[] }).events;
+        console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
+      }
+    });
     await mediaWorker.runUntil(() =>
       worker.runUntil(() =>
         fallbackWorker.runUntil(() =>

@@ -10,7 +10,7 @@ import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtim
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
-const WORKFLOW_TYPES_RECORDED = ['sessionWorkflow'];
+const WORKFLOW_TYPES_RECORDED = ['sessionWorkflow', 'webhookDeliveryWorkflow'];
 
 const histories = readdirSync(HISTORIES_DIR)
   .filter((file) => file.endsWith('.json'))
@@ -59,6 +59,10 @@ test('histories cover every workflow type and the main session paths', () => {
       'session-replanned.json',
       'session-priorities-and-sla.json',
       'session-turn-memory-summarised-run2.json',
+      'session-budget-paused-index-written.json',
+      'webhook-delivered-after-refusals.json',
+      'webhook-receiver-gone.json',
+      'webhook-deleted-before-delivery.json',
     ]),
   );
 });
@@ -142,6 +146,10 @@ test('histories cover the checks of outside input, each recorded behind its patc
     'turn-5/memory-turn-1',
     'turn-6/memory-turn-2',
   ]);
+  // The budget pause's index write (where webhooks hear of it), recorded behind its patch;
+  // the older budget history has no marker and replays without the write.
+  expect(patchesOf('session-budget-paused-index-written.json')).toEqual(['index-budget-pause']);
+  expect(patchesOf('session-routed-content-policy-and-budget.json')).toEqual([]);
   // A rejected update leaves no trace in history; the session it was sent to went on unchanged.
   expect(patchesOf('session-invalid-update-rejected.json')).toEqual([]);
   const failed = histories.find(({ file }) => file === 'session-invalid-input-failed.json');

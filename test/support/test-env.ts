@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
+import type { WebhookActivityDependencies } from '../../activities/webhooks';
 import { createBedrockProvider } from '../../models/bedrock';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { DataConverter, Payload } from '@temporalio/common';
@@ -124,6 +125,8 @@ export interface Harness {
       maxConcurrentActivityTaskExecutions?: number;
       /** Another data converter than the test one (key rotation tests). */
       dataConverter?: DataConverter;
+      /** Registers the webhook delivery activity (activities/webhooks). */
+      webhooks?: WebhookActivityDependencies;
     },
   ): Promise<Worker>;
   close(): Promise<void>;
@@ -195,6 +198,7 @@ export async function createHarness(name: string): Promise<Harness> {
         activities: createActivities({ model, sessionIndex, agents, agentHistory, ...overrides }),
         workflowBundlePath: env.workflowBundlePath,
         dataConverter: worker.dataConverter ?? testDataConverter(),
+        ...(worker.webhooks ? { webhooks: worker.webhooks } : {}),
         ...(worker.maxConcurrentActivityTaskExecutions !== undefined
           ? { maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions }
           : {}),

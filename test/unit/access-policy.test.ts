@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { createApp, type ApiDependencies } from '../../api/app';
 import { declarationOf, type RouteDeclaration } from '../../api/policy/action';
 import { createLogger } from '../../runtime/logger';
-import type { Action, PolicyResource } from '../../runtime/policy/actions';
+import { ACTIONS, type Action, type PolicyResource } from '../../runtime/policy/actions';
 import { createAuthorizer } from '../../runtime/policy/authorizer';
 import { ROLES, normaliseRoles, type Role } from '../../runtime/policy/roles';
 
@@ -30,6 +30,8 @@ function fullApp() {
     attachmentOwners: unused,
     audit: unused,
     apiKeys: { store: unused, maxTtlDays: 365 },
+    webhooks: { store: unused, maxPerTenant: 20 },
+    revocations: { revocations: unused, verifyToken: unused },
   };
   return createApp(dependencies);
 }
@@ -61,6 +63,8 @@ type Expectation =
 const EXPECTED: Record<string, Expectation> = {
   'GET /health': { public: true },
   'GET /metrics': { public: true },
+  'GET /v1/openapi.json': { public: true },
+  'GET /v1/docs': { public: true },
   'POST /v1/sessions': { action: 'session:start', resource: 'tenant', minimum: 'member' },
   'GET /v1/sessions': { action: 'session:list', resource: 'tenant', minimum: 'viewer' },
   'GET /v1/sessions/:id': { action: 'session:read', resource: 'session', minimum: 'viewer' },
@@ -134,6 +138,24 @@ const EXPECTED: Record<string, Expectation> = {
   'GET /v1/api-keys': { action: 'api-key:manage', resource: 'tenant', minimum: 'tenant-admin' },
   'DELETE /v1/api-keys/:keyId': {
     action: 'api-key:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'POST /v1/webhooks': { action: 'webhook:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'GET /v1/webhooks': { action: 'webhook:manage', resource: 'tenant', minimum: 'tenant-admin' },
+  'DELETE /v1/webhooks/:webhookId': {
+    action: 'webhook:manage',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'POST /v1/auth/logout': { action: 'auth:logout', resource: 'tenant', minimum: 'viewer' },
+  'POST /v1/auth/revocations': {
+    action: 'auth:revoke',
+    resource: 'tenant',
+    minimum: 'tenant-admin',
+  },
+  'GET /v1/auth/revocations/:tokenId': {
+    action: 'auth:revoke',
     resource: 'tenant',
     minimum: 'tenant-admin',
   },
@@ -266,5 +288,44 @@ describe('roles and deny rules', () => {
 
   test('policies that do not parse stop start-up', () => {
     expect(() => createAuthorizer('permit (principal, action, resource')).toThrow(/do not parse/);
+  });
+});
+
+describe('decision cache', () => {
+  const uncached = createAuthorizer(undefined, { cacheSize: 0 });
+  const cached = createAuthorizer();
+
+  test('a cached decision is the decision Cedar makes, for every role × action × resource', () => {
+    const resources = (['tenant', 'session', 'platform'] as const).flatMap((kind) => [
+      resourceFor(kind, 'acme', 'ada'),
+      resourceFor(kind, 'acme', 'bob'),
+      resourceFor(kind, 'globex', 'ada'),
+    ]);
+    let compared = 0;
+    for (const roles of [...ROLES.map((role) => [role]), ['admin'], ['viewer', 'approver'], []]) {
+      const principal = { tenantId: 'acme', userId: 'ada', roles };
+      for (const action of ACTIONS) {
+        for (const resource of resources) {
+          const truth = uncached.authorize(principal, action, resource);
+          // First call fills the cache, the second is answered from it.
+          expect(cached.authorize(principal, action, resource)).toEqual(truth);
+          expect(cached.authorize(principal, action, resource)).toEqual(truth);
+          compared += 1;
+        }
+      }
+    }
+    expect(compared).toBe(9 * ACTIONS.length * 9);
+  });
+
+  test('the cache tells users, tenants and owners apart', () => {
+    const session = (owner: string) =>
+      ({ type: 'Session', id: 'ses_01M86WJPP9RGC4HN5MVG19H74Z', tenant: 'acme', owner }) as const;
+    const ada = { tenantId: 'acme', userId: 'ada', roles: ['member'] };
+    const bob = { tenantId: 'acme', userId: 'bob', roles: ['member'] };
+    expect(cached.authorize(ada, 'session:cancel', session('ada')).allowed).toBe(true);
+    expect(cached.authorize(bob, 'session:cancel', session('ada')).allowed).toBe(false);
+    expect(cached.authorize(ada, 'session:cancel', session('bob')).allowed).toBe(false);
+    const globexAda = { ...ada, tenantId: 'globex' };
+    expect(cached.authorize(globexAda, 'session:cancel', session('ada')).allowed).toBe(false);
   });
 });

@@ -19,7 +19,9 @@ test('a bad value stops start-up with the variable named', () => {
 });
 
 test('the API needs a way to verify tokens', () => {
-  expect(() => loadApiConfig({})).toThrow('set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
+  expect(() => loadApiConfig({})).toThrow(
+    'set AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL (or AUTH_OIDC_DISCOVERY=true)',
+  );
   const config = loadApiConfig({ AUTH_PUBLIC_KEY_FILE: '/keys/public.json', API_PORT: '9090' });
   expect(config.api.API_PORT).toBe(9090);
   expect(config.auth).toMatchObject({ AUTH_ALGORITHM: 'ES256', AUTH_AUDIENCE: 't-developer-api' });

@@ -12,7 +12,7 @@ beforeAll(async () => {
   verify = await createTokenVerifier({
     issuer,
     audience,
-    algorithm: 'ES256',
+    algorithms: ['ES256'],
     key: { jwk: await exportJWK(publicKey) },
   });
 });
@@ -39,7 +39,48 @@ test('a valid token gives the principal', async () => {
     tenantId: 'acme',
     userId: 'ada',
     roles: ['admin'],
+    tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    expiresAt: expect.any(Number),
   });
+});
+
+test('tenant and roles come from the configured claims; roles may be a space-separated string', async () => {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const verifyNamespaced = await createTokenVerifier({
+    issuer,
+    audience,
+    algorithms: ['ES256', 'RS256'],
+    key: { jwk: { ...(await exportJWK(publicKey)), alg: 'RS256' } },
+    tenantClaim: 'https://t-developer.dev/tenant',
+    rolesClaim: 'https://t-developer.dev/roles',
+  });
+  const token = await new SignJWT({
+    'https://t-developer.dev/tenant': 'globex',
+    'https://t-developer.dev/roles': 'viewer approver',
+    tenant: 'acme',
+    roles: ['tenant-admin'],
+  })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setSubject('client-7')
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime('5m')
+    .sign(privateKey);
+  await expect(verifyNamespaced(token)).resolves.toMatchObject({
+    tenantId: 'globex',
+    userId: 'client-7',
+    roles: ['viewer', 'approver'],
+  });
+  const plainClaims = await new SignJWT({ tenant: 'acme', roles: ['tenant-admin'] })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setSubject('client-7')
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime('5m')
+    .sign(privateKey);
+  await expect(verifyNamespaced(plainClaims)).rejects.toThrow(
+    'token has no valid "https://t-developer.dev/tenant" claim',
+  );
 });
 
 test('expired, wrong audience and wrong issuer are refused with a reason', async () => {

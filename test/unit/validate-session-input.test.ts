@@ -158,7 +158,10 @@ describe('every input and signal of the recorded histories passes, but those sen
   /** Recorded to show the checks at work (test/replay/record-histories.ts). */
   const INVALID_INPUT = 'session-invalid-input-failed.json';
   const INVALID_SIGNALS = 'session-invalid-signals-dropped.json';
-  const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
+  // Session histories only (the webhook delivery workflow has its own input).
+  const files = readdirSync(dir).filter(
+    (file) => file.startsWith('session-') && file.endsWith('.json'),
+  );
   const read = (file: string) => {
     const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
       events: Event[];

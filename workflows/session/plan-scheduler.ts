@@ -10,7 +10,7 @@
  * Deterministic: the loop walks steps in plan order and wakes only on completions and on
  * outside changes (amendment, approval, pause, replan).
  */
-import { condition, isCancellation } from '@temporalio/workflow';
+import { condition, isCancellation, patched } from '@temporalio/workflow';
 // Direct module imports: the core/plan index also exports the zod schemas, which would pull
 // zod (1.3 MB) into the workflow bundle that every workflow context loads.
 import {
@@ -31,6 +31,9 @@ import { agentStepInputFor, type RunStep, type StepSchedule } from './agent-step
 import { compensateSucceededSteps } from './compensation';
 import { attemptsOf, failureText } from './failure-text';
 import type { Session } from './session';
+import { writeSessionIndex } from './session-index-write';
+import { SESSION_PATCHES } from './session-patches';
+import { BUDGET_PAUSE } from './session-turn';
 import { runWithFallbacks } from './step-fallbacks';
 
 export interface PlanRunOptions {
@@ -210,10 +213,22 @@ export async function runPlan(
 
   const allSettled = (): boolean => planSteps().every((step) => settled.has(step.id));
   let interrupted = false;
+  let indexedBudgetPause: string | undefined;
   try {
     for (;;) {
       while (scheduleReadySteps()) {
         // Repeat until a pass changes nothing: skips can unblock steps listed earlier.
+      }
+      // A new budget pause is written to the index once, which is where webhooks hear of it.
+      const pause = session.paused;
+      const budgetPause = pause?.by === BUDGET_PAUSE ? pause.at : undefined;
+      if (
+        budgetPause !== undefined &&
+        budgetPause !== indexedBudgetPause &&
+        patched(SESSION_PATCHES.indexBudgetPause)
+      ) {
+        indexedBudgetPause = budgetPause;
+        await writeSessionIndex(session);
       }
       if (allSettled()) break;
       if (control.stopRequested && running.size === 0) {

@@ -89,6 +89,7 @@ export function indexRecordOf(status: SessionStatus): SessionIndexRecord {
     createdAt: status.startedAt,
     updatedAt: status.updatedAt,
     ...(status.closeReason ? { closeReason: status.closeReason } : {}),
+    ...(status.paused?.by ? { pausedBy: status.paused.by } : {}),
   };
 }
 

@@ -46,21 +46,11 @@ import {
 import { agentStepRunner } from './agent-step-activity';
 import { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
+import { SESSION_PATCHES } from './session-patches';
 import { carriedStateOf, resultOf } from './session-view';
 import { runTurn, waitUntil, type TurnOutcome } from './turn';
-import { TURN_MEMORY_PATCH } from './turn-memory';
 
-/** `patched()` ids of behaviour added after sessions were recorded (see test/replay). */
-export const SESSION_PATCHES = {
-  /** An input without the documented shape fails the workflow (it used to fail the task). */
-  failInvalidInput: 'fail-invalid-session-input',
-  /** A signal with an invalid payload is dropped (it used to reach its handler). */
-  dropInvalidSignals: 'drop-invalid-signals',
-  /** While waiting for input, continue as new when Temporal suggests it (many signals). */
-  continueAsNewWhenIdle: 'continue-as-new-when-idle',
-  /** A turn's agents get the session's earlier turns; aged turns are summarised once. */
-  turnMemory: TURN_MEMORY_PATCH,
-} as const;
+export { SESSION_PATCHES };
 
 export async function sessionWorkflow(input: SessionInput): Promise<SessionResult> {
   const problems = sessionInputProblems(input);

@@ -10,9 +10,7 @@ import type { SessionActivities } from '../../activities';
 import { ruleRecapOf, turnsToSummarise, type TurnRecap } from '../../core/session';
 import { turnRecap } from '../activity-profiles';
 import type { Session } from './session';
-
-/** The `patched()` id of turn memory (listed in SESSION_PATCHES). */
-export const TURN_MEMORY_PATCH = 'turn-memory';
+import { SESSION_PATCHES } from './session-patches';
 
 /**
  * Turns memory on for the current turn when the session has earlier turns (asked only then,
@@ -20,7 +18,7 @@ export const TURN_MEMORY_PATCH = 'turn-memory';
  * first. A cancellation rejects; any other failure of the activity leaves the rules' summary.
  */
 export async function rememberEarlierTurns(session: Session): Promise<void> {
-  if (session.history.length === 0 || !patched(TURN_MEMORY_PATCH)) return;
+  if (session.history.length === 0 || !patched(SESSION_PATCHES.turnMemory)) return;
   session.enableTurnMemory();
   for (const turn of turnsToSummarise(session.history)) {
     let recap: TurnRecap;

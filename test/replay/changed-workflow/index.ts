@@ -1,13 +1,22 @@
 /**
- * A deliberately changed session workflow for the negative replay test: it waits one second
- * before doing what the real workflow does, so its first command differs from every recorded
- * history. Replaying the histories with it must fail with a determinism violation.
+ * Deliberately changed workflows for the negative replay test: each waits one second before
+ * doing what the real workflow does, so its first command differs from every recorded history.
+ * Replaying the histories with them must fail with a determinism violation.
  */
 import { sleep } from '@temporalio/workflow';
 import type { SessionInput, SessionResult } from '../../../core/session';
+import type { WebhookDeliveryInput, WebhookDeliveryResult } from '../../../core/webhooks';
 import { sessionWorkflow as realSessionWorkflow } from '../../../workflows/session/session-workflow';
+import { webhookDeliveryWorkflow as realWebhookDeliveryWorkflow } from '../../../workflows/webhooks/webhook-delivery-workflow';
 
 export async function sessionWorkflow(input: SessionInput): Promise<SessionResult> {
   await sleep('1s');
   return realSessionWorkflow(input);
+}
+
+export async function webhookDeliveryWorkflow(
+  input: WebhookDeliveryInput,
+): Promise<WebhookDeliveryResult> {
+  await sleep('1s');
+  return realWebhookDeliveryWorkflow(input);
 }
