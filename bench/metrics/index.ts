@@ -7,6 +7,7 @@ import { agentSpecInstantiation } from './agent-spec';
 import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
+import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
@@ -23,6 +24,7 @@ export const METRICS: readonly BenchMetric[] = [
   httpLatency(),
   httpAccess(),
   plan100(),
+  encryptionCost(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),
