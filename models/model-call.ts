@@ -35,6 +35,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../core/errors';
 import type { UsageEntry } from '../runtime/stores/usage-ledger-store';
 import { loadTokenCounter, type TokenCounter } from './tokens';
+import { MESSAGE_OVERHEAD_TOKENS } from './context';
 import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 import type { ModelPerformanceStore, ModelRegistry } from './registry';
@@ -53,8 +54,8 @@ import { randomUUID } from 'node:crypto';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
-/** Per-message framing tokens the chat formats add. */
-const MESSAGE_OVERHEAD = 4;
+/** Per-message framing tokens the chat formats add (the context packer counts the same). */
+const MESSAGE_OVERHEAD = MESSAGE_OVERHEAD_TOKENS;
 
 export interface UsageSink {
   record(entry: UsageEntry): Promise<{ recorded: boolean }>;
@@ -139,7 +140,8 @@ export interface ContextOverflowDetails {
 
 const counters = new Map<string, Promise<TokenCounter>>();
 
-function counterFor(model: string): Promise<TokenCounter> {
+/** The token counter of `model` (loaded once per model id), as the window check uses it. */
+export function counterFor(model: string): Promise<TokenCounter> {
   let counter = counters.get(model);
   if (!counter) {
     counter = loadTokenCounter(model);

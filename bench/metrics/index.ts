@@ -6,6 +6,7 @@ import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
 import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
+import { contextAssembly } from './context-assembly';
 import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
 import { httpAccess } from './http-access';
@@ -32,4 +33,5 @@ export const METRICS: readonly BenchMetric[] = [
   failoverLatency(),
   imagePipeline(),
   chunkingThroughput(),
+  contextAssembly(),
 ];

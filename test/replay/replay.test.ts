@@ -58,6 +58,7 @@ test('histories cover every workflow type and the main session paths', () => {
       'session-amended-with-step-approval.json',
       'session-replanned.json',
       'session-priorities-and-sla.json',
+      'session-turn-memory-summarised-run2.json',
       'session-budget-paused-index-written.json',
       'webhook-delivered-after-refusals.json',
       'webhook-receiver-gone.json',
@@ -121,6 +122,29 @@ test('histories cover the checks of outside input, each recorded behind its patc
   expect(patchesOf('session-invalid-signals-dropped.json')).toEqual(['drop-invalid-signals']);
   expect(patchesOf('session-idle-continue-as-new-suggested.json')).toEqual([
     'continue-as-new-when-idle',
+  ]);
+  // Turn memory: marked once per run, where a turn first had an earlier one to remember.
+  expect(patchesOf('session-turn-memory-summarised.json')).toEqual(['turn-memory']);
+  expect(patchesOf('session-turn-memory-summarised-run2.json')).toEqual(['turn-memory']);
+  const scheduled = (file: string): string[] =>
+    (
+      histories.find((history) => history.file === file)?.history.events as
+        | {
+            activityTaskScheduledEventAttributes?: {
+              activityType?: { name?: string };
+              activityId?: string;
+            };
+          }[]
+        | undefined
+    )?.flatMap((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      return attributes?.activityType?.name === 'summarizeTurn'
+        ? [attributes.activityId ?? '']
+        : [];
+    }) ?? [];
+  expect(scheduled('session-turn-memory-summarised-run2.json')).toEqual([
+    'turn-5/memory-turn-1',
+    'turn-6/memory-turn-2',
   ]);
   // The budget pause's index write (where webhooks hear of it), recorded behind its patch;
   // the older budget history has no marker and replays without the write.
