@@ -9,6 +9,7 @@ import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
 import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
+import { idleFollowers } from './followers';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
@@ -25,6 +26,7 @@ export const METRICS: readonly BenchMetric[] = [
   httpAccess(),
   plan100(),
   encryptionCost(),
+  idleFollowers(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),
