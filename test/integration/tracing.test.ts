@@ -48,7 +48,8 @@ let openai: FakeLlmServer;
 let redis: TestRedis;
 let apiPort = 0;
 let token = '';
-const children: LoggedProcess[] = [];
+let workerProcess: LoggedProcess | undefined;
+let apiProcess: LoggedProcess | undefined;
 
 beforeAll(async () => {
   // A cold build takes minutes (see infra/tracing/install.sh); a built one returns at once.
@@ -83,24 +84,22 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
     LOG_LEVEL: 'info',
   };
-  children.push(
-    startChild('workers/main.ts', {
-      ...shared,
-      WORKFLOW_BUNDLE_PATH: harness.env.workflowBundlePath,
-      MODEL_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-tracing-test',
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      OPENAI_MODEL: 'gpt-4.1-mini',
-      WORKER_MEDIA_ENABLED: 'false',
-    }),
-    startChild('api/main.ts', {
-      ...shared,
-      TEMPORAL_UI_URL: harness.env.temporalUiUrl,
-      AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(apiPort),
-    }),
-  );
+  workerProcess = startChild('workers/main.ts', {
+    ...shared,
+    WORKFLOW_BUNDLE_PATH: harness.env.workflowBundlePath,
+    MODEL_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-tracing-test',
+    OPENAI_BASE_URL: `${openai.url}/v1`,
+    OPENAI_MODEL: 'gpt-4.1-mini',
+    WORKER_MEDIA_ENABLED: 'false',
+  });
+  apiProcess = startChild('api/main.ts', {
+    ...shared,
+    TEMPORAL_UI_URL: harness.env.temporalUiUrl,
+    AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+  });
   const config = loadApiConfig({ AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile });
   token = await mintToken({
     privateJwk: readJwk(keys.privateKeyFile),
@@ -122,8 +121,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.pid === undefined) return;
+    [apiProcess, workerProcess].map(async (child) => {
+      if (!child || child.exitCode !== null || child.pid === undefined) return;
       await stopPid(child.pid, 10_000);
     }),
   );
@@ -169,7 +168,6 @@ const tag = (span: JaegerSpan, key: string): unknown =>
   span.tags.find((entry) => entry.key === key)?.value;
 
 test('one session over HTTP is one trace in Jaeger: request → StartWorkflow → workflow → activities → model → DynamoDB/Redis', async () => {
-  const [apiProcess] = children.slice(-1);
   const started = await api('POST', '/v1/sessions', {
     request: 'Add OAuth login to billing',
     projectId: 'billing',
