@@ -51,6 +51,8 @@ import {
 } from './durable/model-result-store';
 import { requestFingerprint } from './durable/request-fingerprint';
 import { randomUUID } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '../runtime/tracing/spans';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
@@ -164,7 +166,41 @@ export async function countPromptTokens(model: string, request: ModelRequest): P
   return total;
 }
 
+/**
+ * With tracing on, in a span `model <provider>:<model>` (agent, step, attempt, tokens, cache
+ * and reuse as attributes; no prompt or answer text).
+ */
 export async function callModel(
+  layer: ModelLayer,
+  provider: ModelProvider,
+  request: ModelRequest,
+  target: ModelCallTarget,
+): Promise<ModelCallResult> {
+  const ref = modelRef(provider);
+  return withSpan(
+    `model ${ref}`,
+    {
+      'gen_ai.system': provider.name,
+      'gen_ai.request.model': provider.model,
+      'tdev.agent': target.agent,
+      'tdev.step_id': target.stepId,
+      'tdev.attempt': target.attempt,
+    },
+    async (span) => {
+      const result = await callModelUntraced(layer, provider, request, target);
+      span?.setAttributes({
+        'gen_ai.usage.input_tokens': result.usage.inputTokens,
+        'gen_ai.usage.output_tokens': result.usage.outputTokens,
+        'tdev.cached': result.cached,
+        'tdev.reused': result.reused ?? false,
+      });
+      return result;
+    },
+    SpanKind.CLIENT,
+  );
+}
+
+async function callModelUntraced(
   layer: ModelLayer,
   provider: ModelProvider,
   request: ModelRequest,

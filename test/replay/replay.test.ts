@@ -2,10 +2,13 @@
  * Every recorded history (test/replay/histories, recorded by `npm run record-histories` from
  * real runs) replays against today's workflow code, and a changed workflow is caught.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { workerTracing } from '../../runtime/tracing';
+import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtime/temporal/codec';
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
@@ -31,10 +34,13 @@ const dataConverter = createDataConverter(
   new EncryptionCodec({ keys: new KeyRingKeySource(generateKeyRing('replay')) }),
 );
 
-async function replayAll(workflowsPath: string): Promise<Map<string, Error | undefined>> {
+async function replayAll(
+  workflowsPath: string,
+  options: Partial<ReplayWorkerOptions> = {},
+): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
-    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter },
+    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter, ...options },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   );
   for await (const result of replays) results.set(result.workflowId, result.error);
@@ -74,6 +80,27 @@ test('every recorded history replays against the current workflow code', async (
     expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
   }
 });
+
+test('every recorded history replays on the production bundle, tracing interceptors included', async () => {
+  // The bundle `npm run build` writes carries the OpenTelemetry workflow interceptors; turning
+  // tracing on (or off) for running sessions must not change their command sequence.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tdev-replay-bundle-'));
+  try {
+    const codePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+    expect(readFileSync(codePath, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
+    const results = await replayAll(require.resolve('../../workflows'), {
+      workflowsPath: undefined,
+      workflowBundle: { codePath },
+      sinks: workerTracing(undefined).sinks,
+    });
+    expect(results.size).toBe(histories.length);
+    for (const [workflowId, error] of results) {
+      expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test('a changed workflow is caught as a determinism violation', async () => {
   const results = await replayAll(require.resolve('./changed-workflow'));
