@@ -36,6 +36,7 @@ import {
   decodeTestPayload,
   type Harness,
   testPayloadEnv,
+  testPayloadProtection,
 } from '../support/test-env';
 import { PNG_SIGNATURE, pngBomb } from '../support/image-fixtures';
 
@@ -193,7 +194,8 @@ beforeAll(async () => {
   await ensureDevKeys(keyDir);
   privateJwk = readJwk(devKeyFiles(keyDir).privateKeyFile);
   blobDir = mkdtempSync(path.join(harness.env.dir, 'blobs-'));
-  blobs = new LocalBlobStore({ root: blobDir });
+  // The API encrypts blobs at rest with the test payload keys: read them with the same keys.
+  blobs = new LocalBlobStore({ root: blobDir, keys: testPayloadProtection().keys! });
   api = await buildApi(
     loadApiConfig({
       ...testPayloadEnv(),
