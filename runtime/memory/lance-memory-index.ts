@@ -1,0 +1,136 @@
+/**
+ * The embedded default vector index: LanceDB (`@lancedb/lancedb`) in a local directory — no
+ * server for `npm start` and tests. `uri` may also be an object-store URI LanceDB supports
+ * (`s3://bucket/path`), so a deployment can put the same index on S3. One table per vector
+ * size (`memories_<dimensions>`), created by the first upsert. Searches are exact (flat, cosine)
+ * until an ANN index is built on the table; filters apply before the ranking (prefilter).
+ */
+import { connect, type Connection, type Table } from '@lancedb/lancedb';
+import {
+  searchFilter,
+  sqlString,
+  type MemoryIndexHit,
+  type MemoryIndexRow,
+  type MemoryIndexSearch,
+  type MemoryVectorIndex,
+} from './vector-index';
+
+interface LanceRow extends Record<string, unknown> {
+  memory_id: string;
+  tenant_id: string;
+  scope: string;
+  scope_id: string;
+  owner_id: string;
+  kind: string;
+  vector: number[];
+}
+
+export async function openLanceMemoryIndex(uri: string): Promise<MemoryVectorIndex> {
+  const connection: Connection = await connect(uri);
+  const tables = new Map<number, Table>();
+  // Writes to one table go one after another (LanceDB commits are versioned; concurrent commits
+  // from one process would only retry).
+  let writes: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = writes.then(work, work);
+    writes = next.catch(() => undefined);
+    return next;
+  };
+
+  const nameOf = (dimensions: number) => `memories_${dimensions}`;
+
+  async function existing(dimensions: number): Promise<Table | undefined> {
+    const cached = tables.get(dimensions);
+    if (cached) return cached;
+    if (!(await connection.tableNames()).includes(nameOf(dimensions))) return undefined;
+    const table = await connection.openTable(nameOf(dimensions));
+    tables.set(dimensions, table);
+    return table;
+  }
+
+  async function allTables(): Promise<Table[]> {
+    const names = (await connection.tableNames()).filter((name) => /^memories_\d+$/.test(name));
+    return Promise.all(names.map((name) => existing(Number(name.slice('memories_'.length))))).then(
+      (found) => found.filter((table): table is Table => table !== undefined),
+    );
+  }
+
+  const toRow = (row: MemoryIndexRow): LanceRow => ({
+    memory_id: row.memoryId,
+    tenant_id: row.tenantId,
+    scope: row.scope,
+    scope_id: row.scopeId,
+    owner_id: row.ownerId,
+    kind: row.kind,
+    vector: row.vector,
+  });
+
+  return {
+    async upsert(rows) {
+      const bySize = new Map<number, LanceRow[]>();
+      for (const row of rows) {
+        const list = bySize.get(row.vector.length) ?? [];
+        list.push(toRow(row));
+        bySize.set(row.vector.length, list);
+      }
+      for (const [dimensions, data] of bySize) {
+        await serial(async () => {
+          const table = await existing(dimensions);
+          if (!table) {
+            tables.set(dimensions, await connection.createTable(nameOf(dimensions), data));
+            return;
+          }
+          await table
+            .mergeInsert('memory_id')
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute(data);
+        });
+      }
+    },
+
+    async search(query: MemoryIndexSearch): Promise<MemoryIndexHit[]> {
+      if (query.scopes.length === 0 || query.limit <= 0) return [];
+      const table = await existing(query.vector.length);
+      if (!table) return [];
+      const rows = (await table
+        .vectorSearch(query.vector)
+        .distanceType('cosine')
+        .where(searchFilter(query))
+        .select(['memory_id', 'scope'])
+        .limit(query.limit)
+        .toArray()) as { memory_id: string; scope: string; _distance: number }[];
+      return rows.map((row) => ({
+        memoryId: row.memory_id,
+        scope: row.scope as MemoryIndexHit['scope'],
+        similarity: 1 - row._distance,
+      }));
+    },
+
+    async delete(tenantId, memoryId) {
+      const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`;
+      let removed = 0;
+      for (const table of await allTables()) {
+        await serial(async () => {
+          const before = await table.countRows(predicate);
+          if (before > 0) await table.delete(predicate);
+          removed += before;
+        });
+      }
+      return removed;
+    },
+
+    async count(tenantId, memoryId) {
+      const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`;
+      let total = 0;
+      for (const table of await allTables()) total += await table.countRows(predicate);
+      return total;
+    },
+
+    async close() {
+      await writes;
+      for (const table of tables.values()) table.close();
+      connection.close();
+    },
+  };
+}
