@@ -35,6 +35,7 @@ import { auditRoutes } from './routes/audit';
 import { authRoutes, type AuthRoutesOptions } from './routes/auth';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
+import { memoryRoutes, type MemoryRoutesOptions } from './routes/memories';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
 import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
@@ -96,6 +97,8 @@ export interface ApiDependencies {
    * `verifyToken` should then refuse revoked tokens (`withRevocationCheck`).
    */
   revocations?: AuthRoutesOptions;
+  /** Memories (`/v1/memories`: remember, list or recall, forget), mounted when set. */
+  memories?: MemoryRoutesOptions;
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -243,6 +246,7 @@ export function createApp(dependencies: ApiDependencies) {
   if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
   if (dependencies.webhooks) v1.route('/webhooks', webhookRoutes(dependencies.webhooks));
   if (dependencies.revocations) v1.route('/auth', authRoutes(dependencies.revocations));
+  if (dependencies.memories) v1.route('/memories', memoryRoutes(dependencies.memories));
   app.route('/v1', v1);
   return app;
 }

@@ -249,6 +249,8 @@ const weight = z.coerce.number().min(0).max(10);
 const memorySchema = z.object({
   /** The LanceDB index: a directory, or an object-store URI LanceDB accepts (`s3://…`). */
   MEMORY_INDEX_URI: z.string().min(1).default('.data/memory-index'),
+  /** Seconds between the index's checks for other processes' writes (0: every read). */
+  MEMORY_INDEX_READ_CONSISTENCY_S: z.coerce.number().min(0).default(0),
   /** How long a session's short-term notes live in Redis after its last note. */
   MEMORY_SHORT_TERM_TTL_S: positiveInt.default(86_400),
   /** Short-term notes kept per session (the oldest go first). */

@@ -25,8 +25,23 @@ interface LanceRow extends Record<string, unknown> {
   vector: number[];
 }
 
-export async function openLanceMemoryIndex(uri: string): Promise<MemoryVectorIndex> {
-  const connection: Connection = await connect(uri);
+export interface LanceIndexOptions {
+  /**
+   * Seconds between checks for what other processes wrote (the API writes, the worker recalls):
+   * 0 checks on every read (strong consistency, the default), undefined never checks.
+   */
+  readConsistencyIntervalSeconds?: number;
+}
+
+export async function openLanceMemoryIndex(
+  uri: string,
+  options: LanceIndexOptions = { readConsistencyIntervalSeconds: 0 },
+): Promise<MemoryVectorIndex> {
+  const connection: Connection = await connect(uri, {
+    ...(options.readConsistencyIntervalSeconds !== undefined
+      ? { readConsistencyInterval: options.readConsistencyIntervalSeconds }
+      : {}),
+  });
   const tables = new Map<number, Table>();
   // Writes to one table go one after another (LanceDB commits are versioned; concurrent commits
   // from one process would only retry).
@@ -97,7 +112,7 @@ export async function openLanceMemoryIndex(uri: string): Promise<MemoryVectorInd
         .vectorSearch(query.vector)
         .distanceType('cosine')
         .where(searchFilter(query))
-        .select(['memory_id', 'scope'])
+        .select(['memory_id', 'scope', '_distance'])
         .limit(query.limit)
         .toArray()) as { memory_id: string; scope: string; _distance: number }[];
       return rows.map((row) => ({

@@ -29,7 +29,9 @@ export async function createMemoryService(
   config: MemoryConfig,
   wiring: MemoryWiring,
 ): Promise<{ service: MemoryService; close(): Promise<void> }> {
-  const index = await openLanceMemoryIndex(config.MEMORY_INDEX_URI);
+  const index = await openLanceMemoryIndex(config.MEMORY_INDEX_URI, {
+    readConsistencyIntervalSeconds: config.MEMORY_INDEX_READ_CONSISTENCY_S,
+  });
   const service = new MemoryService({
     longTerm: new MemoryStore(wiring.documents, wiring.tableName, wiring.sealer, wiring.now),
     ...(wiring.redis

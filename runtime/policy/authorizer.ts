@@ -73,7 +73,12 @@ export function createAuthorizer(
     };
     const resourceUid = {
       type: `Tdev::${resource.type}`,
-      id: resource.type === 'Session' ? 'session' : resource.id,
+      id:
+        resource.type === 'Session'
+          ? 'session'
+          : resource.type === 'Memory'
+            ? 'memory'
+            : resource.id,
     };
     const answer = statefulIsAuthorized({
       principal: principalUid,
@@ -92,7 +97,9 @@ export function createAuthorizer(
           attrs:
             resource.type === 'Session'
               ? { tenant: resource.tenant, owner: resource.owner }
-              : { tenant: resource.tenant },
+              : resource.type === 'Memory'
+                ? { tenant: resource.tenant, owner: resource.owner, scope: resource.scope }
+                : { tenant: resource.tenant },
           parents: [],
         },
       ],
@@ -122,9 +129,10 @@ export function createAuthorizer(
         principal.roles,
         action,
         resource.type,
-        resource.type === 'Session' ? '' : resource.id,
+        resource.type === 'Session' || resource.type === 'Memory' ? '' : resource.id,
         resource.tenant,
-        resource.type === 'Session' ? resource.owner : '',
+        resource.type === 'Session' || resource.type === 'Memory' ? resource.owner : '',
+        resource.type === 'Memory' ? resource.scope : '',
       ]);
       const cached = cache.get(key);
       if (cached) return cached;
