@@ -6,11 +6,15 @@
  * delete another user's memories; DELETE leaves no trace in any tier or the index.
  */
 import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import path from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { JWK } from 'jose';
 import { Redis } from 'ioredis';
 import { buildApi } from '../../api/server';
+import { ApiClient } from '../../cli/api-client';
+import { memoryCommand } from '../../cli/memory-commands';
 import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
 import { mintToken } from '../../runtime/auth/tokens';
 import { loadApiConfig, loadMemoryConfig } from '../../runtime/config';
@@ -385,6 +389,51 @@ describe('forget (right to be forgotten)', () => {
       expect((await call('DELETE', `/v1/memories/${longId}`, ada)).status).toBe(404);
     } finally {
       await index.close();
+    }
+  });
+});
+
+describe('tdev memory', () => {
+  test('add, recall (saying the ranking is not semantic), list and forget over real HTTP', async () => {
+    const server = serve({ fetch: api.app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new ApiClient(
+        `http://127.0.0.1:${port}`,
+        await token('acme-cli', 'ada', ['member']),
+      );
+      const lines: string[] = [];
+      const print = (line: string) => lines.push(line);
+      expect(
+        await memoryCommand(
+          client,
+          'add',
+          'I prefer tabs over spaces in Go code',
+          { kind: 'preference' },
+          print,
+        ),
+      ).toBe(0);
+      const memoryId = /mem_[0-9A-Z]{26}/.exec(lines[0] ?? '')?.[0];
+      expect(memoryId).toBeDefined();
+      expect(lines[0]).toMatch(/long {2}preference {2}user:ada/);
+      await memoryCommand(client, 'recall', 'tabs or spaces for Go code?', {}, print);
+      expect(lines[1]).toBe('ranking: local-lexical — lexical (shared words), NOT semantic');
+      expect(lines[2]).toMatch(
+        new RegExp(
+          `^${memoryId} .*score [0-9.]+ \\(similarity [0-9.]+, recency [0-9.]+, importance [0-9.]+\\)$`,
+        ),
+      );
+      await memoryCommand(client, 'list', undefined, {}, print);
+      expect(lines[3]).toMatch(new RegExp(`^${memoryId} `));
+      await memoryCommand(client, 'forget', memoryId, {}, print);
+      expect(lines[4]).toBe(
+        `forgot ${memoryId}: long-term removed, short-term absent, index rows removed 1`,
+      );
+      await memoryCommand(client, 'list', undefined, {}, print);
+      expect(lines[5]).toBe('no memories');
+    } finally {
+      server.close();
     }
   });
 });
