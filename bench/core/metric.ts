@@ -32,6 +32,8 @@ export interface BenchContext {
   startApi(
     env: Record<string, string>,
   ): Promise<{ url: string; token: string; close(): Promise<void> }>;
+  /** The DynamoDB-compatible server of the run; the platform's tables exist under the prefix. */
+  dynamo: { endpoint: string; tablePrefix: string };
   /** A temporary directory of this run (removed at the end unless kept). */
   dir: string;
   /** Reads the Temporal server's Prometheus metrics (request and persistence counters). */

@@ -123,6 +123,7 @@ export async function startBenchEnvironment(
         },
       },
       startApi,
+      dynamo: { endpoint: servers.dynamoEndpoint, tablePrefix: BENCH_TABLE_PREFIX },
       dir,
       serverMetricsUrl: servers.metricsUrl,
       processes: [

@@ -10,6 +10,7 @@ import { failoverLatency } from './failover-latency';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
+import { memoryRecall } from './memory-recall';
 import { perStepOverhead } from './per-step-overhead';
 import { plan100 } from './plan-100';
 import { providerOverhead } from './provider-overhead';
@@ -30,4 +31,5 @@ export const METRICS: readonly BenchMetric[] = [
   failoverLatency(),
   imagePipeline(),
   chunkingThroughput(),
+  memoryRecall(),
 ];

@@ -5,7 +5,7 @@
  * size (`memories_<dimensions>`), created by the first upsert. Searches are exact (flat, cosine)
  * until an ANN index is built on the table; filters apply before the ranking (prefilter).
  */
-import { connect, type Connection, type Table } from '@lancedb/lancedb';
+import { Index, connect, type Connection, type Table } from '@lancedb/lancedb';
 import {
   searchFilter,
   sqlString,
@@ -26,6 +26,10 @@ interface LanceRow extends Record<string, unknown> {
 }
 
 export interface LanceIndexOptions {
+  /** `optimize()` builds the ANN index (IVF-PQ, cosine) from this many rows (10,000 by default). */
+  annFromRows?: number;
+  /** Partitions the ANN search probes (more: better recall, slower); 20 by default. */
+  nprobes?: number;
   /**
    * Seconds between checks for what other processes wrote (the API writes, the worker recalls):
    * 0 checks on every read (strong consistency, the default), undefined never checks.
@@ -111,6 +115,8 @@ export async function openLanceMemoryIndex(
       const rows = (await table
         .vectorSearch(query.vector)
         .distanceType('cosine')
+        .nprobes(options.nprobes ?? 20)
+        .refineFactor(4)
         .where(searchFilter(query))
         .select(['memory_id', 'scope', '_distance'])
         .limit(query.limit)
@@ -140,6 +146,38 @@ export async function openLanceMemoryIndex(
       let total = 0;
       for (const table of await allTables()) total += await table.countRows(predicate);
       return total;
+    },
+
+    async optimize() {
+      let rows = 0;
+      let annIndex = false;
+      for (const table of await allTables()) {
+        await serial(async () => {
+          const count = await table.countRows();
+          rows += count;
+          await table.optimize();
+          if (count < (options.annFromRows ?? 10_000)) return;
+          const dimensions =
+            (
+              (await table.schema()).fields.find((field) => field.name === 'vector')?.type as
+                { listSize?: number } | undefined
+            )?.listSize ?? 0;
+          await table.createIndex('vector', {
+            config: Index.ivfPq({
+              distanceType: 'cosine',
+              numPartitions: Math.max(1, Math.round(Math.sqrt(count))),
+              ...(dimensions % 16 === 0 ? { numSubVectors: dimensions / 16 } : {}),
+            }),
+            replace: true,
+          });
+          await table.createIndex('scope', { config: Index.bitmap(), replace: true });
+          for (const column of ['tenant_id', 'scope_id']) {
+            await table.createIndex(column, { config: Index.btree(), replace: true });
+          }
+          annIndex = true;
+        });
+      }
+      return { rows, annIndex };
     },
 
     async close() {

@@ -38,6 +38,12 @@ export interface MemoryVectorIndex {
   delete(tenantId: string, memoryId: string): Promise<number>;
   /** How many rows hold the memory (for the forget test and collection). */
   count(tenantId: string, memoryId: string): Promise<number>;
+  /**
+   * Maintenance (for a schedule, not the request path): compacts the index and, from a size on,
+   * builds (or refreshes) its approximate-nearest-neighbour and filter indexes. Rows written
+   * after it are still found (searched exactly until the next run).
+   */
+  optimize(): Promise<{ rows: number; annIndex: boolean }>;
   close(): Promise<void>;
 }
 
