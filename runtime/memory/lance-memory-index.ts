@@ -94,6 +94,8 @@ export async function openLanceMemoryIndex(
       }
       for (const [dimensions, data] of bySize) {
         await serial(async () => {
+          // Keyed by memory id alone: ids are ULIDs the service mints (never taken from a
+          // request), unique across tenants.
           const table = await existing(dimensions);
           if (!table) {
             tables.set(dimensions, await connection.createTable(nameOf(dimensions), data));
