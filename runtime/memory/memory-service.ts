@@ -44,6 +44,8 @@ export interface RememberInput {
   importance?: number;
   /** `short` keeps a session note in Redis (the default for scope `session`); `long` skips it. */
   tier?: MemoryTier;
+  /** A caller-made id (`mem_` + 26 Crockford characters) for idempotent writes; new by default. */
+  memoryId?: string;
 }
 
 export interface RememberResult {
@@ -171,7 +173,7 @@ export class MemoryService {
     const [vector] = await this.embed([input.text]);
     const record: MemoryRecord = {
       tenantId: input.tenantId,
-      memoryId: this.newId(),
+      memoryId: input.memoryId ?? this.newId(),
       kind: input.kind,
       text: input.text,
       scope: input.scope,

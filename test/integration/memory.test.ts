@@ -15,6 +15,8 @@ import { Redis } from 'ioredis';
 import { buildApi } from '../../api/server';
 import { ApiClient } from '../../cli/api-client';
 import { memoryCommand } from '../../cli/memory-commands';
+import { createMemoryActivities } from '../../activities/memory';
+import { MEMORY_ID_PATTERN } from '../../runtime/stores/memory-store';
 import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
 import { mintToken } from '../../runtime/auth/tokens';
 import { loadApiConfig, loadMemoryConfig } from '../../runtime/config';
@@ -435,5 +437,43 @@ describe('tdev memory', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('extraction after a turn (rules, no model)', () => {
+  test('preferences stated in a request are remembered once per (session, run, turn) and recalled later', async () => {
+    const activities = createMemoryActivities({ memory: worker.service });
+    const session = await indexedSession('acme-extract', 'ada');
+    const input = {
+      tenantId: 'acme-extract',
+      userId: 'ada',
+      sessionId: session,
+      runId: 'run-1',
+      turn: 1,
+      requestText:
+        'Add an invoices API to billing. Our services use PostgreSQL. Please always write tests in Vitest.',
+    };
+    const first = await activities.extractTurnMemories(input);
+    expect(first).toMatchObject({ method: 'rules', alreadyWritten: 0 });
+    expect(first.memoryIds).toHaveLength(2);
+    for (const memoryId of first.memoryIds) expect(memoryId).toMatch(MEMORY_ID_PATTERN);
+    // A retry (same session, run and turn) writes nothing new.
+    const retried = await activities.extractTurnMemories(input);
+    expect(retried).toEqual({ ...first, alreadyWritten: 2 });
+    const listed = await worker.service.list('acme-extract', { ownerId: 'ada', limit: 50 });
+    expect(listed.map((memory) => memory.text).sort()).toEqual([
+      'Our services use PostgreSQL.',
+      'Please always write tests in Vitest.',
+    ]);
+    expect(listed.every((memory) => memory.tier === 'long' && memory.scope === 'user')).toBe(true);
+
+    const later = await indexedSession('acme-extract', 'ada');
+    const recall = await activities.recallMemoriesForStep({
+      tenantId: 'acme-extract',
+      userId: 'ada',
+      sessionId: later,
+      query: 'now make it use PostgreSQL instead',
+    });
+    expect(recall.memories.map((memory) => memory.text)).toContain('Our services use PostgreSQL.');
   });
 });
