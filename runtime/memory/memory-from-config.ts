@@ -14,6 +14,7 @@ import type { TextSealer } from '../temporal/codec/text-sealer';
 import { openLanceMemoryIndex } from './lance-memory-index';
 import { MemoryService } from './memory-service';
 import { ShortTermMemoryStore } from './short-term-store';
+import { lazyMemoryIndex } from './vector-index';
 
 export interface MemoryWiring {
   documents: DynamoDBDocumentClient;
@@ -29,9 +30,12 @@ export async function createMemoryService(
   config: MemoryConfig,
   wiring: MemoryWiring,
 ): Promise<{ service: MemoryService; close(): Promise<void> }> {
-  const index = await openLanceMemoryIndex(config.MEMORY_INDEX_URI, {
-    readConsistencyIntervalSeconds: config.MEMORY_INDEX_READ_CONSISTENCY_S,
-  });
+  // Opened on first use: an API or worker that never touches memory creates no index files.
+  const index = lazyMemoryIndex(() =>
+    openLanceMemoryIndex(config.MEMORY_INDEX_URI, {
+      readConsistencyIntervalSeconds: config.MEMORY_INDEX_READ_CONSISTENCY_S,
+    }),
+  );
   const service = new MemoryService({
     longTerm: new MemoryStore(wiring.documents, wiring.tableName, wiring.sealer, wiring.now),
     ...(wiring.redis

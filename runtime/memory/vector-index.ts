@@ -61,3 +61,28 @@ export function searchFilter(query: Pick<MemoryIndexSearch, 'tenantId' | 'scopes
     .join(' OR ');
   return `tenant_id = ${sqlString(query.tenantId)} AND (${scopes || 'false'})`;
 }
+
+/**
+ * An index opened on first use (so a process that never touches memory creates no files); a
+ * failed open is retried by the next call. `close()` closes it only if it was opened.
+ */
+export function lazyMemoryIndex(open: () => Promise<MemoryVectorIndex>): MemoryVectorIndex {
+  let opened: Promise<MemoryVectorIndex> | undefined;
+  const index = () => {
+    opened ??= open().catch((error: unknown) => {
+      opened = undefined;
+      throw error;
+    });
+    return opened;
+  };
+  return {
+    upsert: async (rows) => (await index()).upsert(rows),
+    search: async (query) => (await index()).search(query),
+    delete: async (tenantId, memoryId) => (await index()).delete(tenantId, memoryId),
+    count: async (tenantId, memoryId) => (await index()).count(tenantId, memoryId),
+    optimize: async () => (await index()).optimize(),
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}
