@@ -12,6 +12,8 @@ import type {
   PlanRequestResult,
   RequestAnalysis,
   SessionIndexRecord,
+  SummarizeTurnInput,
+  TurnRecap,
 } from '../core/session';
 import type { SessionIndexStore } from '../runtime/stores/session-index-store';
 import type { ModelProvider } from '../models/model-provider';
@@ -24,6 +26,7 @@ import type { AgentHistoryWriter } from './planning/history-recorder';
 import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
+import { recapStepId, summarizeTurnWith } from './session/summarize-turn';
 import { modelRef } from '../core/models/model-ref';
 import { providerInActivity } from './model-call-context';
 import type { SessionEventSink } from './webhooks/session-event-sink';
@@ -141,6 +144,22 @@ export function createActivities(dependencies: ActivityDependencies) {
         dependencies.modelLayer,
         (input.modelHop ?? 0) + 1 >= models.length,
       );
+    },
+    /**
+     * Summarises an earlier turn of a session with the primary model (through the model
+     * layer: durable, under the shared limits, in the usage ledger); the offline model gives
+     * the rule-based summary. The workflow keeps the answer, so each turn is summarised once.
+     */
+    async summarizeTurn(input: SummarizeTurnInput): Promise<TurnRecap> {
+      const model = layer
+        ? providerInActivity(layer, plannerBase, () => ({
+            ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+            sessionId: input.sessionId,
+            stepId: recapStepId(input.turn.turn),
+            agent: 'memory',
+          }))
+        : dependencies.model;
+      return summarizeTurnWith(model, input, activitySignal());
     },
     /**
      * Upserts the session index row (idempotent, ordered by `updatedAt`), then hands the write

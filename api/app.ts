@@ -26,6 +26,8 @@ import { bearerAuth } from './middleware/bearer-auth';
 import { auditTrail } from './middleware/audit-trail';
 import { quotaLimits, type QuotaMiddlewareOptions } from './middleware/quotas';
 import { requestLogger } from './middleware/request-logger';
+import { traceRequests } from './middleware/trace-requests';
+import { tracingActive } from '../runtime/tracing';
 import { ProblemError, problemResponse, problems, PROBLEM_BASE } from './problem';
 import { openApiRoutes } from './openapi';
 import { accessControl } from './policy/action';
@@ -146,6 +148,8 @@ export function createApp(dependencies: ApiDependencies) {
       }),
     );
   }
+  // With tracing on, a server span per request; the request log line carries its trace id.
+  if (tracingActive()) app.use(traceRequests());
   app.use(requestLogger({ logger: dependencies.logger }));
 
   app.onError((error, context) => {

@@ -19,6 +19,7 @@ import { createPayloadProtection, temporalConnectionOptions } from '../runtime/t
 import { codecTextSealer } from '../runtime/temporal/codec';
 import { createMemoryService } from '../runtime/memory/memory-from-config';
 import type { Logger } from '../runtime/logger';
+import { traceRedis, tracingActive, workflowClientTracing } from '../runtime/tracing';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { ApiKeyStore } from '../runtime/stores/api-key-store';
 import { AuditLogStore } from '../runtime/stores/audit-log-store';
@@ -56,6 +57,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     connection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     dataConverter: protection.dataConverter,
+    ...(tracingActive() ? { interceptors: { workflow: workflowClientTracing() } } : {}),
   });
   const dynamo = createDynamoClients(config.dynamo);
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
@@ -92,7 +94,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     return [...new Set(pools)];
   };
   // Live step text: each SSE client reads on a duplicate of this connection.
-  const redis = config.api.REDIS_URL ? new Redis(config.api.REDIS_URL) : undefined;
+  const redis = config.api.REDIS_URL ? traceRedis(new Redis(config.api.REDIS_URL)) : undefined;
   // While Redis is away ioredis retries; /health reports it (an unhandled error event would only log).
   redis?.on('error', () => undefined);
   // Quotas and rate limits live in the same Redis; without it there are none (said at start).

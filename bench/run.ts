@@ -3,7 +3,10 @@
  * the API; runs every registered metric (ours against raw Temporal, side by side); prints a
  * table and writes bench/results/latest.json.
  *
- *   tsx bench/run.ts [--only per-step,throughput,http] [--out FILE] [--keep] [--stock-server]
+ *   tsx bench/run.ts [--only per-step,throughput,http] [--out FILE] [--history FILE] [--keep]
+ *                    [--stock-server]
+ *
+ * A full run (no `--only`) also appends its records to bench/results/history.jsonl (committed).
  *
  * `--keep` leaves the temporary directory (logs, Temporal SQLite file) for inspection;
  * `--stock-server` runs the dev server without the bench's dynamic config (see env/servers.ts).
@@ -13,13 +16,15 @@ import { parseArgs } from 'node:util';
 import type { MetricResult } from './core/metric';
 import { gitState, machineFacts } from './core/metadata';
 import type { BenchRecord } from './core/records';
-import { formatTable, writeResults, type BenchResults } from './core/report';
+import { appendHistory, formatTable, writeResults, type BenchResults } from './core/report';
 import { WORKER_SLOTS, startBenchEnvironment } from './env/bench-env';
 import { SQLITE_PRAGMAS } from './env/servers';
 import { temporalCliVersion, temporalSdkVersion } from './env/temporal-cli';
 import { METRICS } from './metrics';
 
 const DEFAULT_OUTPUT = path.join(__dirname, 'results', 'latest.json');
+/** Committed: one JSON line per full run (see appendHistory). */
+const DEFAULT_HISTORY = path.join(__dirname, 'results', 'history.jsonl');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,6 +33,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: DEFAULT_OUTPUT },
       keep: { type: 'boolean', default: false },
       'stock-server': { type: 'boolean', default: false },
+      history: { type: 'string', default: DEFAULT_HISTORY },
     },
   });
   const wanted = values.only?.split(',').map((name) => name.trim());
@@ -85,6 +91,8 @@ async function main(): Promise<void> {
     records,
   };
   writeResults(values.out, results);
+  // A full run (every metric) joins the committed history; a subset does not.
+  if (!wanted) appendHistory(values.history, results);
   console.log(`\n${formatTable(records)}\n`);
   const misses = records.filter((record) => record.pass === false).length;
   console.log(

@@ -10,7 +10,9 @@
  *    id, run id, activity id) already got for the same request, and reuses it: no provider
  *    call, no new ledger entry (the stored entry is written again; the ledger drops the
  *    duplicate), the stream gets the stored text. A store that cannot be read means the call
- *    is made and its ledger entry says `repeated: true`;
+ *    is made and its ledger entry says `repeated: true`. Finding no answer, it bills the
+ *    calls an earlier attempt began but never kept (`AnswerLost`, see billLostCalls) and,
+ *    when there was one, marks its own entry `repeated`;
  * 4. circuit breaker and rate limit, asked together — requests and tokens per minute are
  *    reserved atomically in Redis for every worker. A denial is back-pressure, not failure:
  *    with a wait deadline (`target.waitDeadlineMs`) the call sleeps as long as the limiter
@@ -19,7 +21,8 @@
  *    until the budget allows it). An open breaker is a non-retryable ProviderUnavailable (the
  *    workflow moves to the next model, no call made), unless `target.waitOnOpenCircuit` (no
  *    other model left): then it waits for the cooldown the same way;
- * 5. the call — streamed to the session's token stream when the provider can stream;
+ * 5. the call — noted as begun in the result store first (so a lost answer is still billed),
+ *    then streamed to the session's token stream when the provider can stream;
  * 6. keep — the answer is written to the result store before anything else is awaited;
  * 7. settle — the reservation gets the real token count; the call goes to the usage ledger
  *    once (keyed by session, run, activity, attempt and call; failed calls too, with the
@@ -32,6 +35,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../core/errors';
 import type { UsageEntry } from '../runtime/stores/usage-ledger-store';
 import { loadTokenCounter, type TokenCounter } from './tokens';
+import { MESSAGE_OVERHEAD_TOKENS } from './context';
 import { TRANSIENT_ERROR_NAMES } from './ai-sdk/errors';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 import type { ModelPerformanceStore, ModelRegistry } from './registry';
@@ -47,11 +51,13 @@ import {
 } from './durable/model-result-store';
 import { requestFingerprint } from './durable/request-fingerprint';
 import { randomUUID } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '../runtime/tracing/spans';
 
 /** Tokens one image costs in a prompt (Anthropic's ~1.15 MP image ≈ 1,600 tokens). */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
-/** Per-message framing tokens the chat formats add. */
-const MESSAGE_OVERHEAD = 4;
+/** Per-message framing tokens the chat formats add (the context packer counts the same). */
+const MESSAGE_OVERHEAD = MESSAGE_OVERHEAD_TOKENS;
 
 export interface UsageSink {
   record(entry: UsageEntry): Promise<{ recorded: boolean }>;
@@ -136,7 +142,8 @@ export interface ContextOverflowDetails {
 
 const counters = new Map<string, Promise<TokenCounter>>();
 
-function counterFor(model: string): Promise<TokenCounter> {
+/** The token counter of `model` (loaded once per model id), as the window check uses it. */
+export function counterFor(model: string): Promise<TokenCounter> {
   let counter = counters.get(model);
   if (!counter) {
     counter = loadTokenCounter(model);
@@ -159,7 +166,41 @@ export async function countPromptTokens(model: string, request: ModelRequest): P
   return total;
 }
 
+/**
+ * With tracing on, in a span `model <provider>:<model>` (agent, step, attempt, tokens, cache
+ * and reuse as attributes; no prompt or answer text).
+ */
 export async function callModel(
+  layer: ModelLayer,
+  provider: ModelProvider,
+  request: ModelRequest,
+  target: ModelCallTarget,
+): Promise<ModelCallResult> {
+  const ref = modelRef(provider);
+  return withSpan(
+    `model ${ref}`,
+    {
+      'gen_ai.system': provider.name,
+      'gen_ai.request.model': provider.model,
+      'tdev.agent': target.agent,
+      'tdev.step_id': target.stepId,
+      'tdev.attempt': target.attempt,
+    },
+    async (span) => {
+      const result = await callModelUntraced(layer, provider, request, target);
+      span?.setAttributes({
+        'gen_ai.usage.input_tokens': result.usage.inputTokens,
+        'gen_ai.usage.output_tokens': result.usage.outputTokens,
+        'tdev.cached': result.cached,
+        'tdev.reused': result.reused ?? false,
+      });
+      return result;
+    },
+    SpanKind.CLIENT,
+  );
+}
+
+async function callModelUntraced(
   layer: ModelLayer,
   provider: ModelProvider,
   request: ModelRequest,
@@ -242,6 +283,9 @@ export async function callModel(
           error: String(error),
         });
       }
+      if (!ledgerMarks.repeated) {
+        Object.assign(ledgerMarks, await billLostCalls(layer, provider, card, target, callKey));
+      }
     }
   }
 
@@ -256,6 +300,22 @@ export async function callModel(
   });
   const limit = card.rateLimit && layer.rateLimiter ? layer.rateLimiter : undefined;
   const callId = randomUUID().slice(0, 8);
+  // Noted before the provider hears of the call: if this worker dies after the answer and
+  // before keeping it, the retry bills this call (see billLostCalls).
+  if (callKey && layer.results?.markStarted && layer.ledger && target.tenantId) {
+    await layer.results
+      .markStarted(callKey, {
+        attempt: target.attempt,
+        callId,
+        startedAt: new Date().toISOString(),
+      })
+      .catch((error: unknown) => {
+        warn('model call start not noted; if its answer is lost, the ledger will miss it', {
+          callKey,
+          error: String(error),
+        });
+      });
+  }
 
   const stream =
     provider.stream && layer.streams
@@ -388,6 +448,51 @@ export async function callModel(
 interface LedgerMarks {
   repeated?: boolean;
   repeatReason?: string;
+}
+
+/** Ledger `error` of a call whose answer died with its worker before it was kept. */
+export const ANSWER_LOST = 'AnswerLost';
+
+/**
+ * Bills the calls an earlier attempt of this execution began under `callKey` that left no
+ * ledger entry (their worker died between the call and its bookkeeping; the provider may have
+ * answered and billed them): each gets a failed entry under its own attempt and call id, with
+ * no tokens, `error: AnswerLost`. Calls that did their own bookkeeping keep it (the ledger
+ * drops the duplicate). When one was lost, the call about to be made repeats it: its entry
+ * says `repeated`. Read failures only log: the call goes on.
+ */
+async function billLostCalls(
+  layer: ModelLayer,
+  provider: ModelProvider,
+  card: Parameters<typeof costOf>[0],
+  target: ModelCallTarget,
+  callKey: string,
+): Promise<LedgerMarks> {
+  if (!layer.results?.startedCalls || !layer.ledger) return {};
+  const lost: string[] = [];
+  try {
+    for (const earlier of await layer.results.startedCalls(callKey)) {
+      const entry = usageEntryOf(target, provider, card, earlier.callId, {
+        usage: { inputTokens: 0, outputTokens: 0 },
+        outcome: 'failed',
+        error: `${ANSWER_LOST}: the worker stopped after the call began (${earlier.startedAt}) and before its answer was kept`,
+      });
+      if (!entry) continue;
+      const { recorded } = await layer.ledger.record({ ...entry, attempt: earlier.attempt });
+      if (recorded) lost.push(`${earlier.callId} (attempt ${earlier.attempt})`);
+    }
+  } catch (error) {
+    (layer.warn ?? (() => undefined))('lost model calls could not be billed', {
+      callKey,
+      error: String(error),
+    });
+  }
+  return lost.length
+    ? {
+        repeated: true,
+        repeatReason: `repeats call ${lost.join(', ')}, whose answer was lost with its worker`,
+      }
+    : {};
 }
 
 interface Admission {

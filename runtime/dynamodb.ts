@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoConfig } from './config';
+import { traceDynamoClient } from './tracing/spans';
 
 export interface DynamoClients {
   client: DynamoDBClient;
@@ -21,6 +22,8 @@ export function createDynamoClients(config: DynamoConfig, env = process.env): Dy
       : {}),
     maxAttempts: 3,
   });
+  // With tracing on, a span per command (the document client shares this middleware stack).
+  traceDynamoClient(client);
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

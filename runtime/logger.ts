@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { traceLogFields } from './tracing/spans';
 
 export type { Logger };
 
@@ -7,6 +8,8 @@ export interface LoggerOptions {
   name: string;
   /** Where lines go; stdout unless set (tests pass a stream to read the lines back). */
   destination?: DestinationStream;
+  /** Add `trace_id`/`span_id` of the active span to every line (with tracing on). */
+  traceIds?: boolean;
 }
 
 /** How deep `serializeErrors` looks for Error objects inside a log line's fields. */
@@ -26,6 +29,7 @@ export function createLogger(options: LoggerOptions): Logger {
       name: options.name,
       level: options.level,
       serializers: { err: pino.stdSerializers.errWithCause },
+      ...(options.traceIds ? { mixin: traceLogFields } : {}),
       formatters: { log: (fields) => serializeErrors(fields, ERROR_SEARCH_DEPTH) },
       redact: {
         paths: [

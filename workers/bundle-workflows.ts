@@ -6,9 +6,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../runtime/temporal/data-converter';
+import { TRACING_WORKFLOW_INTERCEPTORS } from '../runtime/tracing';
 import { WORKFLOWS_PATH } from './session-worker';
 
-/** Bundles `workflowsPath` (the session workflows by default) into `outputPath`. */
+/**
+ * Bundles `workflowsPath` (the session workflows by default) into `outputPath`, with the
+ * OpenTelemetry workflow interceptors: a worker with tracing on exports workflow spans, one with
+ * tracing off drops them (session-worker.ts registers the sink either way).
+ */
 export async function writeWorkflowBundle(
   outputPath: string,
   workflowsPath: string = WORKFLOWS_PATH,
@@ -17,6 +22,7 @@ export async function writeWorkflowBundle(
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: [TRACING_WORKFLOW_INTERCEPTORS],
     logger: quietLogger,
   });
   await writeFile(outputPath, code);

@@ -16,6 +16,7 @@ import { tableNames } from '../infra/dynamodb/tables';
 import { loadWorkerConfig } from '../runtime/config';
 import { createDynamoClients } from '../runtime/dynamodb';
 import { createLogger } from '../runtime/logger';
+import { startTracing, traceRedis, workflowClientTracing } from '../runtime/tracing';
 import {
   createMetricsRegistry,
   createRoutingMetrics,
@@ -42,7 +43,13 @@ import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
-  const logger = createLogger({ name: 'worker', level: config.logging.LOG_LEVEL });
+  // OTEL_EXPORTER_OTLP_ENDPOINT or TRACING_ENABLED turns tracing on (runtime/tracing).
+  const tracing = startTracing({ serviceName: 'tdev-worker' });
+  const logger = createLogger({
+    name: 'worker',
+    level: config.logging.LOG_LEVEL,
+    traceIds: tracing !== undefined,
+  });
   // SDK and Core logs at LOG_LEVEL; the SDK's metrics next to ours when the worker serves them.
   const runtime = await installTemporalRuntime({
     logger,
@@ -54,7 +61,7 @@ async function main(): Promise<void> {
   const tables = tableNames(config.dynamo.DYNAMODB_TABLE_PREFIX);
   // With Redis, every model sits behind a circuit breaker shared by all workers, rate limits
   // and performance history are shared too, and model text streams to the API.
-  const redis = config.model.REDIS_URL ? new Redis(config.model.REDIS_URL) : undefined;
+  const redis = config.model.REDIS_URL ? traceRedis(new Redis(config.model.REDIS_URL)) : undefined;
   // Every payload the worker writes is encrypted (PAYLOAD_* settings; see README "Data protection"),
   // and local blobs with the same keys.
   const {
@@ -148,6 +155,7 @@ async function main(): Promise<void> {
     connection: clientConnection,
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     dataConverter,
+    ...(tracing ? { interceptors: { workflow: workflowClientTracing() } } : {}),
   });
   if (config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES) {
     logger.warn('WEBHOOK_ALLOW_PRIVATE_ADDRESSES: webhooks may reach private addresses (dev only)');
@@ -184,6 +192,7 @@ async function main(): Promise<void> {
     }),
     identity: `session-worker@${hostname()}:${process.pid}`,
     dataConverter,
+    ...(tracing ? { tracing } : {}),
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
@@ -232,6 +241,7 @@ async function main(): Promise<void> {
     await metricsServer?.close();
     dynamo.client.destroy();
     redis?.disconnect();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

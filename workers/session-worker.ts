@@ -13,6 +13,7 @@ import {
   type EmbeddingProviderId,
 } from '../models/embeddings';
 import type { EmbeddingProvider } from '../models/model-provider';
+import { TRACING_WORKFLOW_INTERCEPTORS, workerTracing, type Tracing } from '../runtime/tracing';
 
 export interface SessionWorkerOptions {
   connection: NativeConnection;
@@ -34,6 +35,8 @@ export interface SessionWorkerOptions {
   identity?: string;
   /** Payload codec and failure converter (runtime/temporal/data-converter.ts). */
   dataConverter?: DataConverter;
+  /** The process's tracing (runtime/tracing); absent: tracing off. */
+  tracing?: Tracing;
 }
 
 /** Path of the workflow entry point, for bundling at start or at build time. */
@@ -48,6 +51,13 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     options.workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH };
+  // A pre-built bundle carries the tracing workflow interceptors; bundled at start, they are
+  // added only with tracing on.
+  const { sinks, activityInterceptors } = workerTracing(options.tracing);
+  const workflowModules =
+    options.tracing && options.workflowBundlePath === undefined
+      ? [TRACING_WORKFLOW_INTERCEPTORS]
+      : [];
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -58,6 +68,8 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
       ...(options.webhooks ? createWebhookActivities(options.webhooks) : {}),
     },
     ...workflowSource,
+    sinks,
+    interceptors: { activity: activityInterceptors ?? [], workflowModules },
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,

@@ -50,6 +50,21 @@ export const bookkeepingDurable = {
 } as const satisfies ActivityOptions;
 
 /**
+ * Summarising an earlier turn (one short LLM call): a regular activity so it shows in the Web
+ * UI; a few tries only, because the workflow falls back to the rule-based summary after them.
+ */
+export const turnRecap = {
+  startToCloseTimeout: '90s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+} as const satisfies ActivityOptions;
+
+/**
  * One agent step (an LLM call). Transient faults are retried with backoff; typed non-retryable
  * failures stop at once. The heartbeat timeout is per session (`stepHeartbeatTimeoutMs`) so a
  * killed worker's step moves to another worker quickly.

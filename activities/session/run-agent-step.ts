@@ -9,13 +9,17 @@ import {
   type AgentStepInput,
   type AgentStepResult,
 } from '../../core/session';
-import { callModel, type ModelLayer } from '../../models/model-call';
+import { modelRef } from '../../core/models/model-ref';
+import { assembleContext, type AssembledContext, type ContextSources } from '../../models/context';
+import { callModel, counterFor, type ModelLayer } from '../../models/model-call';
+import { defaultCard } from '../../models/registry';
 import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
 import { activityCallTarget, heartbeatDetails } from '../model-call-context';
 
 /**
- * Runs one plan step: builds the agent's prompt from the request and upstream outputs, calls
+ * Runs one plan step: assembles the agent's prompt (request, task, upstream outputs,
+ * attachments, earlier turns) to fit the model's window, calls
  * the model and returns its answer (cut to MAX_STEP_OUTPUT_CHARS). Heart-beats while the
  * model works so a dead worker is noticed within the heartbeat timeout, and stops when the
  * activity is cancelled. Idempotent: with the layer's result store, a retry after the model
@@ -76,9 +80,10 @@ export async function runAgentStepWith(
   // and a quick model answer then costs no extra server round trip.
   try {
     let response: ModelResponse & { costUsd?: number; cached?: boolean };
+    const assembled = await assemblePrompt(model, input, agent.systemPrompt, layer);
     const request: ModelRequest = {
-      system: agent.systemPrompt,
-      messages: [{ role: 'user', text: buildPrompt(input) }],
+      system: assembled.system,
+      messages: [{ role: 'user', text: assembled.prompt }],
       signal: context.cancellationSignal,
     };
     try {
@@ -121,6 +126,7 @@ export async function runAgentStepWith(
       ...(response.cached ? { cached: true } : {}),
       latencyMs: response.latencyMs,
       attempt,
+      context: assembled.report,
     };
   } catch (error) {
     finish?.(context.cancellationSignal.aborted ? 'cancelled' : 'failed');
@@ -130,22 +136,41 @@ export async function runAgentStepWith(
   }
 }
 
-export function buildPrompt(input: AgentStepInput): string {
-  const upstream = input.upstream
-    .map((item) => `### Output of step "${item.stepId}" (${item.agent})\n${item.output}`)
-    .join('\n\n');
-  return [
-    // A cached step's prompt carries nothing session-specific, so equal requests share answers.
-    input.step.cache
-      ? ''
-      : `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}`,
-    `Request: ${input.request}`,
-    `Task: ${input.step.instruction}`,
-    input.attachments ?? '',
-    upstream ? `Context from earlier steps:\n\n${upstream}` : '',
-  ]
-    .filter(Boolean)
-    .join('\n\n');
+/**
+ * The agent's prompt for `input`, packed to fit `model`'s window (models/context): the model
+ * card's window and output budget with the layer's registry, the default card's without one.
+ */
+export async function assemblePrompt(
+  model: ModelProvider,
+  input: AgentStepInput,
+  system: string,
+  layer?: Pick<ModelLayer, 'registry'>,
+): Promise<AssembledContext> {
+  const ref = modelRef(model);
+  const card = layer ? layer.registry.card(ref) : defaultCard(ref);
+  return assembleContext(contextSourcesOf(input, system), {
+    contextWindow: card.contextWindow,
+    reservedOutput: card.maxOutputTokens,
+    counter: await counterFor(model.model),
+  });
+}
+
+/** The parts of an agent's prompt, before packing. */
+export function contextSourcesOf(input: AgentStepInput, system: string): ContextSources {
+  // A cached step's prompt carries nothing session-specific, so equal requests share answers.
+  const cache = input.step.cache === true;
+  return {
+    system,
+    ...(cache
+      ? {}
+      : { header: `Session: ${input.sessionId} · turn ${input.turn} · step ${input.step.id}` }),
+    request: input.request,
+    instruction: input.step.instruction,
+    dependencies: input.upstream,
+    ...(input.attachments ? { attachments: input.attachments } : {}),
+    memories: cache ? [] : (input.memories ?? []),
+    history: cache ? [] : (input.history ?? []),
+  };
 }
 
 /** Re-throws `error` as an ApplicationFailure carrying the attempt, keeping its retryability. */

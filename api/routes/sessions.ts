@@ -12,6 +12,7 @@ import { action } from '../policy/action';
 import { problems } from '../problem';
 import type { SessionService } from '../sessions/session-service';
 import { streamSessionEvents } from '../sessions/session-events';
+import { SessionWatchers } from '../sessions/session-watchers';
 import { validate } from '../validation';
 import {
   IDEMPOTENCY_KEY_PATTERN,
@@ -26,6 +27,8 @@ export interface SessionRoutesOptions {
   sessions: SessionService;
   agents: AgentCatalog;
   ssePollIntervalMs: number;
+  /** The shared pollers of followed sessions; one per app unless given. */
+  watchers?: SessionWatchers;
   /**
    * Which tenant stored which attachment blob, and the blobs: a session may attach only blobs
    * its tenant stored. Another tenant's hash is refused exactly like a hash nobody stored.
@@ -108,6 +111,8 @@ async function assertPlanValid(
 
 export function sessionRoutes(options: SessionRoutesOptions) {
   const { sessions, agents, ssePollIntervalMs } = options;
+  // One shared status poller per followed session (all followers of it in this process).
+  const watchers = options.watchers ?? new SessionWatchers(ssePollIntervalMs);
   return new Hono()
     .post('/', action('session:start'), validate('json', startSessionSchema), async (context) => {
       const body = context.req.valid('json');
@@ -238,8 +243,13 @@ export function sessionRoutes(options: SessionRoutesOptions) {
       return streamSSE(context, (stream) =>
         streamSessionEvents(stream, {
           first,
-          next: () => sessions.status(principal, sessionId),
-          pollIntervalMs: ssePollIntervalMs,
+          watch: (listener) =>
+            watchers.subscribe(
+              `${principal.tenantId}/${sessionId}`,
+              first,
+              () => sessions.status(principal, sessionId),
+              listener,
+            ),
           ...(Number.isFinite(lastEventId) ? { lastEventId } : {}),
         }),
       );

@@ -34,6 +34,12 @@ export interface BenchContext {
   ): Promise<{ url: string; token: string; close(): Promise<void> }>;
   /** The DynamoDB-compatible server of the run; the platform's tables exist under the prefix. */
   dynamo: { endpoint: string; tablePrefix: string };
+  /**
+   * Starts a second bench worker process like the first but WITHOUT payload encryption, on its
+   * own task queues, and a client without the codec: our session, encryption off (the
+   * encryption metric's baseline). `close()` stops it (the environment also stops it at the end).
+   */
+  startPlainWorker(): Promise<{ client: Client; sessionTaskQueue: string; close(): Promise<void> }>;
   /** A temporary directory of this run (removed at the end unless kept). */
   dir: string;
   /** Reads the Temporal server's Prometheus metrics (request and persistence counters). */

@@ -1,5 +1,5 @@
 /** The outputs of a run: a table for the terminal and the JSON results file. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchRecord } from './records';
 
@@ -68,6 +68,36 @@ export function formatTable(records: readonly BenchRecord[]): string {
     widths.map((width) => '-'.repeat(width)).join('  '),
     ...rows.map(line),
   ].join('\n');
+}
+
+/**
+ * Appends one line per full run to the committed history (JSON lines): when, which commit, the
+ * machine, and each record's figures — so a regression shows across commits.
+ */
+export function appendHistory(file: string, results: BenchResults): void {
+  const { metadata } = results;
+  const line = {
+    date: metadata.date,
+    git: metadata.git,
+    machine: {
+      node: metadata.node,
+      platform: metadata.platform,
+      cpuModel: metadata.cpuModel,
+      cores: metadata.cores,
+    },
+    durationSeconds: metadata.durationSeconds,
+    records: results.records.map(({ name, ours, baseline, ratio, target, unit, pass }) => ({
+      name,
+      ours,
+      baseline,
+      ratio,
+      target,
+      unit,
+      pass,
+    })),
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 export function writeResults(file: string, results: BenchResults): void {

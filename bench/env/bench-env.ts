@@ -101,6 +101,30 @@ export async function startBenchEnvironment(
 
     const connection = await Connection.connect({ address: servers.temporalAddress });
     stops.push(() => connection.close());
+    const startPlainWorker = async () => {
+      const plainSuffix = `${suffix}-plain`;
+      const { payloadKeyRingFile: _encrypted, ...plainConfig } = workerConfig;
+      const plain = await startWorkerProcess(
+        {
+          ...plainConfig,
+          sessionTaskQueue: `bench-session-${plainSuffix}`,
+          rawTaskQueue: `bench-raw-${plainSuffix}`,
+        },
+        mkdtempSync(path.join(dir, 'plain-worker-')),
+      );
+      let closed = false;
+      const closePlain = async () => {
+        if (closed) return;
+        closed = true;
+        await stopPid(plain.pid, 15_000);
+      };
+      stops.push(closePlain);
+      return {
+        client: new Client({ connection, namespace: servers.namespace }),
+        sessionTaskQueue: `bench-session-${plainSuffix}`,
+        close: closePlain,
+      };
+    };
     const context: BenchContext = {
       client: new Client({
         connection,
@@ -124,6 +148,7 @@ export async function startBenchEnvironment(
       },
       startApi,
       dynamo: { endpoint: servers.dynamoEndpoint, tablePrefix: BENCH_TABLE_PREFIX },
+      startPlainWorker,
       dir,
       serverMetricsUrl: servers.metricsUrl,
       processes: [

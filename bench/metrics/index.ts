@@ -6,7 +6,10 @@ import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
 import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
+import { contextAssembly } from './context-assembly';
+import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
+import { idleFollowers } from './followers';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
@@ -23,6 +26,8 @@ export const METRICS: readonly BenchMetric[] = [
   httpLatency(),
   httpAccess(),
   plan100(),
+  encryptionCost(),
+  idleFollowers(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),
@@ -32,4 +37,5 @@ export const METRICS: readonly BenchMetric[] = [
   imagePipeline(),
   chunkingThroughput(),
   memoryRecall(),
+  contextAssembly(),
 ];

@@ -2,6 +2,7 @@
 import type { AttachmentRef } from '../media/attachments';
 import type { Plan, PlanDecision, PlanIntent, PlanStep } from '../plan';
 import type { RequestAnalysis, SessionRequest, StepUsage } from './session-types';
+import type { TurnMemory } from './turn-memory';
 
 export interface PlanRequestInput {
   sessionId: string;
@@ -101,6 +102,38 @@ export interface AgentStepInput {
   tenantId?: string;
   /** What the turn's attachments say, as context for the agent. */
   attachments?: string;
+  /** The session's earlier turns, oldest first (core/session/turn-memory.ts). */
+  history?: TurnMemory[];
+  /** Memories recalled for this step (the slot recall fills; empty until it exists). */
+  memories?: string[];
+}
+
+/**
+ * How a step's prompt was assembled (models/context): its size against the model's window,
+ * and every part that was cut to fit.
+ */
+export interface ContextReport {
+  /** Prompt tokens as the model layer counts them (system prompt and framing included). */
+  tokens: number;
+  /** The model's context window. */
+  window: number;
+  /** Output tokens kept free in the window. */
+  reservedOutput: number;
+  /** True when the parts that are never cut (system, request, task) alone do not fit. */
+  overflow?: boolean;
+  /** What was cut, lowest priority first. */
+  cut: ContextCut[];
+  /** Earlier turns that went in as summaries rather than verbatim. */
+  summarisedTurns?: number[];
+}
+
+export interface ContextCut {
+  /** `history turn 3`, `dependency design`, `attachments`, `memory 2`. */
+  part: string;
+  action: 'truncated' | 'dropped';
+  /** Tokens of the part before and after. */
+  tokens: number;
+  kept: number;
 }
 
 export interface AgentStepResult {
@@ -118,6 +151,8 @@ export interface AgentStepResult {
   attempt: number;
   /** True when the answer came from the response cache (no model call, no cost). */
   cached?: boolean;
+  /** How the prompt was assembled to fit the model's window. */
+  context?: ContextReport;
 }
 
 /** Details attached to an agent-step failure so the workflow can report attempts. */

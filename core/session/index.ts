@@ -6,3 +6,4 @@ export * from './activity-contracts';
 export * from './step-stream-events';
 export * from './budget';
 export * from './validate-input';
+export * from './turn-memory';

@@ -4,6 +4,7 @@
  */
 import type { AttachmentInsight, AttachmentRef, CombinedInsights } from '../media/attachments';
 import type { Plan, PlanDecision, PlanIntent, StepPriority } from '../plan';
+import type { ContextReport } from './activity-contracts';
 
 /** Where a session is in its life. Terminal phases never change again. */
 export type SessionPhase =
@@ -191,6 +192,8 @@ export interface StepStatus {
   capacityWait?: CapacityWait;
   /** Set on steps the plan marks `requiresApproval` once a person answered. */
   approval?: ApprovalRecord;
+  /** How the step's prompt was packed into the model's window, and what was cut. */
+  context?: ContextReport;
   /**
    * Length of the full output: the status keeps a preview; the whole text is read with the
    * `stepOutput` query (API: GET /v1/sessions/:id/steps/:stepId/output).
@@ -238,6 +241,24 @@ export interface TurnSummary {
   startedAt: string;
   finishedAt: string;
   summary: string;
+  /** The person's answer to the turn's plan, when it asked for approval (`approved by ada: …`). */
+  decision?: string;
+  /**
+   * The turn's result as the agents wrote it (each step's output, cut to share
+   * MAX_DIGEST_CHARS); kept only while the turn is among the session's most recent ones.
+   */
+  digest?: string;
+  /** The turn summarised (by the model, or by rules when none is reachable), made once. */
+  recap?: TurnRecap;
+}
+
+/** A turn's summary for later turns' agents. */
+export interface TurnRecap {
+  text: string;
+  /** `model` when an LLM wrote it; `rules` for the deterministic summary (offline model). */
+  by: 'model' | 'rules';
+  /** `provider:model` that wrote it. */
+  model?: string;
 }
 
 /** State handed to the next run by continue-as-new. */

@@ -223,6 +223,15 @@ const turnSummary = object({
   startedAt: required(string()),
   finishedAt: required(string()),
   summary: required(string()),
+  decision: optional(string()),
+  digest: optional(string()),
+  recap: optional(
+    object({
+      text: required(string()),
+      by: required(oneOf(['model', 'rules'])),
+      model: optional(string()),
+    }),
+  ),
 });
 
 /** Written by the workflow itself at continue-as-new; checked all the same (it is input). */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm start: set up everything, start the local stack (Temporal dev server with Web UI,
 # DynamoDB-compatible store, worker, API) and run a real sample session end to end.
+# TRACING=1 npm start: Jaeger as well (built on first use), and every process traces into it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -17,11 +18,16 @@ request="${TDEV_DEMO_REQUEST:-Design and implement OAuth login for the billing s
 status=0
 bin/tdev start "$request" --title "Demo: OAuth login for billing" --project billing --auto-approve || status=$?
 
+jaeger_line=''
+case "${TRACING:-}" in
+1 | true | on) jaeger_line="  Jaeger UI  http://localhost:${JAEGER_UI_PORT:-16686}/search?service=tdev-api   (the session's trace: HTTP request → workflow → activities → model calls)
+" ;;
+esac
 cat <<EOT
 
 The stack keeps running:
   Web UI     http://localhost:${TEMPORAL_UI_PORT:-8233}/namespaces/default/workflows   (search: TDevTenant="demo")
-  CLI        bin/tdev list | bin/tdev start "<request>" --approval
+${jaeger_line}  CLI        bin/tdev list | bin/tdev start "<request>" --approval
   stop it    npm stop
 EOT
 exit $status

@@ -6,5 +6,5 @@ export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
 export const DATA_DIR = path.join(REPO_ROOT, '.data');
 
 export const toolPath = (
-  name: 'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool' | 'local-kms',
+  name: 'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool' | 'local-kms' | 'jaeger',
 ): string => path.join(TOOLS_BIN, name);

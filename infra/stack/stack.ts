@@ -10,6 +10,10 @@
  *
  * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_PORT (4567), API_PORT (8080),
  * REDIS_PORT (6391), KMS_PORT (4599).
+ *
+ * TRACING=1: Jaeger too (built on first use; UI on JAEGER_UI_PORT 16686, OTLP/HTTP on
+ * JAEGER_OTLP_PORT 4318, query gRPC on JAEGER_QUERY_GRPC_PORT 16685), and worker and API export
+ * their traces to it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +22,7 @@ import { ensureDevKeys } from '../../runtime/auth/dev-keys';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { ensureTables } from '../dynamodb/tables';
 import { dynamoReady, startDynamoLocal } from './dynamodb-local';
+import { jaegerReady, startJaeger } from './jaeger';
 import { PAYLOAD_KEY_ALIAS, ensureKmsKey, localKmsReady, startLocalKms } from './local-kms';
 import { DATA_DIR, REPO_ROOT } from './paths';
 import { readPid, startProcess, stopByPidFile, tcpOpen, waitFor } from './processes';
@@ -32,7 +37,11 @@ const ports = {
   api: Number(env.API_PORT ?? 8080),
   redis: Number(env.REDIS_PORT ?? 6391),
   kms: Number(env.KMS_PORT ?? 4599),
+  jaegerUi: Number(env.JAEGER_UI_PORT ?? 16686),
+  jaegerOtlp: Number(env.JAEGER_OTLP_PORT ?? 4318),
+  jaegerQueryGrpc: Number(env.JAEGER_QUERY_GRPC_PORT ?? 16685),
 };
+const tracing = ['1', 'true', 'on'].includes((env.TRACING ?? '').toLowerCase());
 const namespace = env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
 const dirs = {
   logs: path.join(DATA_DIR, 'logs'),
@@ -43,6 +52,7 @@ const dirs = {
   redis: path.join(DATA_DIR, 'redis'),
   blobs: path.join(DATA_DIR, 'blobs'),
   kms: path.join(DATA_DIR, 'kms'),
+  jaeger: path.join(DATA_DIR, 'jaeger'),
 };
 export const STACK_ENV_FILE = path.join(DATA_DIR, 'stack.env');
 
@@ -115,6 +125,24 @@ async function up(): Promise<void> {
     });
   }
 
+  const jaegerUrl = `http://localhost:${ports.jaegerUi}`;
+  if (tracing) {
+    if (await jaegerReady(jaegerUrl).catch(() => false)) {
+      say(`Jaeger already running at ${jaegerUrl}`);
+    } else {
+      say(`starting Jaeger on ${jaegerUrl} (traces in memory; first use builds it: minutes) ...`);
+      await startJaeger({
+        uiPort: ports.jaegerUi,
+        otlpHttpPort: ports.jaegerOtlp,
+        queryGrpcPort: ports.jaegerQueryGrpc,
+        configDir: dirs.jaeger,
+        logDir: dirs.logs,
+        pidDir: dirs.run,
+        detached: true,
+      });
+    }
+  }
+
   const dynamoConfig = {
     AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
@@ -140,6 +168,7 @@ async function up(): Promise<void> {
     PAYLOAD_KMS_ENDPOINT: kmsEndpoint,
     PAYLOAD_KMS_KEY_ID: PAYLOAD_KEY_ALIAS,
     TDEV_CODEC_ENDPOINT: codecEndpoint,
+    ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ports.jaegerOtlp}` } : {}),
   };
   writeFileSync(
     STACK_ENV_FILE,
@@ -184,18 +213,19 @@ async function up(): Promise<void> {
   );
   console.log('');
   say(`Temporal Web UI   ${uiUrl}/namespaces/${namespace}/workflows`);
+  if (tracing) say(`Jaeger UI         ${jaegerUrl}/search?service=tdev-api`);
   say(`API               http://127.0.0.1:${ports.api}  (health: /health)`);
   say(`logs              .data/logs/   settings for the CLI: .data/stack.env`);
 }
 
 async function down(): Promise<void> {
-  for (const name of ['api', 'worker', 'redis', 'dynamodb', 'temporal', 'kms']) {
+  for (const name of ['api', 'worker', 'redis', 'dynamodb', 'temporal', 'kms', 'jaeger']) {
     say(`${(await stopByPidFile(dirs.run, name, 15_000)) ? 'stopped' : 'not running:'} ${name}`);
   }
 }
 
 function status(): void {
-  for (const name of ['temporal', 'dynamodb', 'redis', 'kms', 'worker', 'api']) {
+  for (const name of ['temporal', 'dynamodb', 'redis', 'kms', 'jaeger', 'worker', 'api']) {
     const pid = readPid(dirs.run, name);
     say(`${name.padEnd(9)} ${pid ? `running (pid ${pid})` : 'stopped'}`);
   }

@@ -20,11 +20,28 @@ export interface StoredModelCall {
   storedAt: string;
 }
 
+/** A provider call begun under a call key, noted before the provider hears of it. */
+export interface StartedModelCall {
+  attempt: number;
+  /** The call's id in the usage ledger key. */
+  callId: string;
+  /** ISO time the call began. */
+  startedAt: string;
+}
+
 export interface ModelResultStore {
   /** The stored result, or undefined. Throws when the store cannot be read. */
   get(callKey: string): Promise<StoredModelCall | undefined>;
   /** Stores the result; the first write of a key wins. Throws when the store cannot be written. */
   put(call: StoredModelCall): Promise<void>;
+  /**
+   * Notes that a provider call under `callKey` begins, before it is made: a retry that finds
+   * no stored answer then knows which earlier calls may have been paid with their answer lost
+   * (the worker died between the answer and its store write), and bills them. Optional.
+   */
+  markStarted?(callKey: string, call: StartedModelCall): Promise<void>;
+  /** The calls begun under `callKey`, in the order they were noted. */
+  startedCalls?(callKey: string): Promise<StartedModelCall[]>;
 }
 
 /** The activity execution a call belongs to; one per activity attempt. */

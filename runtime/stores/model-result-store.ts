@@ -6,10 +6,21 @@
  * exceeds `inlineLimitBytes` (default 300 000, under DynamoDB's 400 KB item limit) go to the
  * blob store and the item holds their reference (claim check). Reads are strongly
  * consistent, so a retry on another worker sees a result written just before a crash.
+ * The calls begun under a key are listed in a second item, `<callKey>#started`, appended to
+ * before each provider call (same TTL).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ModelResultStore, StoredModelCall } from '../../models/durable/model-result-store';
+import {
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  ModelResultStore,
+  StartedModelCall,
+  StoredModelCall,
+} from '../../models/durable/model-result-store';
 import type { ModelResponse } from '../../models/model-provider';
 import { isSealed, type TextSealer } from '../temporal/codec/text-sealer';
 
@@ -111,4 +122,35 @@ export class DynamoModelResultStore implements ModelResultStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+
+  async markStarted(callKey: string, call: StartedModelCall): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { callKey: startedKeyOf(callKey) },
+        UpdateExpression:
+          'SET #started = list_append(if_not_exists(#started, :none), :call), expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#started': 'started' },
+        ExpressionAttributeValues: {
+          ':none': [],
+          ':call': [call],
+          ':expiresAt': Math.floor(this.now() / 1000) + this.ttlSeconds,
+        },
+      }),
+    );
+  }
+
+  async startedCalls(callKey: string): Promise<StartedModelCall[]> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { callKey: startedKeyOf(callKey) },
+        ConsistentRead: true,
+      }),
+    );
+    return Array.isArray(Item?.started) ? (Item.started as StartedModelCall[]) : [];
+  }
 }
+
+/** The item listing the calls begun under `callKey`. */
+export const startedKeyOf = (callKey: string): string => `${callKey}#started`;

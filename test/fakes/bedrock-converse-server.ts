@@ -10,6 +10,10 @@
  *
  * Usage counts only for answers delivered to a client that was still there: a call whose
  * client went away first has no `usage`, and a stream counts when its `metadata` event is sent.
+ * Every Converse call (planner and agent steps alike) is also logged in `log` with a stable
+ * identity of its request (sha-256 of the body, equal for a repeat of the same request), its
+ * request id, when it arrived and when its full answer was sent, so crash tests can tell a
+ * repeated call from a new one and see which answers had reached the client.
  *
  * Calls of the Supervisor's planner (system prompt carrying PLANNER_PROMPT_ID) are kept apart:
  * they answer from the planner script, are recorded in `plannerCalls` only, and count in no
@@ -30,6 +34,7 @@ import {
   type Http2ServerResponse as ServerResponse,
   type Http2Session,
 } from 'node:http2';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
@@ -45,6 +50,8 @@ export interface FakeUsage {
 
 export interface ConverseCall {
   modelId: string;
+  /** This server's `x-amzn-requestid` for the call (`fake-<n>`, unique per server). */
+  requestId: string;
   /** True for ConverseStream, false for Converse. */
   stream: boolean;
   /** Session and step ids parsed from the agent prompt ("Session: <id> · turn n · step <id>"). */
@@ -137,6 +144,22 @@ export interface PlannerCall {
   repair: boolean;
   /** 1-based count of planner calls so far, this one included. */
   callNumber: number;
+  /** This server's `x-amzn-requestid` for the call. */
+  requestId: string;
+}
+
+/** One Converse or ConverseStream call as the crash tests read it (planner calls included). */
+export interface LoggedCall {
+  requestId: string;
+  kind: 'planner' | 'step';
+  /** sha-256 of the request body: a repeat of the same request has the same identity. */
+  identity: string;
+  sessionId?: string;
+  stepId?: string;
+  /** `Date.now()` when the request body had arrived. */
+  receivedAt: number;
+  /** `Date.now()` when the full answer (body end, or the stream's metadata event) was sent. */
+  answeredAt?: number;
 }
 
 export type PlannerScript = (call: PlannerCall) => ScriptedReply;
@@ -196,6 +219,8 @@ export interface FakeBedrock {
   reportedUsage: Required<FakeUsage>;
   /** Most calls that were in progress at the same moment. */
   maxInFlight(): number;
+  /** Every Converse call in arrival order, planner calls included (see the module comment). */
+  log: LoggedCall[];
   /** InvokeModel calls of embedding models (not in `calls`). */
   embeddingCalls: EmbeddingCall[];
   /** Replaces the embedding script for embedding calls from now on. */
@@ -374,6 +399,7 @@ export async function startFakeBedrock(
   let planner = options.planner ?? UNSCRIPTED_PLANNER;
   const plannerCalls: PlannerCall[] = [];
   const calls: ConverseCall[] = [];
+  const log: LoggedCall[] = [];
   const perStep = new Map<string, number>();
   const reportedUsage = {
     inputTokens: 0,
@@ -604,13 +630,22 @@ export async function startFakeBedrock(
       .flatMap((message) => message.content.map((block) => block.text ?? ''))
       .join('\n');
     const requestId = `fake-${calls.length + plannerCalls.length + 1}`;
+    const logged: LoggedCall = {
+      requestId,
+      kind: 'step',
+      identity: createHash('sha256').update(Buffer.concat(chunks)).digest('hex'),
+      receivedAt: Date.now(),
+    };
+    log.push(logged);
     if ((body.system ?? []).some((block) => block.text?.includes(PLANNER_PROMPT_ID))) {
+      logged.kind = 'planner';
       const first = body.messages?.[0]?.content[0]?.text ?? '';
       const call: PlannerCall = {
         body,
         request: /^Request:\n([\s\S]*?)\n\nAgents you may use/.exec(first)?.[1] ?? '',
         repair: (body.messages?.length ?? 0) > 1,
         callNumber: plannerCalls.length + 1,
+        requestId,
       };
       plannerCalls.push(call);
       await deliver(response, planner(call), {
@@ -618,7 +653,9 @@ export async function startFakeBedrock(
         defaultText: '{}',
         inputTokens: 1,
         requestId,
-        delivered: () => undefined,
+        delivered: () => {
+          logged.answeredAt = Date.now();
+        },
       });
       return;
     }
@@ -627,8 +664,11 @@ export async function startFakeBedrock(
     const key = `${sessionId ?? '-'}/${stepId ?? '-'}`;
     const callNumber = (perStep.get(key) ?? 0) + 1;
     perStep.set(key, callNumber);
+    if (sessionId) logged.sessionId = sessionId;
+    if (stepId) logged.stepId = stepId;
     const call: ConverseCall = {
       modelId: decodeURIComponent(match[1]),
+      requestId,
       stream,
       callNumber,
       body,
@@ -649,6 +689,7 @@ export async function startFakeBedrock(
       inputTokens: tokens(prompt),
       requestId,
       delivered(usage) {
+        logged.answeredAt = Date.now();
         call.usage = usage;
         reportedUsage.inputTokens += usage.inputTokens;
         reportedUsage.outputTokens += usage.outputTokens;
@@ -684,6 +725,7 @@ export async function startFakeBedrock(
     },
     reportedUsage,
     maxInFlight: () => maxInFlight,
+    log,
     embeddingCalls,
     setEmbeddingScript(next) {
       embeddingScript = next;

@@ -145,8 +145,9 @@ test('a worker killed with SIGKILL mid-step: the session completes on a new work
       ['b', 'succeeded', 2],
       ['c', 'succeeded', 1],
     ]);
-    // The usage ledger (written by the worker processes) holds exactly what Bedrock reported
-    // to clients: the killed call delivered nothing and left no entry; its retry counted once.
+    // The usage ledger (written by the worker processes) holds every call Bedrock received
+    // and exactly the tokens it reported to clients: the killed call delivered nothing and is
+    // billed by the retry as AnswerLost with no tokens; the retry counted once, as a repeat.
     const reported = bedrock.calls.flatMap((call) =>
       call.sessionId === sessionId && call.usage ? [call.usage] : [],
     );
@@ -155,9 +156,21 @@ test('a worker killed with SIGKILL mid-step: the session completes on a new work
       harness.dynamo.documents,
       harness.tables.usageLedger,
     ).sessionTotals(input.tenantId, sessionId);
+    const { entries } = await new UsageLedgerStore(
+      harness.dynamo.documents,
+      harness.tables.usageLedger,
+    ).sessionEntries(input.tenantId, sessionId);
+    expect(
+      entries
+        .filter((entry) => entry.stepId === 'b')
+        .map((entry) => [entry.attempt, entry.outcome, entry.error?.split(':')[0], entry.repeated]),
+    ).toEqual([
+      [1, 'failed', 'AnswerLost', undefined],
+      [2, 'succeeded', undefined, true],
+    ]);
     expect(totals).toMatchObject({
-      calls: 3,
-      failedCalls: 0,
+      calls: bedrock.callsForSession(sessionId),
+      failedCalls: 1,
       inputTokens: reported.reduce((sum, usage) => sum + usage.inputTokens, 0),
       outputTokens: reported.reduce((sum, usage) => sum + usage.outputTokens, 0),
     });

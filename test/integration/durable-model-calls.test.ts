@@ -135,7 +135,11 @@ async function storedResultsOf(sessionId: string): Promise<number> {
   const { Items } = await harness.dynamo.documents.send(
     new ScanCommand({ TableName: harness.tables.modelResults, ConsistentRead: true }),
   );
-  return (Items ?? []).filter((item) => String(item.callKey).startsWith(`${sessionId}#`)).length;
+  return (Items ?? []).filter(
+    (item) =>
+      String(item.callKey).startsWith(`${sessionId}#`) &&
+      !String(item.callKey).endsWith('#started'),
+  ).length;
 }
 
 async function startSession(taskQueue: string, plan: Plan, heartbeatMs = 2_000) {

@@ -32,6 +32,7 @@ import {
   type SessionInput,
   type SessionResult,
   type SessionStatus,
+  type TurnSummary,
 } from '../../core/session';
 import { freePort, stopPid, type ServiceProcess } from '../../infra/stack/processes';
 import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
@@ -152,6 +153,20 @@ async function runsOf(handle: WorkflowHandle, firstRunId: string): Promise<Run[]
       events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
   return runs;
+}
+
+/**
+ * A finished turn as later runs must keep it: every field but its memory, where a turn's
+ * digest gives way to its summary once it leaves the verbatim window (core/session/turn-memory).
+ */
+const factsOf = (history: readonly TurnSummary[]) =>
+  history.map(({ digest: _digest, recap: _recap, ...facts }) => facts);
+
+/** A summary, once made, is kept as it was: each turn is summarised once. */
+function expectRecapsKept(before: readonly TurnSummary[], after: readonly TurnSummary[]): void {
+  before.forEach((turn, index) => {
+    if (turn.recap) expect(after[index]?.recap).toEqual(turn.recap);
+  });
 }
 
 /** What a continue-as-new carries, as the status query shows it. */
@@ -329,7 +344,8 @@ test('a session open for many turns and thousands of signals continues as new an
       pendingInputs: before.pendingInputs,
     });
     expect(after.startedAt).toBe(before.startedAt);
-    expect(after.history.slice(0, before.history.length)).toEqual(before.history);
+    expect(factsOf(after.history.slice(0, before.history.length))).toEqual(factsOf(before.history));
+    expectRecapsKept(before.history, after.history);
     expect(after.usage.inputTokens).toBeGreaterThanOrEqual(before.usage.inputTokens);
     expect(after.version).toBeGreaterThan(before.version);
   }
@@ -343,9 +359,12 @@ test('a session open for many turns and thousands of signals continues as new an
   });
   expect(runBefore.status.pendingInputs).toBe(approvalRun.input.carried?.pendingInputs.length);
   expect(waiting.budget).toEqual(runBefore.status.budget);
-  expect(waiting.history.slice(0, runBefore.status.history.length)).toEqual(
-    runBefore.status.history,
+  expect(factsOf(waiting.history.slice(0, runBefore.status.history.length))).toEqual(
+    factsOf(runBefore.status.history),
   );
+  expectRecapsKept(runBefore.status.history, waiting.history);
+  // Turns that left the verbatim window went to later turns' agents as the model's summaries.
+  expect(waiting.history.slice(0, -3).every((turn) => turn.recap?.by === 'model')).toBe(true);
   expect(runs.at(-1)!.status.usage).toEqual(result.usage);
   expect(Date.now() - started).toBeLessThan(90_000);
 }, 150_000);

@@ -1,7 +1,9 @@
 /**
  * The Temporal Web UI of the test server, opened in Debian's Chromium (headless, driven by
  * playwright-core): an operator finds a tenant's sessions by their search attributes, sees
- * each session's status in the list and opens a session's page.
+ * each session's status in the list and opens a session's page; and, signed in to the codec
+ * endpoint (its cookie, sent by the UI's "include cross-origin credentials" setting), sees a
+ * session's encrypted request decrypted and its steps' summaries.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,12 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import { WORKFLOW_TYPES } from '../../core/names';
 import { statusQuery, type SessionResult } from '../../core/session';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
-import { createHarness, type Harness } from '../support/test-env';
+import { startApiServer, type RunningApi } from '../../api/server';
+import { ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
+import { mintToken } from '../../runtime/auth/tokens';
+import { loadApiConfig } from '../../runtime/config';
+import { createLogger } from '../../runtime/logger';
+import { createHarness, testPayloadEnv, type Harness } from '../support/test-env';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** How long the UI gets to show something (it polls the server itself). */
@@ -24,6 +31,8 @@ let worker: Worker;
 let running: Promise<void>;
 let context: BrowserContext;
 let page: Page;
+let api: RunningApi;
+let operatorToken: string;
 
 beforeAll(async () => {
   harness = await createHarness('web-ui');
@@ -50,10 +59,35 @@ beforeAll(async () => {
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(30_000);
   page = await context.newPage();
+  // The API with its codec endpoint, allowing the UI's origin (TEMPORAL_UI_URL) from browsers.
+  const keys = await ensureDevKeys(mkdtempSync(path.join(harness.env.dir, 'ui-keys-')));
+  api = await startApiServer(
+    loadApiConfig({
+      ...testPayloadEnv(),
+      TEMPORAL_ADDRESS: harness.env.temporalAddress,
+      TEMPORAL_TASK_QUEUE: harness.taskQueue,
+      TEMPORAL_UI_URL: harness.env.temporalUiUrl,
+      DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
+      DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
+      AUTH_PUBLIC_KEY_FILE: keys.publicKeyFile,
+      API_PORT: '0',
+    }),
+    createLogger({ name: 'web-ui-test', level: 'silent' }),
+  );
+  operatorToken = await mintToken({
+    privateJwk: readJwk(keys.privateKeyFile),
+    algorithm: 'ES256',
+    issuer: 'https://auth.t-developer.local',
+    audience: 't-developer-api',
+    tenantId: 'acme',
+    userId: 'ops',
+    roles: ['operator'],
+  });
 });
 
 afterAll(async () => {
   await context?.close();
+  await api?.close();
   worker.shutdown();
   await running;
   await bedrock.close();
@@ -222,3 +256,67 @@ test('the Web UI finds a tenant’s sessions by search attribute, shows their st
     await expectSessionPage(completed.workflowId, 'Completed');
   });
 }, 60_000);
+
+test('signed in to the codec endpoint, the Web UI shows a session decrypted, with its step summaries', async () => {
+  const marker = `Add OAuth login to billing ${randomUUID().slice(0, 8)}`;
+  const handle = await harness.startSession({
+    text: marker,
+    plan: {
+      schemaVersion: 1,
+      steps: [
+        {
+          id: 'design-api',
+          agent: 'design',
+          title: 'API',
+          instruction: 'design it',
+          dependsOn: [],
+        },
+      ],
+    },
+  });
+  expect(((await handle.result()) as SessionResult).phase).toBe('completed');
+
+  await withScreenshot('codec-sign-in', async () => {
+    // Without the cookie the endpoint refuses (the dev UI sends no token of its own).
+    const refused = await page.request.post(`${api.url}/codec/decode`, {
+      data: { payloads: [] },
+    });
+    expect(refused.status()).toBe(401);
+    // The operator signs in once through the endpoint's own form: the cookie is set.
+    await page.goto(`${api.url}/codec/login`);
+    await page.locator('input[name="token"]').fill(operatorToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in as ops.').waitFor();
+    const cookie = (await context.cookies(`${api.url}/codec/decode`)).find(
+      (entry) => entry.name === 'tdev_codec',
+    );
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/codec' });
+  });
+
+  // The UI's codec settings (what its Codec Server dialog stores): this endpoint, with
+  // cross-origin credentials, overriding the dev server's own setting.
+  await page.goto(harness.env.temporalUiUrl);
+  await page.evaluate((endpoint) => {
+    // Runs in the page (no DOM types in this project's compiler settings).
+    const { localStorage } = globalThis as unknown as {
+      localStorage: { setItem(key: string, value: string): void };
+    };
+    localStorage.setItem('endpoint', JSON.stringify(endpoint));
+    localStorage.setItem('includeCredentials', 'true');
+    localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+  }, `${api.url}/codec`);
+
+  await withScreenshot('decrypted-session', async () => {
+    await page.goto(
+      `${harness.env.temporalUiUrl}/namespaces/${harness.env.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
+    );
+    await expectSessionPage(handle.workflowId, 'Completed');
+    // The request is stored encrypted; the page shows it decoded by our endpoint.
+    await page.getByText(marker).first().waitFor();
+    // The step's activity carries its summary (step · agent · model · purpose).
+    await page
+      .getByText(/design-api · design · /)
+      .first()
+      .waitFor();
+  });
+}, 90_000);

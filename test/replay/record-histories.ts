@@ -557,6 +557,38 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Turn memory (patch `turn-memory`): six turns kept open, four per run. Turns 2–6 hand
+    // their agents the earlier turns; turn 2 asks for approval (its decision is remembered);
+    // turn 5 summarises turn 1 (the model refuses: the rules' summary) and turn 6 turn 2 (the
+    // model's summary), across a continue-as-new.
+    name: 'turn-memory-summarised',
+    request: { text: 'Design an orders service with a REST API' },
+    options: { keepOpen: true, idleTimeoutMs: 3000, continueAsNewAfterTurns: 4 },
+    script: (call) =>
+      call.stepId === 'memory-turn-1'
+        ? { kind: 'error', status: 403, name: 'AccessDeniedException' }
+        : { kind: 'text' },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_input');
+      await handle.signal(addInputSignal, {
+        text: 'now make it use PostgreSQL instead',
+        requireApproval: true,
+        by: 'ada',
+      });
+      await waitFor(handle, (status) => status.phase === 'awaiting_approval');
+      await handle.signal(approveSignal, { approved: true, by: 'lead', comment: 'go' });
+      for (const text of [
+        'add an index on customer_id',
+        'add tests',
+        'document the API',
+        'ship it',
+      ]) {
+        await handle.signal(addInputSignal, { text, by: 'ada' });
+      }
+      await waitFor(handle, (status) => status.turn === 6 && status.phase === 'awaiting_input');
+    },
+  },
+  {
     name: 'deadline-expired',
     request: { text: 'Implement CSV export' },
     options: { maxDurationMs: 2000 },

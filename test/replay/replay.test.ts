@@ -2,10 +2,13 @@
  * Every recorded history (test/replay/histories, recorded by `npm run record-histories` from
  * real runs) replays against today's workflow code, and a changed workflow is caught.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { workerTracing } from '../../runtime/tracing';
+import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtime/temporal/codec';
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
@@ -31,10 +34,13 @@ const dataConverter = createDataConverter(
   new EncryptionCodec({ keys: new KeyRingKeySource(generateKeyRing('replay')) }),
 );
 
-async function replayAll(workflowsPath: string): Promise<Map<string, Error | undefined>> {
+async function replayAll(
+  workflowsPath: string,
+  options: Partial<ReplayWorkerOptions> = {},
+): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
-    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter },
+    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter, ...options },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   );
   for await (const result of replays) results.set(result.workflowId, result.error);
@@ -58,6 +64,7 @@ test('histories cover every workflow type and the main session paths', () => {
       'session-amended-with-step-approval.json',
       'session-replanned.json',
       'session-priorities-and-sla.json',
+      'session-turn-memory-summarised-run2.json',
       'session-budget-paused-index-written.json',
       'webhook-delivered-after-refusals.json',
       'webhook-receiver-gone.json',
@@ -73,6 +80,27 @@ test('every recorded history replays against the current workflow code', async (
     expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
   }
 });
+
+test('every recorded history replays on the production bundle, tracing interceptors included', async () => {
+  // The bundle `npm run build` writes carries the OpenTelemetry workflow interceptors; turning
+  // tracing on (or off) for running sessions must not change their command sequence.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tdev-replay-bundle-'));
+  try {
+    const codePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+    expect(readFileSync(codePath, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
+    const results = await replayAll(require.resolve('../../workflows'), {
+      workflowsPath: undefined,
+      workflowBundle: { codePath },
+      sinks: workerTracing(undefined).sinks,
+    });
+    expect(results.size).toBe(histories.length);
+    for (const [workflowId, error] of results) {
+      expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test('a changed workflow is caught as a determinism violation', async () => {
   const results = await replayAll(require.resolve('./changed-workflow'));
@@ -121,6 +149,29 @@ test('histories cover the checks of outside input, each recorded behind its patc
   expect(patchesOf('session-invalid-signals-dropped.json')).toEqual(['drop-invalid-signals']);
   expect(patchesOf('session-idle-continue-as-new-suggested.json')).toEqual([
     'continue-as-new-when-idle',
+  ]);
+  // Turn memory: marked once per run, where a turn first had an earlier one to remember.
+  expect(patchesOf('session-turn-memory-summarised.json')).toEqual(['turn-memory']);
+  expect(patchesOf('session-turn-memory-summarised-run2.json')).toEqual(['turn-memory']);
+  const scheduled = (file: string): string[] =>
+    (
+      histories.find((history) => history.file === file)?.history.events as
+        | {
+            activityTaskScheduledEventAttributes?: {
+              activityType?: { name?: string };
+              activityId?: string;
+            };
+          }[]
+        | undefined
+    )?.flatMap((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      return attributes?.activityType?.name === 'summarizeTurn'
+        ? [attributes.activityId ?? '']
+        : [];
+    }) ?? [];
+  expect(scheduled('session-turn-memory-summarised-run2.json')).toEqual([
+    'turn-5/memory-turn-1',
+    'turn-6/memory-turn-2',
   ]);
   // The budget pause's index write (where webhooks hear of it), recorded behind its patch;
   // the older budget history has no marker and replays without the write.

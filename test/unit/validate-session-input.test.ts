@@ -206,3 +206,45 @@ describe('every input and signal of the recorded histories passes, but those sen
     ]);
   });
 });
+
+test('carried turn memory (decision, digest, summary) is checked like the rest of a turn', () => {
+  const turn = {
+    turn: 1,
+    request: 'Design an orders service',
+    outcome: 'succeeded',
+    steps: 1,
+    succeededSteps: 1,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    summary: 'design (design): succeeded',
+  };
+  const carried = (history: unknown[]) => ({
+    ...valid,
+    carried: {
+      sessionStartedAt: '2026-01-01T00:00:00.000Z',
+      turnsCompleted: history.length,
+      history,
+      pendingInputs: [],
+      runNumber: 1,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      version: 3,
+    },
+  });
+  expect(
+    sessionInputProblems(
+      carried([
+        { ...turn, decision: 'approved by ada', recap: { text: 'MySQL', by: 'model', model: 'm' } },
+        { ...turn, turn: 2, digest: '### design (design)\nMySQL 8' },
+      ]),
+    ),
+  ).toEqual([]);
+  expect(
+    sessionInputProblems(carried([{ ...turn, digest: 7, recap: { by: 'person' } }])).map(
+      (problem) => problem.split(':')[0],
+    ),
+  ).toEqual([
+    'carried.history.0.digest',
+    'carried.history.0.recap.text',
+    'carried.history.0.recap.by',
+  ]);
+});

@@ -13,6 +13,7 @@ import {
   type AgentStepResult,
   type UpstreamOutput,
 } from '../../core/session';
+import { turnMemoryOf } from '../../core/session/turn-memory';
 import { agentStepProfile, agentStepSummary } from '../activity-profiles';
 import type { Session } from './session';
 
@@ -101,7 +102,8 @@ export function agentStepInput(
 
 /**
  * What an agent gets for a plan step: its instruction with `{{…}}` references to earlier
- * outputs resolved, the outputs of its settled dependencies, the turn's attachments and intents.
+ * outputs resolved, the outputs of its settled dependencies, the turn's attachments and intents,
+ * and (with turn memory on) the session's earlier turns.
  */
 export function agentStepInputFor(
   session: Session,
@@ -119,8 +121,10 @@ export function agentStepInputFor(
   const upstream = allDependencies(step)
     .filter((id) => results.has(id))
     .map((id) => ({ stepId: id, agent: agentOf(id), output: outputOf(id) ?? '' }));
+  const history = session.turnMemoryEnabled ? turnMemoryOf(session.history) : [];
   return agentStepInput(session, resolved, upstream, {
     ...(session.attachmentContext ? { attachments: session.attachmentContext } : {}),
+    ...(history.length ? { history } : {}),
     ...(intents?.length ? { intents: [...intents] } : {}),
   });
 }

@@ -8,4 +8,6 @@ export const SESSION_PATCHES = {
   continueAsNewWhenIdle: 'continue-as-new-when-idle',
   /** A budget pause writes the session index, so the session-event sink (webhooks) hears of it. */
   indexBudgetPause: 'index-budget-pause',
+  /** A turn's agents get the session's earlier turns; aged turns are summarised once. */
+  turnMemory: 'turn-memory',
 } as const;

@@ -12,9 +12,11 @@ import type {
   ReplanRecord,
   ReplanSignalInput,
   RequestAnalysis,
+  TurnRecap,
   TurnSummary,
   UserInput,
 } from '../../core/session';
+import { MAX_MEMORY_TURNS, decisionText } from '../../core/session/turn-memory';
 import { SessionState, nowIso } from './session-state';
 
 /** Turn summaries kept across continue-as-new; older ones are dropped. */
@@ -23,6 +25,28 @@ const MAX_CARRIED_TURNS = 50;
 export const BUDGET_PAUSE = 'budget';
 
 export class SessionTurn extends SessionState {
+  /** True once this run's turns hand earlier turns to their agents (behind `patched()`). */
+  private turnMemory = false;
+
+  get turnMemoryEnabled(): boolean {
+    return this.turnMemory;
+  }
+
+  /** From now on the turns' agent steps get the session's earlier turns. */
+  enableTurnMemory(): void {
+    this.turnMemory = true;
+  }
+
+  /** Keeps `recap` as turn `turn`'s summary; its digest is no longer needed. */
+  setRecap(turn: number, recap: TurnRecap): void {
+    const history = this.history.map((record) => {
+      if (record.turn !== turn) return record;
+      const { digest: _digest, ...rest } = record;
+      return { ...rest, recap };
+    });
+    this.change({ history });
+  }
+
   /** Starts a new turn for `request`; clears the previous turn's plan and steps. */
   startTurn(request: UserInput): void {
     this.planState.clear();
@@ -106,8 +130,12 @@ export class SessionTurn extends SessionState {
     return true;
   }
 
-  /** Records the end of the current turn with its summary. */
-  finishTurn(outcome: TurnSummary['outcome'], summary: string): void {
+  /**
+   * Records the end of the current turn with its summary and, for later turns' agents, the
+   * person's decision on the plan and `digest` (its results). Digests of turns older than
+   * MAX_MEMORY_TURNS are dropped: no agent gets them any more.
+   */
+  finishTurn(outcome: TurnSummary['outcome'], summary: string, digest?: string): void {
     const steps = this.board.list();
     const record: TurnSummary = {
       turn: this.turn,
@@ -118,8 +146,19 @@ export class SessionTurn extends SessionState {
       startedAt: this.turnStartedAt,
       finishedAt: nowIso(),
       summary,
+      ...(this.approval ? { decision: decisionText(this.approval) } : {}),
+      ...(digest ? { digest } : {}),
     };
-    this.change({ history: [...this.history, record].slice(-MAX_CARRIED_TURNS), result: summary });
+    const history = [...this.history, record].slice(-MAX_CARRIED_TURNS);
+    const forgetFrom = history.length - MAX_MEMORY_TURNS;
+    this.change({
+      history: history.map((turn, index) => {
+        if (index >= forgetFrom || turn.digest === undefined) return turn;
+        const { digest: _digest, ...rest } = turn;
+        return rest;
+      }),
+      result: summary,
+    });
   }
 
   /** The turn failed as a whole (e.g. its plan was invalid), with `error` as the reason. */

@@ -115,6 +115,7 @@ export class StepBoard {
       model: result.model,
       offlineModel: result.offline,
       usage: result.usage,
+      ...(result.context ? { context: result.context } : {}),
       ...this.finishTimes(id),
     });
   }

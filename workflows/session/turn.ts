@@ -12,12 +12,14 @@ import {
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
 import type { AgentStepResult, TurnSummary, UserInput } from '../../core/session';
+import { digestOf } from '../../core/session/turn-memory';
 import { planningLocal, quickLocal } from '../activity-profiles';
 import { agentStepRunner, type RunStep } from './agent-step-activity';
 import { failureText } from './failure-text';
 import { runPlan, type PlanRunOutcome } from './plan-scheduler';
 import { readAttachments } from './read-attachments';
 import { replanTurn } from './replan';
+import { rememberEarlierTurns } from './turn-memory';
 import type { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
 
@@ -71,6 +73,7 @@ async function planAndRun(
   runStep: RunStep,
 ): Promise<TurnOutcome> {
   session.startTurn(request);
+  await rememberEarlierTurns(session);
   session.setPhase('analyzing');
   const analysis = await analyzeRequest({ text: request.text });
   session.setAnalysis(analysis);
@@ -117,7 +120,11 @@ async function planAndRun(
       ...(request.priority ? { defaultPriority: request.priority } : {}),
     });
     if (!outcome.interrupted) {
-      session.finishTurn(outcome.succeeded ? 'succeeded' : 'failed', summaryOf(session, outcome));
+      session.finishTurn(
+        outcome.succeeded ? 'succeeded' : 'failed',
+        summaryOf(session, outcome),
+        digestOfTurn(session, outcome),
+      );
       return outcome.succeeded ? 'succeeded' : 'failed';
     }
     initialResults = await replanTurn(session, request, outcome.results);
@@ -134,4 +141,14 @@ function summaryOf(session: Session, outcome: PlanRunOutcome): string {
       return `${step.id} (${step.agent}): ${session.steps.state(step.id)}${preview}`;
     })
     .join('\n');
+}
+
+/** The outputs of the turn's steps, in plan order, for later turns' agents. */
+function digestOfTurn(session: Session, outcome: PlanRunOutcome): string {
+  return digestOf(
+    (session.turnPlan.plan?.steps ?? []).flatMap((step) => {
+      const output = outcome.results.get(step.id)?.output;
+      return output ? [{ stepId: step.id, agent: step.agent, output }] : [];
+    }),
+  );
 }

@@ -1,0 +1,98 @@
+/**
+ * Followers of a session share one status poller: 50 followers cost the reads of one, a change
+ * reaches every follower, the poller stops with its last follower or once the session closed,
+ * and a failed read ends every follower's stream with the error.
+ */
+import type { SessionStatus } from '../../core/session';
+import {
+  SessionWatchers,
+  type SessionSnapshot,
+  type SnapshotListener,
+} from '../../api/sessions/session-watchers';
+
+const snapshot = (version: number, closed = false): SessionSnapshot => ({
+  status: { version, phase: 'awaiting_approval' } as SessionStatus,
+  closed,
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('50 followers share one poller; a change reaches all of them; it stops with the last', async () => {
+  const watchers = new SessionWatchers(20);
+  let version = 1;
+  const read = jest.fn(async () => snapshot(version));
+  const heard: SessionSnapshot[][] = [];
+  const unsubscribes = Array.from({ length: 50 }, (_, index) => {
+    heard[index] = [];
+    const listener: SnapshotListener = (next) => {
+      if (!('error' in next)) heard[index]!.push(next);
+    };
+    return watchers.subscribe('acme/s1', snapshot(1), read, listener);
+  });
+  await sleep(110);
+  // About one read per interval for all 50 together, and nothing heard while nothing changed.
+  expect(read.mock.calls.length).toBeGreaterThanOrEqual(2);
+  expect(read.mock.calls.length).toBeLessThanOrEqual(7);
+  expect(heard.every((list) => list.length === 0)).toBe(true);
+
+  version = 2;
+  await sleep(60);
+  expect(heard.map((list) => list.map((entry) => entry.status.version))).toEqual(
+    heard.map(() => [2]),
+  );
+  expect(watchers.size).toBe(1);
+  for (const unsubscribe of unsubscribes) unsubscribe();
+  expect(watchers.size).toBe(0);
+  const reads = read.mock.calls.length;
+  await sleep(60);
+  expect(read.mock.calls.length).toBe(reads);
+});
+
+test('a follower that joins late with an older snapshot gets the newest at once', async () => {
+  const watchers = new SessionWatchers(10);
+  let version = 1;
+  const read = async () => snapshot(version);
+  const first: number[] = [];
+  const unsubscribe = watchers.subscribe('acme/s2', snapshot(1), read, (next) => {
+    if (!('error' in next)) first.push(next.status.version);
+  });
+  version = 3;
+  await sleep(40);
+  const late: number[] = [];
+  const unsubscribeLate = watchers.subscribe('acme/s2', snapshot(2), read, (next) => {
+    if (!('error' in next)) late.push(next.status.version);
+  });
+  await sleep(5);
+  expect(first).toEqual([3]);
+  expect(late).toEqual([3]);
+  unsubscribe();
+  unsubscribeLate();
+});
+
+test('closing ends the poller; a failed read reaches every follower and ends it too', async () => {
+  const watchers = new SessionWatchers(10);
+  let closed = false;
+  const heard: boolean[] = [];
+  watchers.subscribe(
+    'acme/s3',
+    snapshot(1),
+    async () => snapshot(closed ? 2 : 1, closed),
+    (next) => heard.push(!('error' in next) && next.closed),
+  );
+  closed = true;
+  await sleep(40);
+  expect(heard).toEqual([true]);
+  expect(watchers.size).toBe(0);
+
+  const errors: unknown[] = [];
+  const failing = async (): Promise<SessionSnapshot> => {
+    throw new Error('Temporal unreachable');
+  };
+  for (let index = 0; index < 3; index += 1) {
+    watchers.subscribe('acme/s4', snapshot(1), failing, (next) => {
+      if ('error' in next) errors.push(next.error);
+    });
+  }
+  await sleep(40);
+  expect(errors).toHaveLength(3);
+  expect(watchers.size).toBe(0);
+});
