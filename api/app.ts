@@ -37,6 +37,7 @@ import { auditRoutes } from './routes/audit';
 import { authRoutes, type AuthRoutesOptions } from './routes/auth';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
+import { memoryRoutes, type MemoryRoutesOptions } from './routes/memories';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
 import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
@@ -98,6 +99,8 @@ export interface ApiDependencies {
    * `verifyToken` should then refuse revoked tokens (`withRevocationCheck`).
    */
   revocations?: AuthRoutesOptions;
+  /** Memories (`/v1/memories`: remember, list or recall, forget), mounted when set. */
+  memories?: MemoryRoutesOptions;
   /** The codec endpoint (`POST /codec/encode`, `/codec/decode`), mounted when set. */
   codec?: Omit<CodecRoutesOptions, 'verifyToken'>;
 }
@@ -247,6 +250,7 @@ export function createApp(dependencies: ApiDependencies) {
   if (dependencies.apiKeys) v1.route('/api-keys', apiKeyRoutes(dependencies.apiKeys));
   if (dependencies.webhooks) v1.route('/webhooks', webhookRoutes(dependencies.webhooks));
   if (dependencies.revocations) v1.route('/auth', authRoutes(dependencies.revocations));
+  if (dependencies.memories) v1.route('/memories', memoryRoutes(dependencies.memories));
   app.route('/v1', v1);
   return app;
 }

@@ -17,6 +17,7 @@ import { createMetricsRegistry, createRoutingMetrics } from '../runtime/metrics'
 import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
 import { codecTextSealer } from '../runtime/temporal/codec';
+import { createMemoryService } from '../runtime/memory/memory-from-config';
 import type { Logger } from '../runtime/logger';
 import { traceRedis, tracingActive, workflowClientTracing } from '../runtime/tracing';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
@@ -163,8 +164,16 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       },
     });
   }
+  // Memories: long-term in DynamoDB, short-term in the same Redis (none without it), the index in LanceDB.
+  const memory = await createMemoryService(config.memory, {
+    documents: dynamo.documents,
+    tableName: tables.memories,
+    ...(redis ? { redis } : {}),
+    ...(protection.codec ? { sealer: codecTextSealer(protection.codec) } : {}),
+  });
   const app = createApp({
     sessions,
+    memories: { memory: memory.service },
     agents,
     health,
     ...(metrics ? { metrics } : {}),
@@ -225,6 +234,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     revocations?.stop();
     await connection.close();
     dynamo.client.destroy();
+    await memory.close();
     redis?.disconnect();
     blobs.close();
   };

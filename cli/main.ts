@@ -11,6 +11,7 @@ import { readJwk } from '../runtime/auth/dev-keys';
 import { mintToken } from '../runtime/auth/tokens';
 import { auditCommand, keysCommand } from './access-commands';
 import { logoutCommand, revokeCommand } from './auth-commands';
+import { memoryCommand, MEMORY_USAGE } from './memory-commands';
 import { ApiClient, ApiError, type StartSessionResponse } from './api-client';
 import { progressBar, renderChanges } from './session-renderer';
 
@@ -32,6 +33,7 @@ const USAGE = `usage:
   tdev keys [list] | tdev keys create --name N --key-role R... [--days D] | tdev keys revoke <key-id>
   tdev logout   (revokes TDEV_TOKEN)
   tdev revoke --token T | tdev revoke <jti> --until <ISO time>   (tenant admins)
+  ${MEMORY_USAGE.split(' | ').join('\n  ')}
 
 environment: TDEV_API_URL, TDEV_TOKEN (or a dev key: AUTH_DEV_PRIVATE_KEY_FILE), TDEV_TENANT, TDEV_USER`;
 
@@ -154,6 +156,10 @@ async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       until: { type: 'string' },
       days: { type: 'string' },
+      kind: { type: 'string' },
+      scope: { type: 'string' },
+      session: { type: 'string' },
+      importance: { type: 'string' },
     },
   });
   const [command, first, second] = positionals;
@@ -353,6 +359,18 @@ async function main(argv: string[]): Promise<number> {
       return revokeCommand(api, first, {
         ...(values.token ? { token: values.token } : {}),
         ...(values.until ? { until: values.until } : {}),
+      });
+    }
+    case 'memory': {
+      const api = await client(values.role ?? ['member']);
+      return memoryCommand(api, first, second, {
+        ...(values.kind ? { kind: values.kind } : {}),
+        ...(values.scope ? { scope: values.scope } : {}),
+        ...(values.session ? { session: values.session } : {}),
+        ...(values.project ? { project: values.project } : {}),
+        ...(values.user ? { user: values.user } : {}),
+        ...(values.importance ? { importance: values.importance } : {}),
+        ...(values.limit ? { limit: values.limit } : {}),
       });
     }
     default:

@@ -244,6 +244,31 @@ const webhookSchema = z.object({
   WEBHOOK_DELIVERY_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
+/** Memory: tiers, the vector index and the recall weights (read by the API and the worker). */
+const weight = z.coerce.number().min(0).max(10);
+const memorySchema = z.object({
+  /** The LanceDB index: a directory, or an object-store URI LanceDB accepts (`s3://…`). */
+  MEMORY_INDEX_URI: z.string().min(1).default('.data/memory-index'),
+  /** Seconds between the index's checks for other processes' writes (0: every read). */
+  MEMORY_INDEX_READ_CONSISTENCY_S: z.coerce.number().min(0).default(0),
+  /** How long a session's short-term notes live in Redis after its last note. */
+  MEMORY_SHORT_TERM_TTL_S: positiveInt.default(86_400),
+  /** Short-term notes kept per session (the oldest go first). */
+  MEMORY_SHORT_TERM_MAX_NOTES: positiveInt.default(200),
+  /** Long-term records expire this many days after they are written; 0 keeps them until deleted. */
+  MEMORY_LONG_TERM_TTL_DAYS: z.coerce.number().min(0).default(0),
+  /** Relevance = similarity × W_SIMILARITY + recency × W_RECENCY + importance × W_IMPORTANCE. */
+  MEMORY_RECALL_W_SIMILARITY: weight.default(0.7),
+  MEMORY_RECALL_W_RECENCY: weight.default(0.15),
+  MEMORY_RECALL_W_IMPORTANCE: weight.default(0.15),
+  /** Days after which the recency part halves. */
+  MEMORY_RECENCY_HALF_LIFE_DAYS: z.coerce.number().positive().default(30),
+  /** Candidates less similar than this are never recalled. */
+  MEMORY_RECALL_MIN_SIMILARITY: z.coerce.number().min(0).max(1).default(0.15),
+  /** Memories one step gets at most. */
+  MEMORY_RECALL_LIMIT: positiveInt.default(5),
+});
+
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
 const blobSchema = z.object({
   BLOB_DIR: z.string().min(1).default('.data/blobs'),
@@ -353,6 +378,8 @@ export const loadDynamoConfig = (env: Env = process.env) => parse(dynamoSchema, 
 export const loadModelConfig = (env: Env = process.env) => parse(modelSchema, env);
 export const loadLoggingConfig = (env: Env = process.env) => parse(loggingSchema, env);
 export const loadBlobConfig = (env: Env = process.env) => parse(blobSchema, env);
+export const loadMemoryConfig = (env: Env = process.env) => parse(memorySchema, env);
+export type MemoryConfig = ReturnType<typeof loadMemoryConfig>;
 
 export type TemporalConfig = ReturnType<typeof loadTemporalConfig>;
 export type DynamoConfig = ReturnType<typeof loadDynamoConfig>;
@@ -366,6 +393,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     worker: parse(workerSchema, env),
     webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
+    memory: loadMemoryConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
     dataProtection: loadDataProtectionConfig(env),
@@ -389,6 +417,7 @@ export function loadApiConfig(env: Env = process.env) {
     access: parse(accessSchema, env),
     webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
+    memory: loadMemoryConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
     dataProtection: loadDataProtectionConfig(env),

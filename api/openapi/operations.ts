@@ -151,6 +151,23 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     summary: 'Delete a webhook',
     responses: { 200: 'the deleted webhook' },
   },
+  'POST /v1/memories': {
+    summary: 'Remember a fact, preference, decision or outcome in a scope',
+    description:
+      "A session-scope memory is a short-term note (Redis, with a TTL) unless it states a preference or is marked important (importance ≥ 0.8): then it is promoted to a long-term record at once (a preference to the user scope). Another user's memories need tenant-admin; tenant-scope memories are written by tenant admins.",
+    responses: { 201: 'the memory, its tier, and why it was promoted (if it was)' },
+  },
+  'GET /v1/memories': {
+    summary: "A user's memories, or with `query` the most relevant ones with their score parts",
+    description:
+      "Recall ranks by similarity + recency decay + importance (weights in config); `ranking.semantic: false` says the similarity is lexical (shared words), not by meaning. Only the caller's tenant is searched.",
+    responses: { 200: 'the memories (with `score` parts when recalled)' },
+  },
+  'DELETE /v1/memories/:memoryId': {
+    summary:
+      'Forget a memory: removed from the long-term store, the short-term tier and the vector index',
+    responses: { 200: 'what was removed from each tier' },
+  },
   'POST /v1/auth/logout': {
     summary: "End the caller's own token (its jti joins the deny list until it expires)",
     responses: { 200: 'logged out' },

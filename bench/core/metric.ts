@@ -32,6 +32,8 @@ export interface BenchContext {
   startApi(
     env: Record<string, string>,
   ): Promise<{ url: string; token: string; close(): Promise<void> }>;
+  /** The DynamoDB-compatible server of the run; the platform's tables exist under the prefix. */
+  dynamo: { endpoint: string; tablePrefix: string };
   /**
    * Starts a second bench worker process like the first but WITHOUT payload encryption, on its
    * own task queues, and a client without the codec: our session, encryption off (the

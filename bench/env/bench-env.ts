@@ -147,6 +147,7 @@ export async function startBenchEnvironment(
         },
       },
       startApi,
+      dynamo: { endpoint: servers.dynamoEndpoint, tablePrefix: BENCH_TABLE_PREFIX },
       startPlainWorker,
       dir,
       serverMetricsUrl: servers.metricsUrl,

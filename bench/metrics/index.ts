@@ -13,6 +13,7 @@ import { idleFollowers } from './followers';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
+import { memoryRecall } from './memory-recall';
 import { perStepOverhead } from './per-step-overhead';
 import { plan100 } from './plan-100';
 import { providerOverhead } from './provider-overhead';
@@ -35,5 +36,6 @@ export const METRICS: readonly BenchMetric[] = [
   failoverLatency(),
   imagePipeline(),
   chunkingThroughput(),
+  memoryRecall(),
   contextAssembly(),
 ];

@@ -23,6 +23,7 @@ export interface TableNames {
   apiKeys: string;
   apiKeyIds: string;
   webhooks: string;
+  memories: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -38,6 +39,7 @@ export function tableNames(prefix: string): TableNames {
     apiKeys: `${prefix}api-keys`,
     apiKeyIds: `${prefix}api-key-ids`,
     webhooks: `${prefix}webhooks`,
+    memories: `${prefix}memories`,
   };
 }
 
@@ -94,6 +96,11 @@ function definitions(names: TableNames): TableDefinition[] {
     { create: keyedTable(names.apiKeyIds, ['keyId', 'S']) },
     // (tenant, webhook id) → a webhook: URL, session events, signing secret.
     { create: keyedTable(names.webhooks, ['tenantId', 'S'], ['webhookId', 'S']) },
+    // (tenant, memory id) → a long-term memory (text sealed), expiring at its TTL if it has one.
+    {
+      create: keyedTable(names.memories, ['tenantId', 'S'], ['memoryId', 'S']),
+      ttlAttribute: 'expiresAt',
+    },
   ];
 }
 

@@ -13,3 +13,10 @@ export {
 } from './catalog-embeddings';
 export { MAX_EMBEDDING_TEXTS, assertEmbeddingRequest, checkedVectors } from './embedding-request';
 export { VECTORS_CONTENT_TYPE, encodeVectors, readVectors } from './vector-codec';
+export {
+  LEXICAL_EMBEDDING_DIMENSIONS,
+  LEXICAL_EMBEDDING_PROVIDER,
+  createLexicalEmbeddings,
+  lexicalTokens,
+  lexicalVector,
+} from './lexical-hash-embeddings';

@@ -25,6 +25,9 @@ export const ACTIONS = [
   'webhook:manage',
   'auth:logout',
   'auth:revoke',
+  'memory:read',
+  'memory:write',
+  'memory:delete',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -36,7 +39,12 @@ export type Action = (typeof ACTIONS)[number];
 export type PolicyResource =
   | { type: 'Tenant'; id: string; tenant: string }
   | { type: 'Session'; id: string; tenant: string; owner: string }
-  | { type: 'Platform'; id: 'platform'; tenant: '*' };
+  | { type: 'Platform'; id: 'platform'; tenant: '*' }
+  /**
+   * A memory (or the memories of one owner and scope): `owner` is the user it belongs to,
+   * `scope` one of session / user / project / tenant.
+   */
+  | { type: 'Memory'; id: string; tenant: string; owner: string; scope: string };
 
 export interface PolicyPrincipal {
   tenantId: string;
@@ -77,4 +85,7 @@ export const MINIMUM_ROLE: Readonly<Record<Action, string>> = {
   'webhook:manage': 'tenant-admin',
   'auth:logout': 'viewer',
   'auth:revoke': 'tenant-admin',
+  'memory:read': 'member',
+  'memory:write': 'member',
+  'memory:delete': 'member',
 };

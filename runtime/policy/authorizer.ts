@@ -1,13 +1,14 @@
 /**
  * Authorisation decisions with Cedar (`@cedar-policy/cedar-wasm`). The policy set is parsed
  * once (preparsed by id); each decision passes the principal (a User whose parents are its
- * roles and every role they inherit) and the resource with its tenant (and owner for sessions).
+ * roles and every role they inherit) and the resource with its tenant (and owner for sessions;
+ * owner and scope for memories).
  *
  * Decisions are cached. One Cedar call through the wasm boundary costs tens of microseconds
  * (bench `authz`), and a request is decided by a handful of facts: the caller's tenant, id and
- * roles, the action, and the resource's type, tenant and owner. Those facts are the cache key,
- * and they are all Cedar is given — the resource's own id is not (a Session entity is always
- * `Tdev::Session::"session"`), so policies decide on a resource's type and attributes, never
+ * roles, the action, and the resource's type, tenant, owner and scope. Those facts are the cache
+ * key, and they are all Cedar is given — the resource's own id is not (a Session entity is always
+ * `Tdev::Session::"session"`, a Memory `Tdev::Memory::"memory"`), so policies decide on a resource's type and attributes, never
  * on its id, and a cached decision is exactly the decision Cedar made for the same request.
  * The policy set never changes for an authorizer, so entries never go stale; the cache is
  * bounded (`cacheSize`, oldest entry out first; 0 turns it off).
@@ -73,7 +74,12 @@ export function createAuthorizer(
     };
     const resourceUid = {
       type: `Tdev::${resource.type}`,
-      id: resource.type === 'Session' ? 'session' : resource.id,
+      id:
+        resource.type === 'Session'
+          ? 'session'
+          : resource.type === 'Memory'
+            ? 'memory'
+            : resource.id,
     };
     const answer = statefulIsAuthorized({
       principal: principalUid,
@@ -92,7 +98,9 @@ export function createAuthorizer(
           attrs:
             resource.type === 'Session'
               ? { tenant: resource.tenant, owner: resource.owner }
-              : { tenant: resource.tenant },
+              : resource.type === 'Memory'
+                ? { tenant: resource.tenant, owner: resource.owner, scope: resource.scope }
+                : { tenant: resource.tenant },
           parents: [],
         },
       ],
@@ -122,9 +130,10 @@ export function createAuthorizer(
         principal.roles,
         action,
         resource.type,
-        resource.type === 'Session' ? '' : resource.id,
+        resource.type === 'Session' || resource.type === 'Memory' ? '' : resource.id,
         resource.tenant,
-        resource.type === 'Session' ? resource.owner : '',
+        resource.type === 'Session' || resource.type === 'Memory' ? resource.owner : '',
+        resource.type === 'Memory' ? resource.scope : '',
       ]);
       const cached = cache.get(key);
       if (cached) return cached;

@@ -27,6 +27,16 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
       ],
       resource
     );`,
+  // member: its own memories, its projects' and the tenant's (deny-member-others-memories,
+  // deny-tenant-memory-write-below-admin, deny-member-others-memory-delete narrow this).
+  'member-memories': `
+    permit (
+      principal in Tdev::Role::"member",
+      action in [
+        Tdev::Action::"memory:read", Tdev::Action::"memory:write", Tdev::Action::"memory:delete"
+      ],
+      resource
+    );`,
   // approver: approve plans and steps, raise budgets.
   'approver-decide': `
     permit (
@@ -79,6 +89,29 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
       resource is Tdev::Session
     )
     when { !(principal in Tdev::Role::"operator") && resource.owner != principal.id };`,
+  // Deny: below tenant-admin, another user's own memories (user and session scope) are out of
+  // reach — reading, writing and deleting alike.
+  'deny-member-others-memories': `
+    forbid (
+      principal,
+      action in [
+        Tdev::Action::"memory:read", Tdev::Action::"memory:write", Tdev::Action::"memory:delete"
+      ],
+      resource is Tdev::Memory
+    )
+    when {
+      !(principal in Tdev::Role::"tenant-admin") &&
+      resource.owner != principal.id &&
+      (resource.scope == "user" || resource.scope == "session")
+    };`,
+  // Deny: below tenant-admin, a shared (project or tenant) memory is deleted only by its author.
+  'deny-member-others-memory-delete': `
+    forbid (principal, action == Tdev::Action::"memory:delete", resource is Tdev::Memory)
+    when { !(principal in Tdev::Role::"tenant-admin") && resource.owner != principal.id };`,
+  // Deny: memories every user of the tenant recalls are written by tenant admins only.
+  'deny-tenant-memory-write-below-admin': `
+    forbid (principal, action == Tdev::Action::"memory:write", resource is Tdev::Memory)
+    when { resource.scope == "tenant" && !(principal in Tdev::Role::"tenant-admin") };`,
   // Deny: raising a budget needs approver, even if another permit would allow it.
   'deny-budget-below-approver': `
     forbid (principal, action == Tdev::Action::"session:raise-budget", resource)

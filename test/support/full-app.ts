@@ -23,6 +23,7 @@ export function fullAppDependencies(): ApiDependencies {
     apiKeys: { store: unused, maxTtlDays: 365 },
     webhooks: { store: unused, maxPerTenant: 20 },
     revocations: { revocations: unused, verifyToken: unused },
+    memories: { memory: unused },
   };
 }
 

@@ -32,6 +32,7 @@ function fullApp() {
     apiKeys: { store: unused, maxTtlDays: 365 },
     webhooks: { store: unused, maxPerTenant: 20 },
     revocations: { revocations: unused, verifyToken: unused },
+    memories: { memory: unused },
   };
   return createApp(dependencies);
 }
@@ -158,6 +159,14 @@ const EXPECTED: Record<string, Expectation> = {
     action: 'auth:revoke',
     resource: 'tenant',
     minimum: 'tenant-admin',
+  },
+  // Then per memory (owner and scope): see "memory ownership" below.
+  'POST /v1/memories': { action: 'memory:write', resource: 'tenant', minimum: 'member' },
+  'GET /v1/memories': { action: 'memory:read', resource: 'tenant', minimum: 'member' },
+  'DELETE /v1/memories/:memoryId': {
+    action: 'memory:delete',
+    resource: 'tenant',
+    minimum: 'member',
   },
 };
 
@@ -327,5 +336,75 @@ describe('decision cache', () => {
     expect(cached.authorize(ada, 'session:cancel', session('bob')).allowed).toBe(false);
     const globexAda = { ...ada, tenantId: 'globex' };
     expect(cached.authorize(globexAda, 'session:cancel', session('ada')).allowed).toBe(false);
+  });
+});
+
+describe('memory ownership (Tdev::Memory: owner and scope)', () => {
+  const memory = (owner: string, scope: string, tenant = 'acme'): PolicyResource => ({
+    type: 'Memory',
+    id: 'memory',
+    tenant,
+    owner,
+    scope,
+  });
+  const can = (role: Role, action: Action, resource: PolicyResource) =>
+    allowed(role, action, resource);
+  const memoryActions: Action[] = ['memory:read', 'memory:write', 'memory:delete'];
+
+  test.each(ROLES)('%s: own user and session memories from member up', (role) => {
+    for (const action of memoryActions) {
+      for (const scope of ['user', 'session']) {
+        expect(can(role, action, memory('ada', scope))).toBe(rank(role) >= rank('member'));
+      }
+    }
+  });
+
+  test.each(ROLES)("%s: another user's user and session memories only as tenant-admin", (role) => {
+    for (const action of memoryActions) {
+      for (const scope of ['user', 'session']) {
+        expect(can(role, action, memory('bob', scope))).toBe(rank(role) >= rank('tenant-admin'));
+      }
+    }
+  });
+
+  test.each(ROLES)(
+    '%s: shared memories — project read/write from member, delete by the author or an admin; tenant writes by admins',
+    (role) => {
+      const member = rank(role) >= rank('member');
+      const admin = rank(role) >= rank('tenant-admin');
+      expect(can(role, 'memory:read', memory('bob', 'project'))).toBe(member);
+      expect(can(role, 'memory:write', memory('ada', 'project'))).toBe(member);
+      expect(can(role, 'memory:delete', memory('ada', 'project'))).toBe(member);
+      expect(can(role, 'memory:delete', memory('bob', 'project'))).toBe(admin);
+      expect(can(role, 'memory:read', memory('bob', 'tenant'))).toBe(member);
+      expect(can(role, 'memory:write', memory('ada', 'tenant'))).toBe(admin);
+    },
+  );
+
+  test.each(ROLES)("%s: never another tenant's memory", (role) => {
+    for (const action of memoryActions) {
+      expect(can(role, action, memory('ada', 'user', 'globex'))).toBe(false);
+    }
+  });
+
+  test('the deny rule is named, and the cache tells owners and scopes apart', () => {
+    const member = { tenantId: 'acme', userId: 'ada', roles: ['member'] };
+    expect(authorizer.authorize(member, 'memory:read', memory('bob', 'user'))).toMatchObject({
+      allowed: false,
+      reasons: ['deny-member-others-memories'],
+    });
+    const uncached = createAuthorizer(undefined, { cacheSize: 0 });
+    for (const resource of [
+      memory('ada', 'user'),
+      memory('bob', 'user'),
+      memory('bob', 'project'),
+      memory('ada', 'tenant'),
+    ]) {
+      for (const action of memoryActions) {
+        expect(authorizer.authorize(member, action, resource)).toEqual(
+          uncached.authorize(member, action, resource),
+        );
+      }
+    }
   });
 });

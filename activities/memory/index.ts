@@ -1,0 +1,9 @@
+export {
+  createMemoryActivities,
+  derivedMemoryId,
+  sentencesOf,
+  type ExtractTurnMemoriesInput,
+  type ExtractTurnMemoriesResult,
+  type MemoryActivities,
+  type MemoryActivityDependencies,
+} from './create-memory-activities';

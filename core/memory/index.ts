@@ -1,0 +1,3 @@
+export * from './memory-types';
+export * from './relevance';
+export * from './promotion';

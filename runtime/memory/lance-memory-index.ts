@@ -1,0 +1,191 @@
+/**
+ * The embedded default vector index: LanceDB (`@lancedb/lancedb`) in a local directory — no
+ * server for `npm start` and tests. `uri` may also be an object-store URI LanceDB supports
+ * (`s3://bucket/path`), so a deployment can put the same index on S3. One table per vector
+ * size (`memories_<dimensions>`), created by the first upsert. Searches are exact (flat, cosine)
+ * until an ANN index is built on the table; filters apply before the ranking (prefilter).
+ */
+import { Index, connect, type Connection, type Table } from '@lancedb/lancedb';
+import {
+  searchFilter,
+  sqlString,
+  type MemoryIndexHit,
+  type MemoryIndexRow,
+  type MemoryIndexSearch,
+  type MemoryVectorIndex,
+} from './vector-index';
+
+interface LanceRow extends Record<string, unknown> {
+  memory_id: string;
+  tenant_id: string;
+  scope: string;
+  scope_id: string;
+  owner_id: string;
+  kind: string;
+  vector: number[];
+}
+
+export interface LanceIndexOptions {
+  /** `optimize()` builds the ANN index (IVF-PQ, cosine) from this many rows (10,000 by default). */
+  annFromRows?: number;
+  /** Partitions the ANN search probes (more: better recall, slower); 20 by default. */
+  nprobes?: number;
+  /**
+   * Seconds between checks for what other processes wrote (the API writes, the worker recalls):
+   * 0 checks on every read (strong consistency, the default), undefined never checks.
+   */
+  readConsistencyIntervalSeconds?: number;
+}
+
+export async function openLanceMemoryIndex(
+  uri: string,
+  options: LanceIndexOptions = { readConsistencyIntervalSeconds: 0 },
+): Promise<MemoryVectorIndex> {
+  const connection: Connection = await connect(uri, {
+    ...(options.readConsistencyIntervalSeconds !== undefined
+      ? { readConsistencyInterval: options.readConsistencyIntervalSeconds }
+      : {}),
+  });
+  const tables = new Map<number, Table>();
+  // Writes to one table go one after another (LanceDB commits are versioned; concurrent commits
+  // from one process would only retry).
+  let writes: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = writes.then(work, work);
+    writes = next.catch(() => undefined);
+    return next;
+  };
+
+  const nameOf = (dimensions: number) => `memories_${dimensions}`;
+
+  async function existing(dimensions: number): Promise<Table | undefined> {
+    const cached = tables.get(dimensions);
+    if (cached) return cached;
+    if (!(await connection.tableNames()).includes(nameOf(dimensions))) return undefined;
+    const table = await connection.openTable(nameOf(dimensions));
+    tables.set(dimensions, table);
+    return table;
+  }
+
+  async function allTables(): Promise<Table[]> {
+    const names = (await connection.tableNames()).filter((name) => /^memories_\d+$/.test(name));
+    return Promise.all(names.map((name) => existing(Number(name.slice('memories_'.length))))).then(
+      (found) => found.filter((table): table is Table => table !== undefined),
+    );
+  }
+
+  const toRow = (row: MemoryIndexRow): LanceRow => ({
+    memory_id: row.memoryId,
+    tenant_id: row.tenantId,
+    scope: row.scope,
+    scope_id: row.scopeId,
+    owner_id: row.ownerId,
+    kind: row.kind,
+    vector: row.vector,
+  });
+
+  return {
+    async upsert(rows) {
+      const bySize = new Map<number, LanceRow[]>();
+      for (const row of rows) {
+        const list = bySize.get(row.vector.length) ?? [];
+        list.push(toRow(row));
+        bySize.set(row.vector.length, list);
+      }
+      for (const [dimensions, data] of bySize) {
+        await serial(async () => {
+          // Keyed by memory id alone: ids are ULIDs the service mints (never taken from a
+          // request), unique across tenants.
+          const table = await existing(dimensions);
+          if (!table) {
+            tables.set(dimensions, await connection.createTable(nameOf(dimensions), data));
+            return;
+          }
+          await table
+            .mergeInsert('memory_id')
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute(data);
+        });
+      }
+    },
+
+    async search(query: MemoryIndexSearch): Promise<MemoryIndexHit[]> {
+      if (query.scopes.length === 0 || query.limit <= 0) return [];
+      const table = await existing(query.vector.length);
+      if (!table) return [];
+      const rows = (await table
+        .vectorSearch(query.vector)
+        .distanceType('cosine')
+        .nprobes(options.nprobes ?? 20)
+        .refineFactor(4)
+        .where(searchFilter(query))
+        .select(['memory_id', 'scope', '_distance'])
+        .limit(query.limit)
+        .toArray()) as { memory_id: string; scope: string; _distance: number }[];
+      return rows.map((row) => ({
+        memoryId: row.memory_id,
+        scope: row.scope as MemoryIndexHit['scope'],
+        similarity: 1 - row._distance,
+      }));
+    },
+
+    async delete(tenantId, memoryId) {
+      const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`;
+      let removed = 0;
+      for (const table of await allTables()) {
+        await serial(async () => {
+          const before = await table.countRows(predicate);
+          if (before > 0) await table.delete(predicate);
+          removed += before;
+        });
+      }
+      return removed;
+    },
+
+    async count(tenantId, memoryId) {
+      const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`;
+      let total = 0;
+      for (const table of await allTables()) total += await table.countRows(predicate);
+      return total;
+    },
+
+    async optimize() {
+      let rows = 0;
+      let annIndex = false;
+      for (const table of await allTables()) {
+        await serial(async () => {
+          const count = await table.countRows();
+          rows += count;
+          await table.optimize();
+          if (count < (options.annFromRows ?? 10_000)) return;
+          const dimensions =
+            (
+              (await table.schema()).fields.find((field) => field.name === 'vector')?.type as
+                { listSize?: number } | undefined
+            )?.listSize ?? 0;
+          await table.createIndex('vector', {
+            config: Index.ivfPq({
+              distanceType: 'cosine',
+              numPartitions: Math.max(1, Math.round(Math.sqrt(count))),
+              ...(dimensions % 16 === 0 ? { numSubVectors: dimensions / 16 } : {}),
+            }),
+            replace: true,
+          });
+          await table.createIndex('scope', { config: Index.bitmap(), replace: true });
+          for (const column of ['tenant_id', 'scope_id']) {
+            await table.createIndex(column, { config: Index.btree(), replace: true });
+          }
+          annIndex = true;
+        });
+      }
+      return { rows, annIndex };
+    },
+
+    async close() {
+      await writes;
+      for (const table of tables.values()) table.close();
+      connection.close();
+    },
+  };
+}
