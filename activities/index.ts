@@ -2,7 +2,7 @@
  * The session activities, built from their dependencies: the worker wires real clients,
  * tests wire local servers. Nothing here opens a connection on import.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { AgentCatalog } from '../core/agents/agent-spec';
 import { BUILTIN_AGENT_CATALOG } from '../core/agents/builtin-agents';
 import type {
@@ -10,6 +10,7 @@ import type {
   AgentStepResult,
   PlanRequestInput,
   PlanRequestResult,
+  RecalledMemory,
   RequestAnalysis,
   SessionIndexRecord,
   SummarizeTurnInput,
@@ -65,9 +66,64 @@ export interface ActivityDependencies {
    * session events tenants subscribed to); none when absent.
    */
   sessionEvents?: SessionEventSink;
+  /**
+   * Recalls the user's and project's memories for a step (runtime/memory `recallForStep`);
+   * the step's prompt gets them in its memory slot and its context report lists them with
+   * their scores. No recall when absent.
+   */
+  recall?: (request: {
+    tenantId: string;
+    userId: string;
+    sessionId: string;
+    projectId?: string;
+    query: string;
+  }) => Promise<{
+    memories: (RecalledMemory & { text: string })[];
+    ranking: { semantic: boolean };
+  }>;
+}
+
+/**
+ * The memories for a step (none for cached steps, compensations, or without a user). A memory
+ * store that is away does not fail the step: it runs without memories, and the log says so.
+ */
+async function recallWith(
+  recall: NonNullable<ActivityDependencies['recall']>,
+  input: AgentStepInput,
+): Promise<{ lines: string[]; used: RecalledMemory[]; semantic: boolean } | undefined> {
+  if (!input.userId || !input.tenantId || input.step.cache || input.compensation) return undefined;
+  try {
+    const found = await recall({
+      tenantId: input.tenantId,
+      userId: input.userId,
+      sessionId: input.sessionId,
+      ...(input.projectId ? { projectId: input.projectId } : {}),
+      query: `${input.request}\n${input.step.instruction}`,
+    });
+    if (found.memories.length === 0) return undefined;
+    return {
+      lines: found.memories.map((memory) => `(${memory.kind}, ${memory.scope}) ${memory.text}`),
+      used: found.memories.map(({ memoryId, kind, scope, score }) => ({
+        memoryId,
+        kind,
+        scope,
+        score,
+      })),
+      semantic: found.ranking.semantic,
+    };
+  } catch (error) {
+    log.warn('memory recall failed; the step runs without memories', {
+      sessionId: input.sessionId,
+      stepId: input.step.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
+  const recallFor = (input: AgentStepInput) =>
+    dependencies.recall ? recallWith(dependencies.recall, input) : Promise.resolve(undefined);
   const agents = dependencies.agents ?? BUILTIN_AGENT_CATALOG;
   const models = dependencies.models?.length ? dependencies.models : [dependencies.model];
   const modelChain = models.map(modelRef);
@@ -135,15 +191,21 @@ export function createActivities(dependencies: ActivityDependencies) {
         (input.modelRef !== undefined ? byRef.get(input.modelRef) : undefined) ??
         models[input.modelHop ?? 0] ??
         dependencies.model;
-      return runAgentStepWith(
+      const recalled = await recallFor(input);
+      const result = await runAgentStepWith(
         model,
-        input,
+        recalled ? { ...input, memories: recalled.lines } : input,
         agents,
         dependencies.agentHistory,
         dependencies.routing?.recorder,
         dependencies.modelLayer,
         (input.modelHop ?? 0) + 1 >= models.length,
       );
+      if (!recalled || !result.context) return result;
+      return {
+        ...result,
+        context: { ...result.context, recalled: recalled.used, semanticRecall: recalled.semantic },
+      };
     },
     /**
      * Summarises an earlier turn of a session with the primary model (through the model

@@ -29,6 +29,8 @@ import {
   temporalConnectionOptions,
 } from '../runtime/temporal';
 import { codecTextSealer } from '../runtime/temporal/codec';
+import { createMemoryService } from '../runtime/memory/memory-from-config';
+import { recallForStep } from '../runtime/memory/recall-for-step';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -110,6 +112,13 @@ async function main(): Promise<void> {
     );
   }
   const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer);
+  // Memories (the same stores and index as the API's): recalled into every agent step.
+  const memory = await createMemoryService(config.memory, {
+    documents: dynamo.documents,
+    tableName: tables.memories,
+    ...(redis ? { redis } : {}),
+    ...(sealer ? { sealer } : {}),
+  });
   const agents = new AgentRegistryStore(dynamo.documents, tables.agents);
   const agentHistory = new AgentHistoryStore(dynamo.documents, tables.agentHistory);
   const connectionOptions = temporalConnectionOptions(
@@ -177,6 +186,8 @@ async function main(): Promise<void> {
     activities: createActivities({
       ...stack.dependencies,
       sessionIndex,
+      // Each step's prompt gets the user's and project's relevant memories.
+      recall: (request) => recallForStep(memory.service, request),
       sessionEvents: createSessionEventSink({
         webhooks,
         workflows: workflowClient.workflow,
@@ -236,6 +247,7 @@ async function main(): Promise<void> {
     await Promise.all([worker.run(), mediaWorker?.run()]);
   } finally {
     blobs.close();
+    await memory.close();
     await connection.close();
     await clientConnection.close();
     await metricsServer?.close();

@@ -104,8 +104,19 @@ export interface AgentStepInput {
   attachments?: string;
   /** The session's earlier turns, oldest first (core/session/turn-memory.ts). */
   history?: TurnMemory[];
-  /** Memories recalled for this step (the slot recall fills; empty until it exists). */
+  /** Memories recalled for this step (filled by the activity's recall when memory is on). */
   memories?: string[];
+  /** Who the session is for: recall reads this user's and project's memories. */
+  userId?: string;
+  projectId?: string;
+}
+
+/** A memory that went into a step's prompt, with its relevance (core/memory). */
+export interface RecalledMemory {
+  memoryId: string;
+  kind: string;
+  scope: string;
+  score: { similarity: number; recency: number; importance: number; total: number };
 }
 
 /**
@@ -125,6 +136,10 @@ export interface ContextReport {
   cut: ContextCut[];
   /** Earlier turns that went in as summaries rather than verbatim. */
   summarisedTurns?: number[];
+  /** Memories recalled for the step, most relevant first, with their scores. */
+  recalled?: RecalledMemory[];
+  /** False when the ranking was lexical (offline embedding), not by meaning. */
+  semanticRecall?: boolean;
 }
 
 export interface ContextCut {

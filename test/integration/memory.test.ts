@@ -26,6 +26,8 @@ import { openLanceMemoryIndex } from '../../runtime/memory/lance-memory-index';
 import { ShortTermMemoryStore } from '../../runtime/memory/short-term-store';
 import { isSealed } from '../../runtime/temporal/codec/text-sealer';
 import { codecTextSealer } from '../../runtime/temporal/codec';
+import { statusQuery, type SessionResult } from '../../core/session';
+import { startFakeBedrock } from '../fakes/bedrock-converse-server';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import {
   createHarness,
@@ -259,6 +261,76 @@ describe('memories across sessions and tenants', () => {
       useCount: 2,
     });
     expect(await redis.hget(keys.notes, memoryId)).toBeNull();
+  });
+});
+
+describe('recall in a real session', () => {
+  test('a step of a new session gets the user’s preference in its prompt, with scores in its status; another tenant’s does not', async () => {
+    const bedrock = await startFakeBedrock();
+    const running = await harness.createWorker(bedrock, {
+      recall: (request) => recallForStep(worker.service, request),
+    });
+    const run = running.run();
+    try {
+      const grace = await token('acme-recall', 'grace', ['member']);
+      const stated = await call('POST', '/v1/memories', grace, {
+        scope: 'user',
+        kind: 'preference',
+        text: 'Billing services store their data in PostgreSQL 16',
+      });
+      expect(stated.status).toBe(201);
+      const plan = {
+        schemaVersion: 1 as const,
+        steps: [
+          {
+            id: 'storage',
+            agent: 'design',
+            title: 'storage',
+            instruction: 'Choose the database for the billing services',
+            dependsOn: [],
+          },
+        ],
+      };
+      const promptsOf = (sessionId: string) =>
+        bedrock.calls
+          .filter((entry) => entry.sessionId === sessionId)
+          .map((entry) =>
+            (entry.body.messages ?? [])
+              .flatMap((message) => message.content.map((block) => block.text ?? ''))
+              .join('\n'),
+          );
+      const mine = await harness.startSession(
+        { text: 'Design the billing storage', plan },
+        { tenantId: 'acme-recall', userId: 'grace' },
+      );
+      expect(((await mine.result()) as SessionResult).phase).toBe('completed');
+      expect(promptsOf(mine.workflowId).some((prompt) => prompt.includes('PostgreSQL 16'))).toBe(
+        true,
+      );
+      const step = (await mine.query(statusQuery)).steps[0];
+      expect(step?.context?.recalled?.[0]).toMatchObject({
+        memoryId: stated.body.memory.memoryId,
+        kind: 'preference',
+        scope: 'user',
+      });
+      expect(step?.context?.recalled?.[0]?.score.total).toBeGreaterThan(0);
+      expect(step?.context?.semanticRecall).toBe(false);
+
+      // The same request and user name under another tenant recalls nothing of it.
+      const other = await harness.startSession(
+        { text: 'Design the billing storage', plan },
+        { tenantId: 'other-recall', userId: 'grace' },
+      );
+      expect(((await other.result()) as SessionResult).phase).toBe('completed');
+      expect(promptsOf(other.workflowId).some((prompt) => prompt.includes('PostgreSQL 16'))).toBe(
+        false,
+      );
+      expect((await other.query(statusQuery)).steps[0]?.context?.recalled).toBeUndefined();
+    } finally {
+      running.shutdown();
+      await run;
+      await bedrock.close();
+    }
   });
 });
 

@@ -92,6 +92,8 @@ export function agentStepInput(
   return {
     sessionId: session.input.sessionId,
     tenantId: session.input.tenantId,
+    userId: session.input.userId,
+    ...(session.input.projectId ? { projectId: session.input.projectId } : {}),
     turn: session.turn,
     request: session.request.text,
     step,
