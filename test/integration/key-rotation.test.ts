@@ -61,9 +61,23 @@ function historyPayloads(value: unknown, found: Payload[] = []): Payload[] {
       found.push(record);
       return found;
     }
-    // Search attributes stay plain by nature (the server indexes them; core/names.ts).
+    // Search attributes stay plain by nature (the server indexes them; core/names.ts), and so
+    // does the trace context the OpenTelemetry interceptors put in headers (`_tracer-data`:
+    // a W3C traceparent, ids only) — checked to be nothing else.
     for (const [key, child] of Object.entries(record)) {
       if (key === 'searchAttributes') continue;
+      if (key === 'header' && child && typeof child === 'object') {
+        const fields = (child as { fields?: Record<string, Payload> }).fields ?? {};
+        for (const [name, payload] of Object.entries(fields)) {
+          if (name !== '_tracer-data') {
+            found.push(payload);
+            continue;
+          }
+          const context = JSON.parse(Buffer.from(payload.data ?? []).toString()) as object;
+          expect(Object.keys(context)).toEqual(['traceparent']);
+        }
+        continue;
+      }
       if (key === 'markerRecordedEventAttributes' && child && typeof child === 'object') {
         const { data: _coreData, ...details } =
           (child as { details?: Record<string, unknown> }).details ?? {};
