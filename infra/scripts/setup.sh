@@ -16,8 +16,11 @@ else
 fi
 
 if [[ "${1:-}" == "--system-packages" ]]; then
-  step "Temporal CLI (dev server + Web UI) and tctl, pinned, from the Go module proxy"
-  bash infra/temporal/install.sh --with-tctl
+  # The standalone server + temporal-sql-tool: the durability, DR-drill and data-protection tests
+  # also run on PostgreSQL. Built only when missing or when its pinned version changed (cold
+  # build about 10 min on 2 cores; CI caches .tools/bin and the Go caches keyed by versions.env).
+  step "Temporal CLI, tctl and the standalone server (PostgreSQL), pinned, from the Go module proxy"
+  bash infra/temporal/install.sh --with-tctl --with-server
 else
   step "Temporal CLI (dev server + Web UI), pinned, from the Go module proxy"
   bash infra/temporal/install.sh
