@@ -113,12 +113,44 @@ export async function createTemporalDatabases(
   return databases;
 }
 
-/** Creates an empty database (the target of a restore). */
-export async function createEmptyDatabase(
+/** `pg_dump --format=custom` of one database into `file` (consistent snapshot; online). */
+export async function dumpDatabase(
+  database: string,
+  file: string,
+  endpoint: PostgresEndpoint = postgresEndpoint(),
+): Promise<void> {
+  await run('pg_dump', ['--format=custom', '--file', file, database], {
+    env: postgresToolEnv(endpoint),
+  });
+}
+
+/**
+ * Restores a `pg_dump --format=custom` file of a Temporal database into a new database `name`.
+ * The server checks its schema version in a row keyed by the database name (`schema_version`),
+ * so under another name than the dumped one that row is renamed too; without it the server
+ * exits with "unable to read DB schema version".
+ */
+export async function restoreTemporalDatabase(
+  file: string,
   name: string,
   endpoint: PostgresEndpoint = postgresEndpoint(),
 ): Promise<void> {
-  await run('createdb', [name], { env: postgresToolEnv(endpoint) });
+  const env = postgresToolEnv(endpoint);
+  await run('createdb', [name], { env });
+  await run('pg_restore', ['--no-owner', '--exit-on-error', '--dbname', name, file], { env });
+  await run(
+    'psql',
+    [
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-q',
+      '-d',
+      name,
+      '-c',
+      'UPDATE schema_version SET db_name = current_database()',
+    ],
+    { env },
+  );
 }
 
 /** Drops the databases (force: a killed server may leave connections behind). */
