@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../core/names';
 import { REPO_ROOT, toolPath } from './paths';
 import { startProcess, waitFor, type ServiceProcess } from './processes';
@@ -234,8 +234,17 @@ export interface TemporalPostgresServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Another server config file (default infra/temporal/postgres/temporal-server.yaml). */
   configFile?: string;
-  /** Skip namespace registration and readiness checks (e.g. a server that requires mTLS). */
-  skipRegistration?: boolean;
+  /**
+   * How this module's readiness checks and registrations reach a frontend that requires
+   * (m)TLS: the client's TLS options and the same files for the `temporal` CLI.
+   */
+  tls?: {
+    connection: TLSConfig;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    serverName: string;
+  };
 }
 
 export interface TemporalPostgresServer extends ServiceProcess {
@@ -287,9 +296,23 @@ export async function startTemporalPostgresServer(
     logDir: options.logDir,
   });
   const address = `127.0.0.1:${ports.frontend}`;
-  if (options.skipRegistration) return { ...server, address };
+  const { tls } = options;
+  const tlsArgs = tls
+    ? [
+        '--tls-ca-path',
+        tls.caFile,
+        '--tls-cert-path',
+        tls.certFile,
+        '--tls-key-path',
+        tls.keyFile,
+        '--tls-server-name',
+        tls.serverName,
+      ]
+    : [];
   const cli = (args: string[]) =>
-    run(toolPath('temporal'), [...args, '--address', address], { maxBuffer: 16 << 20 });
+    run(toolPath('temporal'), [...args, '--address', address, ...tlsArgs], {
+      maxBuffer: 16 << 20,
+    });
   const { namespace } = options;
   await waitFor(
     `temporal-server at ${address}`,
@@ -333,7 +356,7 @@ export async function startTemporalPostgresServer(
   await waitFor(
     'search attributes',
     async () => {
-      if (!(await temporalReady(address, namespace)))
+      if (!(await temporalReady(address, namespace, tls?.connection)))
         await cli([
           'operator',
           'search-attribute',
@@ -342,7 +365,7 @@ export async function startTemporalPostgresServer(
           namespace,
           ...attributeFlags,
         ]);
-      return temporalReady(address, namespace);
+      return temporalReady(address, namespace, tls?.connection);
     },
     { timeoutMs: 60_000, process: server },
   );
@@ -353,7 +376,11 @@ export async function startTemporalPostgresServer(
   await waitFor(
     'search attributes to become queryable',
     async () => {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      const connection = await Connection.connect({
+        address,
+        connectTimeout: 1000,
+        ...(tls ? { tls: tls.connection } : {}),
+      });
       try {
         await connection.workflowService.listWorkflowExecutions({
           namespace,
