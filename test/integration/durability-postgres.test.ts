@@ -147,11 +147,24 @@ test('PostgreSQL server: a worker killed with SIGKILL mid-step, the session comp
       call.sessionId === sessionId && call.usage ? [call.usage] : [],
     );
     expect(reported).toHaveLength(3);
-    const totals = await new UsageLedgerStore(
-      harness.dynamo.documents,
-      harness.tables.usageLedger,
-    ).sessionTotals(input.tenantId, sessionId);
-    expect(totals).toMatchObject({ calls: 3, failedCalls: 0 });
+    // The ledger holds every call Bedrock received: the killed call billed by the retry as
+    // AnswerLost with no tokens, the retry counted once, as a repeat (as on the dev server).
+    const ledger = new UsageLedgerStore(harness.dynamo.documents, harness.tables.usageLedger);
+    const { entries } = await ledger.sessionEntries(input.tenantId, sessionId);
+    expect(
+      entries
+        .filter((entry) => entry.stepId === 'b')
+        .map((entry) => [entry.attempt, entry.outcome, entry.error?.split(':')[0], entry.repeated]),
+    ).toEqual([
+      [1, 'failed', 'AnswerLost', undefined],
+      [2, 'succeeded', undefined, true],
+    ]);
+    expect(await ledger.sessionTotals(input.tenantId, sessionId)).toMatchObject({
+      calls: bedrock.callsForSession(sessionId),
+      failedCalls: 1,
+      inputTokens: reported.reduce((sum, usage) => sum + usage.inputTokens, 0),
+      outputTokens: reported.reduce((sum, usage) => sum + usage.outputTokens, 0),
+    });
     console.log(`worker SIGKILL on the PostgreSQL server: ${Date.now() - testStarted} ms`);
   } catch (error) {
     throw new Error(
