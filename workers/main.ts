@@ -31,6 +31,7 @@ import {
 import { codecTextSealer } from '../runtime/temporal/codec';
 import { createMemoryService } from '../runtime/memory/memory-from-config';
 import { recallForStep } from '../runtime/memory/recall-for-step';
+import { probeTemporalTls } from '../runtime/temporal/tls-probe';
 import { AgentHistoryStore } from '../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
 import { SessionIndexStore } from '../runtime/stores/session-index-store';
@@ -129,7 +130,13 @@ async function main(): Promise<void> {
   if (encryption === 'off') {
     logger.warn('PAYLOAD ENCRYPTION OFF: set PAYLOAD_KMS_KEY_ID or PAYLOAD_KEY_RING_FILE');
   } else logger.info({ encryption }, 'payload encryption');
-  const connection = await NativeConnection.connect(connectionOptions);
+  const connection = await NativeConnection.connect(connectionOptions).catch(
+    async (error: unknown) => {
+      // The gRPC error of a refused TLS handshake rarely says why; one TLS probe does.
+      const reason = await probeTemporalTls(connectionOptions);
+      throw reason ? new Error(`cannot connect to Temporal: ${reason}`, { cause: error }) : error;
+    },
+  );
   // Routing reads task-queue load through the client API (DescribeTaskQueue), cached briefly.
   const clientConnection = await Connection.connect(connectionOptions);
   const queueLoads = createTaskQueueLoadReader({

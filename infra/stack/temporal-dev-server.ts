@@ -1,5 +1,5 @@
 /** The Temporal dev server (`temporal server start-dev`): real server, SQLite file, Web UI. */
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../core/names';
 import { toolPath } from './paths';
 import { startProcess, waitFor, type ServiceProcess } from './processes';
@@ -91,8 +91,16 @@ export async function waitForTemporal(
   await waitFor(`Temporal at ${address}`, () => temporalReady(address, namespace), options);
 }
 
-export async function temporalReady(address: string, namespace: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+export async function temporalReady(
+  address: string,
+  namespace: string,
+  tls?: TLSConfig,
+): Promise<boolean> {
+  const connection = await Connection.connect({
+    address,
+    connectTimeout: 1000,
+    ...(tls ? { tls } : {}),
+  });
   try {
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({

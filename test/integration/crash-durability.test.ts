@@ -3,8 +3,9 @@
  * agent steps each) against the counting Bedrock Converse fake (300–900 ms per answer), the real
  * worker (workers/main.ts) run as a child process and SIGKILLed 3 times at seeded random
  * moments (each a seeded 0–150 ms after an answer reached it: the window between a model's
- * answer and the step's completion, where a paid call is at risk), and the Temporal dev server SIGKILLed once and restarted on the same port and SQLite
- * file. Afterwards, from the fake's call log, the model-result store and the usage ledger:
+ * answer and the step's completion, where a paid call is at risk), and the Temporal server
+ * SIGKILLed once and restarted on its storage: the dev server (same port and SQLite file), and
+ * once more on the standalone server on PostgreSQL (same ports and databases). Afterwards, from the fake's call log, the model-result store and the usage ledger:
  * - every session completed;
  * - no call was made again once an earlier call of the same request had its answer stored;
  * - the ledger holds one entry per call the provider received, planner included; a call whose
@@ -52,6 +53,7 @@ import {
   testPayloadEnv,
   type Harness,
 } from '../support/test-env';
+import { startPostgresTemporal } from '../support/temporal-postgres';
 
 const SESSIONS = 32;
 const WORKER_KILLS = 3;
@@ -191,7 +193,64 @@ async function storedAnswerOf(harness: Harness, callKey: string): Promise<Stored
   };
 }
 
-async function crashRun(run: number): Promise<void> {
+/** The run's Temporal server: killed with SIGKILL once, then started again on its storage. */
+interface CrashServer {
+  address: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The dev server on its own SQLite file, restarted on the same port and file. */
+async function devCrashServer(harness: Harness, run: number): Promise<CrashServer> {
+  const port = await freePort();
+  const serverOptions: TemporalDevServerOptions = {
+    port,
+    headless: true,
+    dbFile: path.join(harness.env.dir, `crash-${run}-${port}.db`),
+    namespace: harness.env.namespace,
+    logDir: harness.env.dir,
+    name: `temporal-crash-${run}-${port}`,
+  };
+  let server = await startTemporalDevServer(serverOptions);
+  return {
+    address: `127.0.0.1:${port}`,
+    get child() {
+      return server.child;
+    },
+    get logFile() {
+      return server.logFile;
+    },
+    async restart() {
+      server = await startTemporalDevServer(serverOptions);
+    },
+    async close() {
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+    },
+  };
+}
+
+/** The standalone server on fresh PostgreSQL databases (dropped at close), same ports. */
+async function postgresCrashServer(run: number): Promise<CrashServer> {
+  const temporal = await startPostgresTemporal(`crash${run}`);
+  return {
+    address: temporal.address,
+    get child() {
+      return temporal.server.child;
+    },
+    get logFile() {
+      return temporal.server.logFile;
+    },
+    async restart() {
+      await temporal.restart();
+    },
+    close: () => temporal.close(),
+  };
+}
+
+async function crashRun(run: number, backend: 'dev' | 'postgres' = 'dev'): Promise<void> {
   const seed = BASE_SEED + run;
   const random = seededRandom(seed);
   const delays = seededRandom(seed ^ 0x5eed);
@@ -213,17 +272,9 @@ async function crashRun(run: number): Promise<void> {
       }),
     },
   );
-  const port = await freePort();
-  const serverOptions: TemporalDevServerOptions = {
-    port,
-    headless: true,
-    dbFile: path.join(harness.env.dir, `crash-${run}-${port}.db`),
-    namespace: harness.env.namespace,
-    logDir: harness.env.dir,
-    name: `temporal-crash-${run}-${port}`,
-  };
-  let server = await startTemporalDevServer(serverOptions);
-  const address = `127.0.0.1:${port}`;
+  const server =
+    backend === 'postgres' ? await postgresCrashServer(run) : await devCrashServer(harness, run);
+  const { address } = server;
   const connection = await Connection.connect({ address });
   const client = new Client({
     connection,
@@ -335,7 +386,7 @@ async function crashRun(run: number): Promise<void> {
         kills.push({ kind: 'server', at: Date.now() });
         await exited(server.child);
         await sleep(between(random, 200, 2_000));
-        server = await startTemporalDevServer(serverOptions);
+        await server.restart();
       }
     }
     await starting;
@@ -454,8 +505,7 @@ async function crashRun(run: number): Promise<void> {
       }
     }
     await connection.close();
-    server.child.kill('SIGTERM');
-    await exited(server.child);
+    await server.close();
     await bedrock.close();
     await harness.close();
   }
@@ -467,4 +517,12 @@ describe('crash durability', () => {
       await crashRun(run);
     }, 240_000);
   }
+});
+
+// The same crash test on the production-like server (issue 12 item 6): the standalone Temporal
+// server on PostgreSQL, SIGKILLed once and restarted on its databases with sessions in flight.
+describe('crash durability on the PostgreSQL-backed server', () => {
+  test(`${SESSIONS} sessions, ${WORKER_KILLS} worker SIGKILLs and one server SIGKILL: all complete, no stored answer paid twice, every provider call in the ledger`, async () => {
+    await crashRun(0, 'postgres');
+  }, 300_000);
 });

@@ -127,6 +127,8 @@ export interface Harness {
       dataConverter?: DataConverter;
       /** Registers the webhook delivery activity (activities/webhooks). */
       webhooks?: WebhookActivityDependencies;
+      /** Another Temporal server than the shared one (e.g. the PostgreSQL-backed server). */
+      address?: string;
     },
   ): Promise<Worker>;
   close(): Promise<void>;
@@ -183,7 +185,9 @@ export async function createHarness(name: string): Promise<Harness> {
       });
     },
     async createWorker(bedrock, overrides = {}, worker = {}) {
-      const native = await NativeConnection.connect({ address: env.temporalAddress });
+      const native = await NativeConnection.connect({
+        address: worker.address ?? env.temporalAddress,
+      });
       nativeConnections.push(native);
       const model = createBedrockProvider({
         region: 'us-east-1',
