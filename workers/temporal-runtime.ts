@@ -5,13 +5,13 @@
  * Prometheus exporter on a loopback port, which the worker's `/metrics` serves next to ours.
  * Install once, before the first connection.
  */
-import { createServer } from 'node:net';
 import {
   DefaultLogger,
   Runtime,
   makeTelemetryFilterString,
   type LogLevel,
 } from '@temporalio/worker';
+import { freePort } from '../infra/stack/processes';
 import { temporalLogFunction, type Logger } from '../runtime/logger';
 
 /** The process logger's levels (`LOG_LEVEL`). */
@@ -39,7 +39,7 @@ export async function installTemporalRuntime(options: {
   metrics: boolean;
 }): Promise<TemporalRuntime> {
   const level = SDK_LEVELS[options.level];
-  const port = options.metrics ? await freeLoopbackPort() : undefined;
+  const port = options.metrics ? await freePort() : undefined;
   Runtime.install({
     logger: new DefaultLogger(level, temporalLogFunction(options.logger)),
     telemetryOptions: {
@@ -67,16 +67,4 @@ export async function readSdkMetrics(url: string): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   if (!response.ok) throw new Error(`SDK metrics answered ${response.status}`);
   return response.text();
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
