@@ -249,6 +249,30 @@ describe('codec endpoint', () => {
     expect(String(user.body.detail)).toMatch(/operator/);
   });
 
+  test('codec sign-in: a bad token → 401, a non-operator → 403, neither sets the cookie; a forged cookie → 401', async () => {
+    const signIn = (value: string) =>
+      fetch(`${api.url}/codec/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: value }).toString(),
+      });
+    const bad = await signIn('not-a-token');
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    expect(await bad.text()).toMatch(/Not signed in/);
+    const user = await signIn(await token(['user']));
+    expect(user.status).toBe(403);
+    expect(user.headers.get('set-cookie')).toBeNull();
+    expect(await user.text()).toMatch(/needs one of operator/);
+    const operator = await signIn(await token(['operator']));
+    expect(operator.status).toBe(200);
+    expect(operator.headers.get('set-cookie')).toMatch(/^tdev_codec=.*HttpOnly.*SameSite=Strict/);
+    const payload = asJson(await encrypted('x'));
+    const forged = await codecCall('decode', [payload], { cookie: 'tdev_codec=forged' });
+    expect(forged.status).toBe(401);
+    expect(String(forged.body.detail)).toMatch(/sign in again/);
+  });
+
   test('an operator decodes the real history of the session (and plain payloads pass through)', async () => {
     const history = await harness.client.workflow.getHandle(sessionId).fetchHistory();
     const payloads = (history.events ?? []).flatMap(
