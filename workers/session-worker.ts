@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
@@ -27,7 +28,10 @@ export interface SessionWorkerOptions {
   embeddings?: EmbeddingActivityDependencies;
   /** Registers `deliverWebhook` (the webhook delivery workflow's activity); absent: none. */
   webhooks?: WebhookActivityDependencies;
-  /** Path of a pre-built workflow bundle; without it the worker bundles workflows/ at start. */
+  /**
+   * Path of a pre-built workflow bundle (workers/bundle-workflows.ts); without it the worker
+   * bundles workflows/ at start. With tracing on, its traced sibling is loaded when it exists.
+   */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
@@ -42,6 +46,20 @@ export interface SessionWorkerOptions {
 /** Path of the workflow entry point, for bundling at start or at build time. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/** Where the bundle with the tracing interceptors lies next to `bundlePath` (x.js → x.traced.js). */
+export function tracedBundlePath(bundlePath: string): string {
+  return bundlePath.replace(/(\.js)?$/, '.traced.js');
+}
+
+/**
+ * The bundle a worker loads: with tracing on, the traced sibling of `bundlePath` when it was
+ * built (a single bundle built otherwise is used as it is, with or without interceptors).
+ */
+function bundleFor(bundlePath: string, tracing: boolean): string {
+  const traced = tracedBundlePath(bundlePath);
+  return tracing && existsSync(traced) ? traced : bundlePath;
+}
+
 /**
  * A worker for the session task queue: the session workflow plus its activities. It stops
  * polling on SIGINT/SIGTERM and lets running activities finish within the grace time.
@@ -49,10 +67,10 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export async function createSessionWorker(options: SessionWorkerOptions): Promise<Worker> {
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
     options.workflowBundlePath !== undefined
-      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      ? { workflowBundle: { codePath: bundleFor(options.workflowBundlePath, !!options.tracing) } }
       : { workflowsPath: WORKFLOWS_PATH };
-  // A pre-built bundle carries the tracing workflow interceptors; bundled at start, they are
-  // added only with tracing on.
+  // The tracing workflow interceptors run only with tracing on: bundled at start, they are added
+  // then; pre-built, the traced bundle carries them. The span sink is registered either way.
   const { sinks, activityInterceptors } = workerTracing(options.tracing);
   const workflowModules =
     options.tracing && options.workflowBundlePath === undefined

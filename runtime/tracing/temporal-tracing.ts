@@ -18,8 +18,9 @@ import type { Tracing } from './tracing-sdk';
 type ReadableSpan = sdkTracing.ReadableSpan;
 
 /**
- * The workflow interceptor module bundled with the workflow code (workers/bundle-workflows.ts):
- * it traces workflow execution, signals, queries and the activities it schedules.
+ * The workflow interceptor module bundled with the workflow code for workers with tracing on
+ * (workers/bundle-workflows.ts): it traces workflow execution, signals, queries and the
+ * activities it schedules.
  */
 export const TRACING_WORKFLOW_INTERCEPTORS =
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
@@ -31,8 +32,8 @@ export function workflowClientTracing(): WorkflowClientInterceptor[] {
 
 /**
  * Worker options for tracing: activity interceptors and the workflow span sink. `tracing`
- * undefined (tracing off) still registers the sink, as a no-op, since a pre-built bundle carries
- * the workflow interceptors either way.
+ * undefined (tracing off) still registers the sink, as a no-op, since a bundle built before the
+ * interceptors were left out of the untraced one still calls it.
  */
 export function workerTracing(tracing: Tracing | undefined): Pick<WorkerOptions, 'sinks'> & {
   activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity'];

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { workerTracing } from '../../runtime/tracing';
-import { writeWorkflowBundle } from '../../workers/bundle-workflows';
+import { writeWorkflowBundles } from '../../workers/bundle-workflows';
+import { tracedBundlePath } from '../../workers/session-worker';
 import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtime/temporal/codec';
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
@@ -81,26 +82,35 @@ test('every recorded history replays against the current workflow code', async (
   }
 });
 
-test('every recorded history replays on the production bundle, tracing interceptors included', async () => {
-  // The bundle `npm run build` writes carries the OpenTelemetry workflow interceptors; turning
-  // tracing on (or off) for running sessions must not change their command sequence.
+test('every recorded history replays on both production bundles, with and without tracing interceptors', async () => {
+  // `npm run build` writes a bundle without the OpenTelemetry workflow interceptors and one
+  // with them (for workers with tracing on); turning tracing on (or off) for running sessions
+  // must not change their command sequence.
   const dir = mkdtempSync(path.join(tmpdir(), 'tdev-replay-bundle-'));
   try {
-    const codePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
-    expect(readFileSync(codePath, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
-    const results = await replayAll(require.resolve('../../workflows'), {
-      workflowsPath: undefined,
-      workflowBundle: { codePath },
-      sinks: workerTracing(undefined).sinks,
-    });
-    expect(results.size).toBe(histories.length);
-    for (const [workflowId, error] of results) {
-      expect({ workflowId, error: error?.message }).toEqual({ workflowId, error: undefined });
+    const plain = await writeWorkflowBundles(path.join(dir, 'workflow-bundle.js'));
+    const traced = tracedBundlePath(plain);
+    expect(readFileSync(plain, 'utf8')).not.toContain('OpenTelemetryInboundInterceptor');
+    expect(readFileSync(traced, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
+    for (const codePath of [plain, traced]) {
+      const results = await replayAll(require.resolve('../../workflows'), {
+        workflowsPath: undefined,
+        workflowBundle: { codePath },
+        sinks: workerTracing(undefined).sinks,
+      });
+      expect(results.size).toBe(histories.length);
+      for (const [workflowId, error] of results) {
+        expect({ codePath, workflowId, error: error?.message }).toEqual({
+          codePath,
+          workflowId,
+          error: undefined,
+        });
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 120_000);
+}, 180_000);
 
 test('a changed workflow is caught as a determinism violation', async () => {
   const results = await replayAll(require.resolve('./changed-workflow'));

@@ -11,7 +11,7 @@ import { startDynamoLocal } from '../../infra/stack/dynamodb-local';
 import { ensureKmsKey, startLocalKms } from '../../infra/stack/local-kms';
 import { freePort, type ServiceProcess } from '../../infra/stack/processes';
 import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
-import { writeWorkflowBundle } from '../../workers/bundle-workflows';
+import { writeWorkflowBundles } from '../../workers/bundle-workflows';
 
 declare global {
   var __TDEV_TEST_SERVERS__: ServiceProcess[] | undefined;
@@ -41,7 +41,8 @@ export default async function globalSetup(): Promise<void> {
   ]);
   const kmsEndpoint = `http://127.0.0.1:${kmsPort}`;
   const kmsKeyId = await ensureKmsKey(kmsEndpoint);
-  const bundlePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+  // Both bundles, as `npm run build` writes them: a worker with tracing on loads the traced one.
+  const bundlePath = await writeWorkflowBundles(path.join(dir, 'workflow-bundle.js'));
   globalThis.__TDEV_TEST_SERVERS__ = [temporal, dynamo, kms];
   Object.assign(process.env, {
     TDEV_TEST_DIR: dir,
