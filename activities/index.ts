@@ -7,6 +7,8 @@ import type { AgentCatalog } from '../core/agents/agent-spec';
 import { BUILTIN_AGENT_CATALOG } from '../core/agents/builtin-agents';
 import type {
   AgentStepInput,
+  AnalyzeAndPlanInput,
+  AnalyzeAndPlanResult,
   AgentStepResult,
   PlanRequestInput,
   PlanRequestResult,
@@ -131,10 +133,18 @@ export function createActivities(dependencies: ActivityDependencies) {
   const layer = dependencies.modelLayer;
   // With a layer the planner calls the bare primary: the layer asks the shared breaker itself.
   const plannerBase = layer ? (dependencies.models?.[0] ?? dependencies.model) : dependencies.model;
-  return {
+  const activities = {
     /** Normalises the request and extracts language, keywords and intents. Pure. */
     async analyzeRequest(input: { text: string }): Promise<RequestAnalysis> {
       return analyzeText(input.text);
+    },
+    /**
+     * `analyzeRequest` then `planRequest` in one activity, for a turn without attachments:
+     * one local activity (one marker, one worker round trip) where two were.
+     */
+    async analyzeAndPlan(input: AnalyzeAndPlanInput): Promise<AnalyzeAndPlanResult> {
+      const analysis = analyzeText(input.request.text);
+      return { analysis, planned: await activities.planRequest({ ...input, analysis }) };
     },
     /**
      * Plans the turn with the decision engine (rules, the primary model, agent history), or
@@ -233,6 +243,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       await dependencies.sessionEvents?.(record);
     },
   };
+  return activities;
 }
 
 export type SessionActivities = ReturnType<typeof createActivities>;

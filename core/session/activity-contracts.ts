@@ -17,6 +17,17 @@ export interface PlanRequestInput {
   tenantId?: string;
 }
 
+/** A turn without attachments, analysed and planned by one activity (`analyzeAndPlan`). */
+export type AnalyzeAndPlanInput = Omit<
+  PlanRequestInput,
+  'analysis' | 'replan' | 'attachmentContext'
+>;
+
+export interface AnalyzeAndPlanResult {
+  analysis: RequestAnalysis;
+  planned: PlanRequestResult;
+}
+
 export interface ProcessAttachmentInput {
   attachment: AttachmentRef;
   sessionId: string;

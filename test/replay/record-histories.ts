@@ -589,6 +589,18 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Patch `analyze-and-plan`: each turn without attachments is analysed and planned by one
+    // local activity. Two turns (the second by signal), then the idle timeout ends the session.
+    name: 'analyze-and-plan-one-activity',
+    request: { text: 'Implement CSV export with tests' },
+    options: { keepOpen: true, idleTimeoutMs: 2000 },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_input');
+      await handle.signal(addInputSignal, { text: 'now document the export', by: 'ada' });
+      await handle.result();
+    },
+  },
+  {
     name: 'deadline-expired',
     request: { text: 'Implement CSV export' },
     options: { maxDurationMs: 2000 },

@@ -341,4 +341,24 @@ describe('planTurn', () => {
     expect(result.plan.steps.map((step) => step.agent)).toEqual(['code', 'security']);
     expect(result.decisions.every((decision) => decision.source === 'llm')).toBe(true);
   });
+
+  test('the analyzeAndPlan activity answers what analyzeRequest then planRequest answer', async () => {
+    const catalog: AgentCatalog = {
+      get: async (name) => AGENTS.find((spec) => spec.name === name),
+      list: async () => AGENTS,
+      enabledNames: async () => new Set(AGENTS.filter((s) => s.enabled).map((s) => s.name)),
+    };
+    const activitiesOf = (model: ModelProvider) =>
+      createActivities({ model, agents: catalog, sessionIndex: { upsert: async () => undefined } });
+    const separate = scriptedModel([answer()]);
+    const combined = scriptedModel([answer()]);
+    const { analysis: _analysis, ...turn } = input(TEXT);
+    const analysis = await activitiesOf(separate.model).analyzeRequest({ text: TEXT });
+    const planned = await activitiesOf(separate.model).planRequest({ ...turn, analysis });
+    const both = await activitiesOf(combined.model).analyzeAndPlan(turn);
+    expect(both).toEqual({ analysis, planned });
+    expect(both.planned.intent).toMatchObject({ labels: ['security', 'code'], source: 'llm' });
+    // The planner saw the same prompt: the analysis reached it as it does from the workflow.
+    expect(combined.requests).toEqual(separate.requests);
+  });
 });

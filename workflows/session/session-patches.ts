@@ -10,4 +10,9 @@ export const SESSION_PATCHES = {
   indexBudgetPause: 'index-budget-pause',
   /** A turn's agents get the session's earlier turns; aged turns are summarised once. */
   turnMemory: 'turn-memory',
+  /**
+   * A turn without attachments is analysed and planned by one local activity (one marker, one
+   * activation), in the `planning` phase; it used to be two, with an `analyzing` phase first.
+   */
+  analyzeAndPlan: 'analyze-and-plan',
 } as const;

@@ -8,10 +8,16 @@ import {
   TemporalFailure,
   condition,
   isCancellation,
+  patched,
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../../activities';
-import type { AgentStepResult, TurnSummary, UserInput } from '../../core/session';
+import type {
+  AgentStepResult,
+  PlanRequestResult,
+  TurnSummary,
+  UserInput,
+} from '../../core/session';
 import { digestOf } from '../../core/session/turn-memory';
 import { planningLocal, quickLocal } from '../activity-profiles';
 import { agentStepRunner, type RunStep } from './agent-step-activity';
@@ -22,9 +28,10 @@ import { replanTurn } from './replan';
 import { rememberEarlierTurns } from './turn-memory';
 import type { Session } from './session';
 import { writeSessionIndex } from './session-index-write';
+import { SESSION_PATCHES } from './session-patches';
 
 const { analyzeRequest } = proxyLocalActivities<SessionActivities>(quickLocal);
-const { planRequest } = proxyLocalActivities<SessionActivities>(planningLocal);
+const { planRequest, analyzeAndPlan } = proxyLocalActivities<SessionActivities>(planningLocal);
 
 export type TurnOutcome = TurnSummary['outcome'];
 
@@ -74,24 +81,7 @@ async function planAndRun(
 ): Promise<TurnOutcome> {
   session.startTurn(request);
   await rememberEarlierTurns(session);
-  session.setPhase('analyzing');
-  const analysis = await analyzeRequest({ text: request.text });
-  session.setAnalysis(analysis);
-  session.setAttachments(
-    request.attachments?.length
-      ? await readAttachments(session.input.sessionId, session.input.tenantId, request.attachments)
-      : undefined,
-  );
-
-  session.setPhase('planning');
-  const planned = await planRequest({
-    sessionId: session.input.sessionId,
-    tenantId: session.input.tenantId,
-    turn: session.turn,
-    request,
-    analysis,
-    ...(session.attachmentContext ? { attachmentContext: session.attachmentContext } : {}),
-  });
+  const planned = await analyseAndPlan(session, request);
   session.setPlan(planned);
   const turnStartedMs = Date.now();
 
@@ -129,6 +119,41 @@ async function planAndRun(
     }
     initialResults = await replanTurn(session, request, outcome.results);
   }
+}
+
+/**
+ * Analyses and plans the turn's request. A turn without attachments does both in one local
+ * activity, in the `planning` phase (behind `patched()`: a run recorded before analysed first,
+ * in the `analyzing` phase); with attachments, they are read between analysis and planning.
+ */
+async function analyseAndPlan(session: Session, request: UserInput): Promise<PlanRequestResult> {
+  const turn = {
+    sessionId: session.input.sessionId,
+    tenantId: session.input.tenantId,
+    turn: session.turn,
+    request,
+  };
+  if (!request.attachments?.length && patched(SESSION_PATCHES.analyzeAndPlan)) {
+    session.setPhase('planning');
+    const { analysis, planned } = await analyzeAndPlan(turn);
+    session.setAnalysis(analysis);
+    session.setAttachments(undefined);
+    return planned;
+  }
+  session.setPhase('analyzing');
+  const analysis = await analyzeRequest({ text: request.text });
+  session.setAnalysis(analysis);
+  session.setAttachments(
+    request.attachments?.length
+      ? await readAttachments(session.input.sessionId, session.input.tenantId, request.attachments)
+      : undefined,
+  );
+  session.setPhase('planning');
+  return planRequest({
+    ...turn,
+    analysis,
+    ...(session.attachmentContext ? { attachmentContext: session.attachmentContext } : {}),
+  });
 }
 
 /** One line per step: id, agent, state and the first line of its output. */
