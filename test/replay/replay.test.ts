@@ -67,6 +67,7 @@ test('histories cover every workflow type and the main session paths', () => {
       'session-priorities-and-sla.json',
       'session-turn-memory-summarised-run2.json',
       'session-budget-paused-index-written.json',
+      'session-analyze-and-plan-one-activity.json',
       'webhook-delivered-after-refusals.json',
       'webhook-receiver-gone.json',
       'webhook-deleted-before-delivery.json',
@@ -187,6 +188,35 @@ test('histories cover the checks of outside input, each recorded behind its patc
   // the older budget history has no marker and replays without the write.
   expect(patchesOf('session-budget-paused-index-written.json')).toEqual(['index-budget-pause']);
   expect(patchesOf('session-routed-content-policy-and-budget.json')).toEqual([]);
+  // Analysis and planning in one local activity per turn (patch `analyze-and-plan`); the older
+  // histories analysed and planned with two.
+  expect(patchesOf('session-analyze-and-plan-one-activity.json')).toEqual([
+    'analyze-and-plan',
+    'turn-memory',
+  ]);
+  const localActivities = (file: string): string[] =>
+    (histories.find((history) => history.file === file)?.history.events as RecordedEvent[]).flatMap(
+      (event) => {
+        const marker = event.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity') return [];
+        const data = marker.details?.data?.payloads?.[0]?.data ?? '';
+        return [
+          (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string })
+            .activity_type,
+        ];
+      },
+    );
+  expect(localActivities('session-analyze-and-plan-one-activity.json')).toEqual([
+    'analyzeAndPlan',
+    'recordSession',
+    'analyzeAndPlan',
+    'recordSession',
+    'recordSession',
+  ]);
+  expect(localActivities('session-rule-plan-completed.json').slice(0, 2)).toEqual([
+    'analyzeRequest',
+    'planRequest',
+  ]);
   // A rejected update leaves no trace in history; the session it was sent to went on unchanged.
   expect(patchesOf('session-invalid-update-rejected.json')).toEqual([]);
   const failed = histories.find(({ file }) => file === 'session-invalid-input-failed.json');
