@@ -193,22 +193,37 @@ export async function runPlan(
       ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
     });
     const input = agentStepInputFor(session, step, results);
-    runWithFallbacks(session, runStep, input, input.step, schedule)
-      .then((result) => {
-        results.set(step.id, result);
-        completionOrder.push(step);
-        session.stepSucceeded(step.id, result);
-      })
-      .catch((error: unknown) => {
-        if (isCancellation(error)) steps.cancelled(step.id);
-        else steps.failed(step.id, failureText(error), attemptsOf(error));
-      })
-      .finally(() => {
-        running.delete(step.id);
-        settled.add(step.id);
-        readySince.delete(step.id);
-        completions += 1;
-      });
+    const failed = (error: unknown): void => {
+      if (isCancellation(error)) steps.cancelled(step.id);
+      else steps.failed(step.id, failureText(error), attemptsOf(error));
+    };
+    const finished = (): void => {
+      running.delete(step.id);
+      settled.add(step.id);
+      readySince.delete(step.id);
+      completions += 1;
+    };
+    // One `then` with both handlers (not then/catch/finally): every promise the workflow makes
+    // costs the SDK a captured stack trace.
+    void runWithFallbacks(session, runStep, input, input.step, schedule).then(
+      (result) => {
+        try {
+          results.set(step.id, result);
+          completionOrder.push(step);
+          session.stepSucceeded(step.id, result);
+        } catch (error) {
+          failed(error);
+        }
+        finished();
+      },
+      (error: unknown) => {
+        try {
+          failed(error);
+        } finally {
+          finished();
+        }
+      },
+    );
   };
 
   const allSettled = (): boolean => planSteps().every((step) => settled.has(step.id));

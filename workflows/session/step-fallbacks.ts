@@ -35,6 +35,11 @@ export async function runWithFallbacks(
   step: PlanStep,
   schedule: StepSchedule,
 ): Promise<AgentStepResult> {
+  // Nothing to fall back to (no alternative agent, no model chain): the step's one activity,
+  // without the fallback loops' promises (each workflow promise costs the SDK a stack trace).
+  if (!step.alternatives?.length && !hasModelChain(session, step.id)) {
+    return runStep(input, step, schedule);
+  }
   const agents = [step.agent, ...(step.alternatives ?? [])];
   for (let index = 0; ; index += 1) {
     const agent = agents[index] ?? step.agent;
@@ -52,6 +57,14 @@ export async function runWithFallbacks(
       session.steps.fellBack(step.id, agent, failureText(error), next);
     }
   }
+}
+
+/** True when the step may move down a model chain (a routed order or the worker's chain). */
+function hasModelChain(session: Session, stepId: string): boolean {
+  return (
+    session.turnPlan.stepModels[stepId] !== undefined ||
+    session.turnPlan.modelsOf(stepId).length > 0
+  );
 }
 
 /** One agent's attempt at a step, down the step's model order. */
