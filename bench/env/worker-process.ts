@@ -17,7 +17,13 @@ export async function startWorkerProcess(
   const worker = startProcess({
     name: 'bench-worker',
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'worker', 'bench-worker.ts')],
+    args: [
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (bench/tools/session-profile.ts).
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'bench', 'worker', 'bench-worker.ts'),
+    ],
     cwd: REPO_ROOT,
     env: { [BENCH_WORKER_CONFIG_ENV]: JSON.stringify(config) },
     logDir,
