@@ -131,12 +131,20 @@ export interface SessionOutcome {
 /** Grace beyond the session's own deadline before Temporal's hard execution timeout hits. */
 const EXECUTION_TIMEOUT_GRACE_MS = 10 * 60 * 1000;
 
+/** How many final views of closed runs are kept, and how long (memory, not correctness). */
+const FINAL_VIEW_CACHE = { maxEntries: 1_000, maxAgeMs: 60_000 } as const;
+
 /** After a closed-session query found no worker, its task queue is not queried for this long. */
 const NO_WORKER_MEMORY_MS = 10_000;
 
 export class SessionService {
   /** Task queue → until when closed-session reads skip the status query (no worker answered). */
   private readonly noWorkerUntil = new Map<string, number>();
+  /** Final views of closed runs (tenant/session/run → view), see `closedView`. */
+  private readonly finalViews = new Map<
+    string,
+    { status: SessionStatus; close: ClosedState; until: number }
+  >();
 
   constructor(private readonly options: SessionServiceOptions) {}
 
@@ -394,39 +402,56 @@ export class SessionService {
     await this.temporal(() => handle.cancel());
   }
 
-  /** Waits up to `waitMs` for the session to close and returns its outcome. */
+  /**
+   * Waits up to `waitMs` for the session to close and returns its outcome. With a wait, the
+   * long poll for the result starts together with the ownership check (one round trip less);
+   * nothing of it is used, and it is stopped, unless the session is the caller's.
+   */
   async outcome(principal: Principal, sessionId: string, waitMs: number): Promise<SessionOutcome> {
-    const { handle, description } = await this.describeOwned(principal, sessionId);
-    if (description.status.name === 'RUNNING' && waitMs === 0) {
-      return { done: false, temporalStatus: description.status.name };
-    }
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), waitMs);
+    const early =
+      waitMs > 0 && isSessionId(sessionId)
+        ? this.options.client.withAbortSignal(abort.signal, () =>
+            this.options.client.workflow.getHandle(sessionId).result(),
+          )
+        : undefined;
+    // Settled below, or abandoned (aborted) when the check fails: never an unhandled rejection.
+    early?.catch(() => undefined);
     try {
-      const result = (await this.options.client.withAbortSignal(abort.signal, () =>
-        handle.result(),
-      )) as SessionResult;
-      return { done: true, temporalStatus: 'COMPLETED', result };
-    } catch (error) {
-      if (abort.signal.aborted) return { done: false, temporalStatus: 'RUNNING' };
-      if (error instanceof WorkflowFailedError) {
-        const cause = error.cause;
-        const details =
-          cause instanceof ApplicationFailure
-            ? (cause.details?.[0] as SessionResult | undefined)
-            : undefined;
-        const temporalStatus =
-          cause instanceof CancelledFailure ? 'CANCELLED' : (await handle.describe()).status.name;
-        return {
-          done: true,
-          temporalStatus,
-          ...(details ? { result: details } : {}),
-          failure: cause?.message ?? error.message,
-        };
+      const { handle, description } = await this.describeOwned(principal, sessionId);
+      if (description.status.name === 'RUNNING' && waitMs === 0) {
+        return { done: false, temporalStatus: description.status.name };
       }
-      throw this.mapTemporalError(error);
+      try {
+        const result = (await (early ??
+          this.options.client.withAbortSignal(abort.signal, () =>
+            handle.result(),
+          ))) as SessionResult;
+        return { done: true, temporalStatus: 'COMPLETED', result };
+      } catch (error) {
+        if (abort.signal.aborted) return { done: false, temporalStatus: 'RUNNING' };
+        if (error instanceof WorkflowFailedError) {
+          const cause = error.cause;
+          const details =
+            cause instanceof ApplicationFailure
+              ? (cause.details?.[0] as SessionResult | undefined)
+              : undefined;
+          const temporalStatus =
+            cause instanceof CancelledFailure ? 'CANCELLED' : (await handle.describe()).status.name;
+          return {
+            done: true,
+            temporalStatus,
+            ...(details ? { result: details } : {}),
+            failure: cause?.message ?? error.message,
+          };
+        }
+        throw this.mapTemporalError(error);
+      }
     } finally {
       clearTimeout(timer);
+      // The ownership check failed, or the answer is in: stop a poll still running.
+      abort.abort();
     }
   }
 
@@ -457,23 +482,47 @@ export class SessionService {
     const handle = this.options.client.workflow.getHandle(sessionId, description.runId, {
       followRuns: false,
     });
+    const key = `${principal.tenantId}/${sessionId}/${description.runId}`;
+    const remembered = this.finalViews.get(key);
+    if (remembered && remembered.until > Date.now()) {
+      return {
+        status: structuredClone(remembered.status),
+        source: 'final',
+        close: remembered.close,
+      };
+    }
+    if (remembered) this.finalViews.delete(key);
     const [close, row] = await Promise.all([
       this.temporal(() => readClose(handle, description)),
       this.options.sessionIndex.get(principal.tenantId, sessionId).catch(() => undefined),
     ]);
     const live = await this.closedQuery(handle, description.taskQueue);
-    if (row) await reconcileRow(this.options.sessionIndex, row, close).catch(() => undefined);
-    return {
-      status: closedStatus({
-        sessionId,
-        close,
-        description,
-        ...(row ? { row } : {}),
-        ...(live ? { live } : {}),
-      }),
-      source: live ? 'final' : 'stored',
+    const reconciled = row
+      ? await reconcileRow(this.options.sessionIndex, row, close).then(
+          () => true,
+          () => false,
+        )
+      : true;
+    const status = closedStatus({
+      sessionId,
       close,
-    };
+      description,
+      ...(row ? { row } : {}),
+      ...(live ? { live } : {}),
+    });
+    // A closed run never changes: its final view (with the worker's per-step detail, and the
+    // index row agreeing with it) is answered again without Temporal or the index being asked.
+    if (live && reconciled && FINAL_VIEW_CACHE.maxEntries > 0) {
+      if (this.finalViews.size >= FINAL_VIEW_CACHE.maxEntries) {
+        this.finalViews.delete(this.finalViews.keys().next().value as string);
+      }
+      this.finalViews.set(key, {
+        status: structuredClone(status),
+        close,
+        until: Date.now() + FINAL_VIEW_CACHE.maxAgeMs,
+      });
+    }
+    return { status, source: live ? 'final' : 'stored', close };
   }
 
   /** A session Temporal no longer has, from its index row (corrected when it said open). */

@@ -29,6 +29,9 @@ export interface BenchApiOptions {
   tablePrefix: string;
   /** Settings on top of the defaults (e.g. REDIS_URL, BENCH_ONLY_ACCESS_CHECKS_OFF). */
   env?: Record<string, string>;
+  /** Tenant and user of the minted token; `bench` / `bench-user` unless set. */
+  tenantId?: string;
+  userId?: string;
 }
 
 /** Starts the API and mints a token for the bench tenant. */
@@ -51,8 +54,8 @@ export async function startBenchApi(options: BenchApiOptions): Promise<BenchApi>
     pino.destination({ dest: path.join(options.dir, 'api.log'), sync: false }),
   );
   const running = await startApiServer(config, logger);
-  const tenantId = 'bench';
-  const userId = 'bench-user';
+  const tenantId = options.tenantId ?? 'bench';
+  const userId = options.userId ?? 'bench-user';
   const token = await mintToken({
     privateJwk: readJwk(keys.privateKeyFile),
     algorithm: config.auth.AUTH_ALGORITHM,

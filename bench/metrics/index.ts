@@ -4,6 +4,7 @@
  */
 import type { BenchMetric } from '../core/metric';
 import { agentSpecInstantiation } from './agent-spec';
+import { apiLoad } from './api-load';
 import { authorizationDecision } from './authorization-decision';
 import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
@@ -28,6 +29,7 @@ export const METRICS: readonly BenchMetric[] = [
   plan100(),
   encryptionCost(),
   idleFollowers(),
+  apiLoad(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),

@@ -55,6 +55,14 @@ export interface TokenVerifierOptions {
   jwksCacheMaxAgeMs?: number;
   /** After a fetch, an unknown `kid` waits this long before the next fetch. Default 30 s. */
   jwksCooldownMs?: number;
+  /**
+   * Verified tokens remembered (token → principal), so a client repeating its token is not
+   * re-verified on every request: at most `maxEntries` (oldest dropped first; 0 turns it off),
+   * each for at most `maxAgeMs`, never past the token's `exp`, and with JWKS keys never longer
+   * than the key set is cached (a removed key stops verifying as late as it did without it).
+   * Only successes are kept. Default 10,000 entries, 60 s.
+   */
+  verifiedCache?: { maxEntries: number; maxAgeMs: number };
 }
 
 /** Why a token was refused; the message is safe to show to the caller. */
@@ -103,11 +111,42 @@ async function keyResolver(
   };
 }
 
+/** Default of `TokenVerifierOptions.verifiedCache`. */
+export const VERIFIED_TOKEN_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 } as const;
+
 export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
   const key = await keyResolver(options);
   const tenantClaim = options.tenantClaim ?? 'tenant';
   const rolesClaim = options.rolesClaim ?? 'roles';
+  const cacheLimits = options.verifiedCache ?? VERIFIED_TOKEN_CACHE;
+  const maxAgeMs =
+    'jwk' in options.key
+      ? cacheLimits.maxAgeMs
+      : Math.min(cacheLimits.maxAgeMs, options.jwksCacheMaxAgeMs ?? 600_000);
+  /** Token → its principal and until when (ms since the epoch) it may be reused. */
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const copyOf = (principal: Principal): Principal => ({
+    ...principal,
+    roles: [...principal.roles],
+  });
   return async function verifyToken(token: string): Promise<Principal> {
+    if (cacheLimits.maxEntries <= 0 || maxAgeMs <= 0) return verifyNow(token);
+    const now = Date.now();
+    const known = verified.get(token);
+    if (known && known.until > now) return copyOf(known.principal);
+    if (known) verified.delete(token);
+    const principal = await verifyNow(token);
+    const until = Math.min(now + maxAgeMs, (principal.expiresAt ?? 0) * 1000);
+    if (until > Date.now()) {
+      if (verified.size >= cacheLimits.maxEntries) {
+        verified.delete(verified.keys().next().value as string);
+      }
+      verified.set(token, { principal: copyOf(principal), until });
+    }
+    return principal;
+  };
+
+  async function verifyNow(token: string): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, key as CryptoKey, {
         algorithms: [...options.algorithms],
@@ -134,7 +173,7 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
       }
       throw new TokenRejectedError(describeJoseError(error));
     }
-  };
+  }
 }
 
 /** The JWKS endpoint is away, slow or answers nonsense: not the caller's fault. */

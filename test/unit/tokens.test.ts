@@ -137,3 +137,71 @@ test('a token without a valid tenant or subject is refused', async () => {
 test('garbage is refused as malformed', async () => {
   expect(await rejection('not-a-jwt')).toBe('token is malformed');
 });
+
+describe('verified-token cache', () => {
+  let publicJwk: JWK;
+  beforeAll(() => {
+    // The public half of `privateJwk`.
+    const { d: _d, ...publicPart } = privateJwk;
+    publicJwk = publicPart;
+  });
+
+  test('a repeated token gives the same principal, and callers cannot change what is kept', async () => {
+    const cached = await createTokenVerifier({
+      issuer,
+      audience,
+      algorithms: ['ES256'],
+      key: { jwk: publicJwk },
+    });
+    const token = await mint({ roles: ['viewer'] });
+    const first = await cached(token);
+    first.roles.push('admin');
+    first.tenantId = 'globex';
+    await expect(cached(token)).resolves.toMatchObject({ tenantId: 'acme', roles: ['viewer'] });
+  });
+
+  test('a kept token is refused once it expires (clock tolerance 0)', async () => {
+    const cached = await createTokenVerifier({
+      issuer,
+      audience,
+      algorithms: ['ES256'],
+      key: { jwk: publicJwk },
+      clockToleranceSeconds: 0,
+    });
+    const token = await mint({ ttlSeconds: 1 });
+    const { expiresAt } = await cached(token);
+    await new Promise((resolve) => setTimeout(resolve, (expiresAt ?? 0) * 1000 - Date.now() + 50));
+    await expect(cached(token)).rejects.toThrow('token has expired');
+  });
+
+  test('a kept token is verified again after maxAgeMs; maxEntries 0 keeps nothing', async () => {
+    let now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const cached = await createTokenVerifier({
+        issuer,
+        audience,
+        algorithms: ['ES256'],
+        key: { jwk: publicJwk },
+        verifiedCache: { maxEntries: 10, maxAgeMs: 1_000 },
+      });
+      const token = await mint();
+      await cached(token);
+      // A forged copy with the same claims but another signature is not the kept token.
+      const [head, body] = token.split('.');
+      await expect(cached(`${head}.${body}.${'A'.repeat(86)}`)).rejects.toThrow(TokenRejectedError);
+      now += 1_001;
+      await expect(cached(token)).resolves.toMatchObject({ tenantId: 'acme' });
+      const uncached = await createTokenVerifier({
+        issuer,
+        audience,
+        algorithms: ['ES256'],
+        key: { jwk: publicJwk },
+        verifiedCache: { maxEntries: 0, maxAgeMs: 60_000 },
+      });
+      await expect(uncached(token)).resolves.toMatchObject({ tenantId: 'acme' });
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
