@@ -1,14 +1,18 @@
 /**
  * Context assembly cost per agent step, in process (no server): `assembleContext()`
  * (models/context) packing a step at the bounds the session keeps — three upstream outputs of
- * MAX_UPSTREAM_CHARS, attachment insights, and MAX_MEMORY_TURNS earlier turns (VERBATIM_TURNS
- * digests of MAX_DIGEST_CHARS, summaries of MAX_RECAP_CHARS for the rest) — with the real token
- * counters: the calibrated Anthropic estimate (the Bedrock default) and the exact o200k_base
- * tokenizer. Half the steps fit a 200k window whole, half must be cut into an 8k one. The
+ * MAX_UPSTREAM_CHARS, attachment insights, five recalled memories and MAX_MEMORY_TURNS earlier
+ * turns (VERBATIM_TURNS digests of MAX_DIGEST_CHARS, summaries of MAX_RECAP_CHARS for the
+ * rest) — with the real token counters: the calibrated Anthropic estimate (the Bedrock
+ * default) and the exact o200k_base tokenizer. The texts are slices of this repository's own
+ * docs and code (markdown prose, TypeScript, tables: what agents write), a different slice for
+ * every part of every step, so no two parts of a step and no two of the 64 steps are alike. Half the steps fit a 200k window whole, half must be cut into an 8k one. The
  * baseline is what a step cost before: the parts joined as they are plus one count of the
  * prompt (the model layer's window check), with no fitting. Each step is timed alone with
  * process.hrtime.bigint(), sides interleaved in blocks.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import {
   MAX_DIGEST_CHARS,
   MAX_MEMORY_TURNS,
@@ -44,41 +48,75 @@ const WINDOWS = [
   { contextWindow: 8_000, reservedOutput: 1_024 },
 ] as const;
 
-const sentence = (seed: number, length: number): string => {
-  const words = ['orders', 'service', 'PostgreSQL', 'index', 'handler', 'retry', 'schema', 'API'];
-  let text = '';
-  for (let index = 0; text.length < length; index += 1) {
-    text += `${words[(seed + index * 7) % words.length]}${(seed * 31 + index) % 1000} `;
-  }
-  return text.slice(0, length);
-};
+/** Steps in the rotation (each part of each step is a different slice of the corpus). */
+const FIXTURE_STEPS = 64;
+/** Recalled memories per step (the recall limit). */
+const FIXTURE_MEMORIES = 5;
 
-/** 16 different steps, each at the bounds the session keeps. */
+/**
+ * What agents read and write: this repository's docs and a sample of its TypeScript, in a
+ * fixed order (~1 MB; the bench reads it at start).
+ */
+function corpus(): string {
+  const root = path.join(__dirname, '..', '..');
+  const files = [
+    'README.md',
+    ...readdirSync(path.join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.md'))
+      .sort()
+      .map((file) => path.join('docs', file)),
+    ...['core', 'models', 'runtime', 'workflows', 'activities'].flatMap((folder) =>
+      readdirSync(path.join(root, folder), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .sort()
+        .map((file) => path.join(folder, file)),
+    ),
+  ];
+  return files.map((file) => readFileSync(path.join(root, file), 'utf8')).join('\n\n');
+}
+
+/** `length` characters of the corpus from a point that moves on with every call. */
+function slicer(text: string): (length: number) => string {
+  let at = 0;
+  return (length) => {
+    if (at + length > text.length) at = 0;
+    const slice = text.slice(at, at + length);
+    at += length + 97;
+    return slice;
+  };
+}
+
+/** 64 different steps, each at the bounds the session keeps. */
 export function contextFixtures(): ContextSources[] {
   const system = BUILTIN_AGENTS[0]?.systemPrompt ?? 'You are an agent.';
-  return Array.from({ length: 16 }, (_, seed) => {
+  const take = slicer(corpus());
+  return Array.from({ length: FIXTURE_STEPS }, (_, seed) => {
     const history: TurnMemory[] = Array.from({ length: MAX_MEMORY_TURNS }, (_, index) => {
       const verbatim = index >= MAX_MEMORY_TURNS - VERBATIM_TURNS;
       return {
         turn: index + 1,
-        request: sentence(seed + index, 120),
+        request: take(120),
         outcome: 'succeeded',
-        text: sentence(seed * 3 + index, verbatim ? MAX_DIGEST_CHARS : MAX_RECAP_CHARS),
+        text: take(verbatim ? MAX_DIGEST_CHARS : MAX_RECAP_CHARS),
         summarised: !verbatim,
       };
     });
     return {
       system,
       header: `Session: ses_${seed} · turn ${MAX_MEMORY_TURNS + 1} · step code`,
-      request: sentence(seed, 200),
-      instruction: sentence(seed + 1, 300),
-      dependencies: ['design', 'schema', 'review'].map((stepId, index) => ({
+      request: take(200),
+      instruction: take(300),
+      dependencies: ['design', 'schema', 'review'].map((stepId) => ({
         stepId,
         agent: stepId,
-        output: sentence(seed * 5 + index, MAX_UPSTREAM_CHARS),
+        output: take(MAX_UPSTREAM_CHARS),
       })),
-      attachments: sentence(seed + 9, 1_500),
-      memories: [],
+      attachments: take(1_500),
+      // As activities/index.ts renders a recalled memory: `(kind, scope) text`.
+      memories: Array.from(
+        { length: FIXTURE_MEMORIES },
+        (_, index) => `(fact, ${['user', 'project', 'tenant'][index % 3]}) ${take(160)}`,
+      ),
       history,
     };
   });
@@ -94,6 +132,7 @@ function naive(sources: ContextSources, counter: TokenCounter): number {
     sources.header,
     history,
     `Request: ${sources.request}`,
+    sources.memories.map((memory) => `- ${memory}`).join('\n'),
     `Task: ${sources.instruction}`,
     sources.attachments,
     upstream,
@@ -109,6 +148,7 @@ export function contextAssembly(
     description:
       `In process: assembleContext() for one agent step at the session's bounds (3 upstream ` +
       `outputs of ${MAX_UPSTREAM_CHARS} chars, 1,500 chars of attachment insights, ` +
+      `${FIXTURE_MEMORIES} recalled memories, ` +
       `${MAX_MEMORY_TURNS} earlier turns: ${VERBATIM_TURNS} verbatim of ${MAX_DIGEST_CHARS} ` +
       `chars, the rest summaries of ${MAX_RECAP_CHARS}), half into a 200k window (no cut), half ` +
       `into 8k (cut), with the Anthropic estimate and the exact o200k_base tokenizer; ` +
@@ -198,7 +238,14 @@ export function contextAssembly(
       }
       return {
         records,
-        parameters: { ...options, windows: WINDOWS, timing: 'each step timed alone' },
+        parameters: {
+          ...options,
+          windows: WINDOWS,
+          steps: FIXTURE_STEPS,
+          memories: FIXTURE_MEMORIES,
+          text: "slices of the repository's docs and TypeScript",
+          timing: 'each step timed alone',
+        },
       };
     },
   };

@@ -19,6 +19,7 @@ import { startRedisServer } from '../../infra/stack/redis-server';
 import { createLexicalEmbeddings, lexicalVector } from '../../models/embeddings';
 import { createDynamoClients } from '../../runtime/dynamodb';
 import { openLanceMemoryIndex } from '../../runtime/memory/lance-memory-index';
+import type { MemoryIndexHit } from '../../runtime/memory/vector-index';
 import { MemoryService } from '../../runtime/memory/memory-service';
 import { ShortTermMemoryStore } from '../../runtime/memory/short-term-store';
 import { MemoryStore } from '../../runtime/stores/memory-store';
@@ -65,6 +66,35 @@ function random(seed: number): () => number {
 
 function sentence(next: () => number, words: number): string {
   return Array.from({ length: words }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' ');
+}
+
+/** Candidates the index search of the bench asks for (what a recall of 5 asks for). */
+const SEARCH_LIMIT = 20;
+
+/**
+ * How much the ANN index finds of what the exact search finds, query by query: the share of
+ * the ANN hits at least as similar as the exact search's last hit (ties with it count as
+ * found: the lexical vectors tie often), and the share of recalled memories (after scoring and
+ * the cut to 5) that are the same.
+ */
+function recallQuality(
+  exact: { hits: MemoryIndexHit[][]; chosen: string[][] },
+  ann: { hits: MemoryIndexHit[][]; chosen: string[][] },
+): { indexRecall: number; sameChosen: number } {
+  let found = 0;
+  let wanted = 0;
+  let same = 0;
+  let chosen = 0;
+  exact.hits.forEach((truth, query) => {
+    const floor = truth[truth.length - 1]?.similarity ?? -1;
+    const answer = ann.hits[query] ?? [];
+    wanted += truth.length;
+    found += Math.min(truth.length, answer.filter((hit) => hit.similarity >= floor - 1e-6).length);
+    const expected = new Set(exact.chosen[query]);
+    chosen += expected.size;
+    same += (ann.chosen[query] ?? []).filter((id) => expected.has(id)).length;
+  });
+  return { indexRecall: found / Math.max(1, wanted), sameChosen: same / Math.max(1, chosen) };
 }
 
 export function memoryRecall(
@@ -201,22 +231,27 @@ export function memoryRecall(
           limit: 5,
         });
         const searchScopes = [...scopes, { scope: 'session' as const, scopeId: sessionId }];
-        /** Times `count` recalls, and the index search of each alone. */
+        /** Times `count` recalls, and the index search of each alone; keeps what each found. */
         const measure = async (count: number, offset: number) => {
           const recalls: number[] = [];
           const searches: number[] = [];
+          const chosen: string[][] = [];
+          const hits: MemoryIndexHit[][] = [];
           let found = 0;
           for (let number = offset; number < offset + count; number += 1) {
             const started = performance.now();
             const result = await service.recall(request(number));
             recalls.push(performance.now() - started);
             found += result.memories.length;
+            chosen.push(result.memories.map((memory) => memory.memoryId));
             const vector = lexicalVector(request(number).query);
             const searchStarted = performance.now();
-            await index.search({ tenantId, scopes: searchScopes, vector, limit: 20 });
+            hits.push(
+              await index.search({ tenantId, scopes: searchScopes, vector, limit: SEARCH_LIMIT }),
+            );
             searches.push(performance.now() - searchStarted);
           }
-          return { recalls, searches, perRecall: found / count };
+          return { recalls, searches, chosen, hits, perRecall: found / count };
         };
         const exact = await measure(options.exactRecalls, 0);
         context.log(
@@ -231,6 +266,14 @@ export function memoryRecall(
         );
         await measure(options.warmupRecalls, options.exactRecalls);
         const ann = await measure(options.recalls, options.exactRecalls + options.warmupRecalls);
+        // Quality: the exact phase's queries again, now through the ANN index (untimed).
+        const again = await measure(options.exactRecalls, 0);
+        const quality = recallQuality(exact, again);
+        context.log(
+          `memory-recall: ANN vs exact search on ${options.exactRecalls} queries: index ` +
+            `recall@${SEARCH_LIMIT} ${quality.indexRecall.toFixed(3)} (ties counted as found), ` +
+            `the ${5} recalled memories the same ${(quality.sameChosen * 100).toFixed(1)} %`,
+        );
         const samples = ann.recalls;
         const searchSamples = ann.searches;
         const recalled = ann.perRecall * options.recalls;
@@ -259,6 +302,8 @@ export function memoryRecall(
                 exactRecall: summarize(exact.recalls),
                 exactIndexSearch: summarize(exact.searches),
                 optimizeSeconds: optimizeMs / 1000,
+                annIndexRecallAt20: quality.indexRecall,
+                annSameRecalledShare: quality.sameChosen,
               },
             }),
             compare({

@@ -37,16 +37,21 @@ function isLetter(character: string): boolean {
   return /\p{L}|\p{M}/u.test(character);
 }
 
+/** The weight of each ASCII character (letter, digit, whitespace or control, punctuation). */
+const ASCII_WEIGHTS = Float64Array.from({ length: 0x80 }, (_, code) => {
+  if ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a) return ESTIMATE_WEIGHTS.asciiLetter;
+  if (code >= 0x30 && code <= 0x39) return ESTIMATE_WEIGHTS.digit;
+  if (code <= 0x20) return ESTIMATE_WEIGHTS.whitespace;
+  return ESTIMATE_WEIGHTS.asciiPunctuation;
+});
+
 /** The weighted sum of `text`'s characters before the family margin is applied. */
 export function weightedCharacterSum(text: string): number {
   let sum = 0;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
     if (code < 0x80) {
-      if ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a) sum += ESTIMATE_WEIGHTS.asciiLetter;
-      else if (code >= 0x30 && code <= 0x39) sum += ESTIMATE_WEIGHTS.digit;
-      else if (code <= 0x20) sum += ESTIMATE_WEIGHTS.whitespace;
-      else sum += ESTIMATE_WEIGHTS.asciiPunctuation;
+      sum += ASCII_WEIGHTS[code]!;
     } else if (code >= 0xac00 && code <= 0xd7a3) {
       sum += ESTIMATE_WEIGHTS.hangul;
     } else if ((code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf)) {

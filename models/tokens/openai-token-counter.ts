@@ -2,12 +2,38 @@
  * Exact OpenAI token counts through gpt-tokenizer (pure JS; the same counts as tiktoken).
  * Each encoding's rank table (~35 MB of heap and ~250 ms for o200k_base) is imported on
  * first use and then shared by every counter of that encoding.
+ *
+ * A count is the sum over the pre-tokens (the pieces the encoding's split regex cuts the text
+ * into) of each piece's BPE length, as gpt-tokenizer's own count computes it. The counter
+ * walks the pieces with the library's split regex in sticky mode (no match arrays) and
+ * remembers the count of short pieces per encoding (words recur: most lookups hit a small
+ * table instead of the 200k-entry rank map, and no piece is merged twice). The per-piece
+ * step is gpt-tokenizer's (rank lookup, else its byte-pair merge); when that internal is not
+ * there (another version), every text is counted by the library's `countTokens`. A unit test
+ * checks the counts against `countTokens` on mixed text.
  */
+import {
+  CL100K_TOKEN_SPLIT_REGEX,
+  O200K_TOKEN_SPLIT_REGEX,
+} from 'gpt-tokenizer/encodingParams/constants';
 import type { OpenAiEncoding, TokenCounter } from './token-counter';
 
 interface EncodingApi {
   countTokens(text: string, options: { disallowedSpecial: Set<string> }): number;
+  /** The encoding object (gpt-tokenizer's GptEncoding); its BPE core is internal. */
+  default?: unknown;
 }
+
+/** The per-piece step of gpt-tokenizer's count (BytePairEncodingCore, gpt-tokenizer 4.x). */
+interface PieceCore {
+  getBpeRankFromString(piece: string): number | undefined;
+  bytePairEncode(piece: string): readonly number[];
+}
+
+/** Pieces up to this many code units have their counts remembered. */
+const CACHED_PIECE_LENGTH = 32;
+/** Remembered pieces per encoding; the table is emptied when it grows past this. */
+const CACHED_PIECES = 32_768;
 
 /**
  * Longest run counted in one piece. The BPE merge in gpt-tokenizer (as in tiktoken) is
@@ -65,6 +91,8 @@ export function countInSlices(text: string, countPiece: (piece: string) => numbe
 }
 
 const loaded = new Map<OpenAiEncoding, Promise<TokenCounter>>();
+/** Special-token text in the input is ordinary text. */
+const asPlainText = { disallowedSpecial: new Set<string>() };
 
 async function importEncoding(encoding: OpenAiEncoding): Promise<EncodingApi> {
   switch (encoding) {
@@ -82,10 +110,10 @@ async function importEncoding(encoding: OpenAiEncoding): Promise<EncodingApi> {
 export function loadOpenAiTokenCounter(encoding: OpenAiEncoding): Promise<TokenCounter> {
   let counter = loaded.get(encoding);
   if (counter === undefined) {
-    const asPlainText = { disallowedSpecial: new Set<string>() };
     counter = importEncoding(encoding).then((api) => {
-      const countPiece = (piece: string) =>
+      const library = (piece: string) =>
         piece.length === 0 ? 0 : api.countTokens(piece, asPlainText);
+      const countPiece = pieceCounter(api, encoding) ?? library;
       return {
         family: 'openai' as const,
         encoding,
@@ -97,6 +125,60 @@ export function loadOpenAiTokenCounter(encoding: OpenAiEncoding): Promise<TokenC
     loaded.set(encoding, counter);
   }
   return counter;
+}
+
+/** gpt-tokenizer's BPE core behind `api`, when this version has the per-piece step. */
+function bpeCore(api: EncodingApi): PieceCore | undefined {
+  const core = (api.default as { bytePairEncodingCoreProcessor?: Partial<PieceCore> } | undefined)
+    ?.bytePairEncodingCoreProcessor;
+  return typeof core?.getBpeRankFromString === 'function' &&
+    typeof core.bytePairEncode === 'function'
+    ? (core as PieceCore)
+    : undefined;
+}
+
+/**
+ * A count of `text` equal to gpt-tokenizer's `countTokens(text)` with no special tokens
+ * allowed: the split regex (the library's own, sticky) walks the pieces; each piece is one
+ * token when it is in the rank table, else as many as its byte-pair merge gives. Undefined
+ * when the library's internals are not the ones this was written against.
+ */
+function pieceCounter(
+  api: EncodingApi,
+  encoding: OpenAiEncoding,
+): ((text: string) => number) | undefined {
+  const core = bpeCore(api);
+  if (!core) return undefined;
+  const split = new RegExp(
+    (encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX).source,
+    'uy',
+  );
+  const known = new Map<string, number>();
+  const tokensOf = (piece: string): number =>
+    core.getBpeRankFromString(piece) !== undefined ? 1 : core.bytePairEncode(piece).length;
+  return (text: string): number => {
+    let tokens = 0;
+    let start = 0;
+    while (start < text.length) {
+      split.lastIndex = start;
+      // Every character matches one of the pattern's alternatives; never taken.
+      if (!split.test(text)) return tokens + api.countTokens(text.slice(start), asPlainText);
+      const end = split.lastIndex;
+      const piece = text.slice(start, end);
+      if (piece.length > CACHED_PIECE_LENGTH) tokens += tokensOf(piece);
+      else {
+        let count = known.get(piece);
+        if (count === undefined) {
+          if (known.size >= CACHED_PIECES) known.clear();
+          count = tokensOf(piece);
+          known.set(piece, count);
+        }
+        tokens += count;
+      }
+      start = end;
+    }
+    return tokens;
+  };
 }
 
 // Character classes of the split predicate below, matching the tokenizers' regexes (JS `\s`,

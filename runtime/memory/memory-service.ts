@@ -26,7 +26,7 @@ import {
 import type { EmbeddingProvider } from '../../models/model-provider';
 import type { MemoryStore } from '../stores/memory-store';
 import type { ShortTermMemoryStore, ShortTermNote } from './short-term-store';
-import type { MemoryVectorIndex } from './vector-index';
+import type { MemoryIndexHit, MemoryVectorIndex } from './vector-index';
 
 /** A memory as the API shows it: the record and the tier it is in. */
 export interface MemoryView extends MemoryRecord {
@@ -245,27 +245,32 @@ export class MemoryService {
     const { context } = request;
     const limit = request.limit ?? DEFAULT_LIMIT;
     const scopes = visibleScopes(context, request.scopes);
-    const [vector] = (await this.embed([request.query])) as [number[]];
-    const hits = await this.dependencies.index.search({
-      tenantId: context.tenantId,
-      scopes,
-      vector,
-      limit: limit * CANDIDATES_PER_RESULT,
-    });
-    const similarity = new Map(hits.map((hit) => [hit.memoryId, hit.similarity]));
     const allowed = new Set(scopes.map((entry) => `${entry.scope}\u0000${entry.scopeId}`));
     const visible = (record: MemoryRecord) =>
       record.tenantId === context.tenantId && allowed.has(`${record.scope}\u0000${record.scopeId}`);
-    const records = (
-      await this.dependencies.longTerm.getMany(
-        context.tenantId,
-        hits.map((hit) => hit.memoryId),
-      )
-    ).filter(visible);
-    const notes =
+    // The session's notes (Redis) are read while the long-term candidates are searched.
+    const listNotes = async (): Promise<ShortTermNote[]> =>
       context.sessionId && allowed.has(`session\u0000${context.sessionId}`)
         ? ((await this.dependencies.shortTerm?.list(context.tenantId, context.sessionId)) ?? [])
         : [];
+    const longTermCandidates = async (
+      vector: number[],
+    ): Promise<{ hits: MemoryIndexHit[]; records: MemoryRecord[] }> => {
+      const hits = await this.dependencies.index.search({
+        tenantId: context.tenantId,
+        scopes,
+        vector,
+        limit: limit * CANDIDATES_PER_RESULT,
+      });
+      const records = await this.dependencies.longTerm.getMany(
+        context.tenantId,
+        hits.map((hit) => hit.memoryId),
+      );
+      return { hits, records: records.filter(visible) };
+    };
+    const [vector] = (await this.embed([request.query])) as [number[]];
+    const [{ hits, records }, notes] = await Promise.all([longTermCandidates(vector), listNotes()]);
+    const similarity = new Map(hits.map((hit) => [hit.memoryId, hit.similarity]));
     const nowMs = this.now();
     const minimum = this.dependencies.minSimilarity ?? 0.15;
     const score = (record: MemoryRecord, raw: number) =>

@@ -43,6 +43,77 @@ describe('OpenAI counters (exact)', () => {
     expect(first).toBe(second);
   });
 
+  test('counts exactly what gpt-tokenizer counts, on mixed text and character soup', async () => {
+    const plain = { disallowedSpecial: new Set<string>() };
+    const o200k = await import('gpt-tokenizer/encoding/o200k_base');
+    const cl100k = await import('gpt-tokenizer/encoding/cl100k_base');
+    const pieces = [
+      'a',
+      'Z',
+      ' ',
+      '  ',
+      '\n',
+      '\r\n',
+      '\t',
+      '1',
+      '1234',
+      '.',
+      "'s",
+      "'LL",
+      '’',
+      'é',
+      'e\u0301',
+      '한',
+      '글',
+      '日本',
+      '😀',
+      '\ud800',
+      '<|endoftext|>',
+      '/',
+      '//',
+      ' \n',
+      '!',
+      'ß',
+      'Ⅻ',
+      '٣',
+      '\u00a0',
+      '\u3000',
+      'ǅ',
+      'HTTPServer',
+      'don’t',
+      '---',
+      '```ts\n',
+    ];
+    let state = 11;
+    const next = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 4294967296;
+    };
+    const texts = Array.from({ length: 3_000 }, () =>
+      Array.from(
+        { length: 1 + Math.floor(next() * 30) },
+        () => pieces[Math.floor(next() * pieces.length)],
+      ).join(''),
+    );
+    texts.push(
+      '## Recall\n\nThe `MemoryService.recall()` call — scores = 0.7·similarity + 0.15·recency.\n',
+      "결제 서비스에 로그인 기능을 추가해 주세요. 来週までに。 It's done; they're HERE.",
+    );
+    for (const [model, library] of [
+      ['gpt-4o', o200k],
+      ['gpt-4', cl100k],
+    ] as const) {
+      const counter = await loadTokenCounter(model);
+      // Twice: the second pass reads the remembered piece counts.
+      for (let pass = 0; pass < 2; pass += 1) {
+        const wrong = texts.filter(
+          (text) => counter.count(text) !== library.countTokens(text, plain),
+        );
+        expect(wrong).toEqual([]);
+      }
+    }
+  });
+
   test('special-token text in user input is counted as text, not rejected', async () => {
     const counter = await loadTokenCounter('gpt-4o');
     expect(counter.count('<|endoftext|> hi')).toBeGreaterThan(3);
