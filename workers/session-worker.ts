@@ -47,10 +47,12 @@ export interface SessionWorkerOptions {
 
 /**
  * Sticky cache size of the session worker unless configured (WORKER_MAX_CACHED_WORKFLOWS).
- * The SDK's own default grows with the V8 heap limit (~2,300 workflows on a 4 GiB heap), and
- * a cached session costs the worker ~0.3 MiB of RSS, so a worker holding thousands of open
- * sessions grew past 1 GiB; an evicted session is replayed from its (short) history when its
- * next signal arrives. Measured by `npm run bench -- --only open-sessions`.
+ * The SDK's own default grows with the V8 heap limit (~2,300 workflows on a 4 GiB heap); with
+ * it, a worker holding 4,000 open sessions reached 1.23 GiB RSS (issue 17), i.e. roughly
+ * 0.4 MiB per cached session. A fixed cap keeps a worker's memory bounded however many
+ * sessions are open; an evicted session is replayed from its history when its next signal
+ * arrives. Measured by `npm run bench -- --only open-sessions` (RSS, evictions, signal →
+ * step start).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
 

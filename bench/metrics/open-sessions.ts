@@ -14,7 +14,9 @@
  *
  * Size: `BENCH_OPEN_SESSIONS` (default 1,000 per side, ~2 min for both sides on 2 cores);
  * `BENCH_OPEN_SESSIONS_SIGNALS` (default 100), `BENCH_OPEN_SESSIONS_CACHE` (sticky cache size;
- * default: the session worker's production default).
+ * default: the session worker's production default), `BENCH_OPEN_SESSIONS_START_CONCURRENCY`
+ * (default 10: more starting at once on a loaded 2-core machine pushes first workflow tasks,
+ * with their local activities, past their 10 s timeout, and retries pile up).
  */
 import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -51,9 +53,9 @@ function positiveEnv(name: string, fallback: number): number {
 export function openSessionsDefaults(): OpenSessionsOptions {
   return {
     sessions: positiveEnv('BENCH_OPEN_SESSIONS', 1_000),
-    startConcurrency: 20,
+    startConcurrency: positiveEnv('BENCH_OPEN_SESSIONS_START_CONCURRENCY', 10),
     signals: positiveEnv('BENCH_OPEN_SESSIONS_SIGNALS', 100),
-    signalsPerSecond: 10,
+    signalsPerSecond: positiveEnv('BENCH_OPEN_SESSIONS_SIGNALS_PER_SECOND', 10),
     maxCachedWorkflows: positiveEnv('BENCH_OPEN_SESSIONS_CACHE', DEFAULT_MAX_CACHED_WORKFLOWS),
   };
 }
@@ -111,7 +113,16 @@ async function isWaiting(handle: WorkflowHandle): Promise<boolean> {
 async function untilWaiting(handle: WorkflowHandle, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isWaiting(handle))) {
-    if (Date.now() > deadline) throw new Error(`${handle.workflowId} never waited for input`);
+    if (Date.now() > deadline) {
+      const { raw, historyLength } = await handle.describe();
+      throw new Error(
+        `${handle.workflowId} never waited for input: ${historyLength} events, pending ` +
+          JSON.stringify({
+            workflowTask: raw.pendingWorkflowTask,
+            activities: raw.pendingActivities?.map((activity) => activity.activityType?.name),
+          }),
+      );
+    }
     await sleep(POLL_MS);
   }
 }
