@@ -96,17 +96,35 @@ const modelSchema = z.object({
     .default(86_400),
 });
 
-const workerSchema = z.object({
-  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
-  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
-  /** Pre-built workflow bundle (npm run build); without it the worker bundles at start. */
-  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  /** Attachments processed at once on the media task queue; default: the machine's cores. */
-  WORKER_MEDIA_CONCURRENCY: positiveInt.optional(),
-  /** `false` runs no media worker in this process (run one elsewhere for `<queue>-media`). */
-  WORKER_MEDIA_ENABLED: booleanFlag.default(true),
-});
+const workerSchema = z
+  .object({
+    WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+    /**
+     * Workflows (sessions) the worker keeps in its sticky cache; the rest are replayed from
+     * their history when they next wake. Unset: workers/session-worker.ts
+     * DEFAULT_MAX_CACHED_WORKFLOWS (1,000), sized so one worker holding 10,000 open sessions
+     * stays under 1 GiB RSS (`npm run bench`, open-sessions). Must be at least
+     * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (the SDK lowers the task slots to it otherwise).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
+    WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+    /** Pre-built workflow bundle (npm run build); without it the worker bundles at start. */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /** Attachments processed at once on the media task queue; default: the machine's cores. */
+    WORKER_MEDIA_CONCURRENCY: positiveInt.optional(),
+    /** `false` runs no media worker in this process (run one elsewhere for `<queue>-media`). */
+    WORKER_MEDIA_ENABLED: booleanFlag.default(true),
+  })
+  .refine(
+    (worker) =>
+      worker.WORKER_MAX_CACHED_WORKFLOWS === undefined ||
+      worker.WORKER_MAX_CACHED_WORKFLOWS >= worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    {
+      path: ['WORKER_MAX_CACHED_WORKFLOWS'],
+      message: 'must be at least WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+    },
+  );
 
 const authSchema = z.object({
   AUTH_ISSUER: z.string().min(1).default('https://auth.t-developer.local'),

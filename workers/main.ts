@@ -213,6 +213,9 @@ async function main(): Promise<void> {
     ...(tracing ? { tracing } : {}),
     maxConcurrentActivityTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.worker.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    ...(config.worker.WORKER_MAX_CACHED_WORKFLOWS !== undefined
+      ? { maxCachedWorkflows: config.worker.WORKER_MAX_CACHED_WORKFLOWS }
+      : {}),
     shutdownGraceTimeMs: config.worker.WORKER_SHUTDOWN_GRACE_MS,
     ...(config.worker.WORKFLOW_BUNDLE_PATH
       ? { workflowBundlePath: config.worker.WORKFLOW_BUNDLE_PATH }

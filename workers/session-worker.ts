@@ -35,6 +35,12 @@ export interface SessionWorkerOptions {
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /**
+   * Workflows kept in the worker's sticky cache (each costs worker memory; an evicted one is
+   * replayed from its history on its next task). Default `DEFAULT_MAX_CACHED_WORKFLOWS`; see
+   * WORKER_MAX_CACHED_WORKFLOWS (runtime/config.ts).
+   */
+  maxCachedWorkflows?: number;
   shutdownGraceTimeMs?: number;
   identity?: string;
   /** Payload codec and failure converter (runtime/temporal/data-converter.ts). */
@@ -42,6 +48,17 @@ export interface SessionWorkerOptions {
   /** The process's tracing (runtime/tracing); absent: tracing off. */
   tracing?: Tracing;
 }
+
+/**
+ * Sticky cache size of the session worker unless configured (WORKER_MAX_CACHED_WORKFLOWS).
+ * The SDK's own default grows with the V8 heap limit (~2,300 workflows on a 4 GiB heap); with
+ * it, a worker holding 4,000 open sessions reached 1.23 GiB RSS (issue 17), i.e. roughly
+ * 0.4 MiB per cached session. A fixed cap keeps a worker's memory bounded however many
+ * sessions are open; an evicted session is replayed from its history when its next signal
+ * arrives. Measured by `npm run bench -- --only open-sessions` (RSS, evictions, signal →
+ * step start).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
 
 /** Path of the workflow entry point, for bundling at start or at build time. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -92,6 +109,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
   });
 }

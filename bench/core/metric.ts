@@ -40,6 +40,13 @@ export interface BenchContext {
    * encryption metric's baseline). `close()` stops it (the environment also stops it at the end).
    */
   startPlainWorker(): Promise<{ client: Client; sessionTaskQueue: string; close(): Promise<void> }>;
+  /**
+   * Starts another bench worker process (payloads encrypted like the first, so `client` works)
+   * running only `sides`, on task queues of its own, with `options` on top of the bench's
+   * worker slots: a metric that reads one worker's memory or sticky cache. `close()` stops it
+   * (the environment also stops it at the end).
+   */
+  startWorker(options: IsolatedWorkerOptions): Promise<IsolatedWorker>;
   /** A temporary directory of this run (removed at the end unless kept). */
   dir: string;
   /** Reads the Temporal server's Prometheus metrics (request and persistence counters). */
@@ -47,6 +54,22 @@ export interface BenchContext {
   /** The processes whose CPU time metrics may report (server, worker, dynalite, driver). */
   processes: readonly TrackedProcess[];
   log: (message: string) => void;
+}
+
+export interface IsolatedWorkerOptions {
+  sides: readonly ('session' | 'raw')[];
+  /** Sticky cache size (default: the SDK's, from the heap limit). */
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+export interface IsolatedWorker {
+  pid: number;
+  sessionTaskQueue: string;
+  rawTaskQueue: string;
+  /** The worker's SDK metrics (Prometheus text: sticky cache size, evictions, slots). */
+  sdkMetricsUrl: string;
+  close(): Promise<void>;
 }
 
 export interface MetricResult {

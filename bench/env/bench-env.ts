@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { stopPid } from '../../infra/stack/processes';
+import { freePort, stopPid } from '../../infra/stack/processes';
 import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 import type { BenchContext } from '../core/metric';
 import { writeRawWorkflowBundle } from '../raw/bundle-raw-workflows';
@@ -125,6 +125,43 @@ export async function startBenchEnvironment(
         close: closePlain,
       };
     };
+    let isolatedWorkers = 0;
+    const startWorker: BenchContext['startWorker'] = async (isolated) => {
+      isolatedWorkers += 1;
+      const isolatedSuffix = `${suffix}-w${isolatedWorkers}`;
+      const sdkMetricsPort = await freePort();
+      const config: BenchWorkerConfig = {
+        ...workerConfig,
+        sessionTaskQueue: `bench-session-${isolatedSuffix}`,
+        rawTaskQueue: `bench-raw-${isolatedSuffix}`,
+        sides: isolated.sides,
+        sdkMetricsPort,
+        ...(isolated.maxCachedWorkflows !== undefined
+          ? { maxCachedWorkflows: isolated.maxCachedWorkflows }
+          : {}),
+        ...(isolated.maxConcurrentWorkflowTaskExecutions !== undefined
+          ? { maxConcurrentWorkflowTaskExecutions: isolated.maxConcurrentWorkflowTaskExecutions }
+          : {}),
+      };
+      const started = await startWorkerProcess(
+        config,
+        mkdtempSync(path.join(dir, 'isolated-worker-')),
+      );
+      let closed = false;
+      const closeWorker = async () => {
+        if (closed) return;
+        closed = true;
+        await stopPid(started.pid, 15_000);
+      };
+      stops.push(closeWorker);
+      return {
+        pid: started.pid,
+        sessionTaskQueue: config.sessionTaskQueue,
+        rawTaskQueue: config.rawTaskQueue,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+        close: closeWorker,
+      };
+    };
     const context: BenchContext = {
       client: new Client({
         connection,
@@ -149,6 +186,7 @@ export async function startBenchEnvironment(
       startApi,
       dynamo: { endpoint: servers.dynamoEndpoint, tablePrefix: BENCH_TABLE_PREFIX },
       startPlainWorker,
+      startWorker,
       dir,
       serverMetricsUrl: servers.metricsUrl,
       processes: [

@@ -15,6 +15,7 @@ import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
 import { imagePipeline } from './image-pipeline';
 import { memoryRecall } from './memory-recall';
+import { openSessions } from './open-sessions';
 import { perStepOverhead } from './per-step-overhead';
 import { plan100 } from './plan-100';
 import { providerOverhead } from './provider-overhead';
@@ -30,6 +31,8 @@ export const METRICS: readonly BenchMetric[] = [
   encryptionCost(),
   idleFollowers(),
   apiLoad(),
+  // Last of the server metrics: it leaves its open workflows on the server.
+  openSessions(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),

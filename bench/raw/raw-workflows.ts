@@ -2,7 +2,7 @@
  * Workflow code of the baseline, bundled on its own (bench/raw/bundle-raw-workflows.ts): the
  * least a Temporal workflow can do per step. Deterministic; imports only activity types.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RawActivities } from './raw-activities';
 
 const { noop } = proxyActivities<RawActivities>({ startToCloseTimeout: '1 minute' });
@@ -55,4 +55,28 @@ export async function rawParallelChainsWorkflow(input: RawChainsInput): Promise<
   };
   await Promise.all(Array.from({ length: input.chains }, chain));
   return ran;
+}
+
+/** Wakes `rawIdleWorkflow` for one more activity (the baseline's "new input"). */
+export const rawNextSignal = defineSignal('rawNext');
+
+/**
+ * The baseline of an open session: runs one no-op activity, then waits for `rawNextSignal`;
+ * each signal runs one more no-op activity. Ends after `idleTimeoutMs` without a signal and
+ * returns how many activities ran.
+ */
+export async function rawIdleWorkflow(idleTimeoutMs: number): Promise<number> {
+  let pending = 0;
+  setHandler(rawNextSignal, () => {
+    pending += 1;
+  });
+  let ran = 0;
+  await noop();
+  ran += 1;
+  for (;;) {
+    if (!(await condition(() => pending > 0, idleTimeoutMs))) return ran;
+    pending -= 1;
+    await noop();
+    ran += 1;
+  }
 }

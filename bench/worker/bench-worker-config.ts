@@ -15,6 +15,12 @@ export interface BenchWorkerConfig {
   /** Worker slots, the same for both workers. */
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
+  /** Which workers the process runs (default both), so one side's memory can be read alone. */
+  sides?: readonly ('session' | 'raw')[];
+  /** Sticky cache size of both workers (default: the SDK's, from the heap limit). */
+  maxCachedWorkflows?: number;
+  /** Export the SDK's Prometheus metrics (sticky cache, slots) on this loopback port. */
+  sdkMetricsPort?: number;
 }
 
 export const BENCH_WORKER_CONFIG_ENV = 'BENCH_WORKER_CONFIG';

@@ -21,7 +21,22 @@ import {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env[BENCH_WORKER_CONFIG_ENV] ?? '') as BenchWorkerConfig;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    ...(config.sdkMetricsPort !== undefined
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: `127.0.0.1:${config.sdkMetricsPort}`,
+                countersTotalSuffix: true,
+              },
+            },
+          },
+        }
+      : {}),
+  });
+  const sides = config.sides ?? ['session', 'raw'];
   const dynamo = createDynamoClients({
     AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: config.dynamoEndpoint,
@@ -35,33 +50,43 @@ async function main(): Promise<void> {
   const slots = {
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
+    ...(config.maxCachedWorkflows !== undefined
+      ? { maxCachedWorkflows: config.maxCachedWorkflows }
+      : {}),
   };
   // Both workers read what the bench client wrote: with a key ring, every payload is encrypted.
   const dataConverter = config.payloadKeyRingFile
     ? benchDataConverter(config.payloadKeyRingFile)
     : undefined;
-  const sessionWorker = await createSessionWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.sessionTaskQueue,
-    activities: createActivities({ model: createOfflineProvider({ latencyMs: 0 }), sessionIndex }),
-    workflowBundlePath: config.sessionBundlePath,
-    ...(dataConverter ? { dataConverter } : {}),
-    shutdownGraceTimeMs: 5_000,
-    ...slots,
-  });
-  const rawWorker = await Worker.create({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.rawTaskQueue,
-    activities: createRawActivities(),
-    workflowBundle: { codePath: config.rawBundlePath },
-    ...(dataConverter ? { dataConverter } : {}),
-    shutdownGraceTime: 5_000,
-    ...slots,
-  });
+  const sessionWorker = !sides.includes('session')
+    ? undefined
+    : await createSessionWorker({
+        connection,
+        namespace: config.namespace,
+        taskQueue: config.sessionTaskQueue,
+        activities: createActivities({
+          model: createOfflineProvider({ latencyMs: 0 }),
+          sessionIndex,
+        }),
+        workflowBundlePath: config.sessionBundlePath,
+        ...(dataConverter ? { dataConverter } : {}),
+        shutdownGraceTimeMs: 5_000,
+        ...slots,
+      });
+  const rawWorker = !sides.includes('raw')
+    ? undefined
+    : await Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue: config.rawTaskQueue,
+        activities: createRawActivities(),
+        workflowBundle: { codePath: config.rawBundlePath },
+        ...(dataConverter ? { dataConverter } : {}),
+        shutdownGraceTime: 5_000,
+        ...slots,
+      });
   // The Temporal runtime shuts both workers down on SIGTERM/SIGINT.
-  const running = Promise.all([sessionWorker.run(), rawWorker.run()]);
+  const running = Promise.all([sessionWorker?.run(), rawWorker?.run()]);
   console.log(BENCH_WORKER_READY);
   try {
     await running;

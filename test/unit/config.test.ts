@@ -12,6 +12,19 @@ test('worker config has defaults that run the local stack', () => {
   expect(config.worker.WORKER_MAX_CONCURRENT_ACTIVITIES).toBe(100);
 });
 
+test('the sticky cache size is optional and never below the workflow task slots', () => {
+  expect(loadWorkerConfig({}).worker.WORKER_MAX_CACHED_WORKFLOWS).toBeUndefined();
+  expect(
+    loadWorkerConfig({ WORKER_MAX_CACHED_WORKFLOWS: '500' }).worker.WORKER_MAX_CACHED_WORKFLOWS,
+  ).toBe(500);
+  expect(() =>
+    loadWorkerConfig({
+      WORKER_MAX_CACHED_WORKFLOWS: '20',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40',
+    }),
+  ).toThrow(/WORKER_MAX_CACHED_WORKFLOWS: must be at least WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/);
+});
+
 test('a bad value stops start-up with the variable named', () => {
   expect(() => loadWorkerConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' })).toThrow(ConfigError);
   expect(() => loadWorkerConfig({ MODEL_PROVIDER: 'gpt' })).toThrow(/MODEL_PROVIDER/);
