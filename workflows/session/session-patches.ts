@@ -10,4 +10,6 @@ export const SESSION_PATCHES = {
   indexBudgetPause: 'index-budget-pause',
   /** A turn's agents get the session's earlier turns; aged turns are summarised once. */
   turnMemory: 'turn-memory',
+  /** After a turn that ran, its memories are extracted (model or rules) and written. */
+  extractTurnMemories: 'extract-turn-memories',
 } as const;
