@@ -210,9 +210,6 @@ export function memoryRoutes(options: MemoryRoutesOptions) {
       async (context) => {
         const tenantId = context.get('principal').tenantId;
         const query = context.req.valid('query');
-        // A user's own memories from member up; another user's, or a project's, need tenant-admin.
-        if (query.userId) authorizeMemory(context, 'memory:forget-all', query.userId, 'user');
-        else authorizeMemory(context, 'memory:forget-all', '', 'project');
         const target = query.userId ? { ownerId: query.userId } : { projectId: query.projectId! };
         context.set(
           'auditTarget',
@@ -220,6 +217,9 @@ export function memoryRoutes(options: MemoryRoutesOptions) {
             ? `/v1/memories?userId=${encodeURIComponent(query.userId)}`
             : `/v1/memories?projectId=${encodeURIComponent(query.projectId!)}`,
         );
+        // A user's own memories from member up; another user's, or a project's, need tenant-admin.
+        if (query.userId) authorizeMemory(context, 'memory:forget-all', query.userId, 'user');
+        else authorizeMemory(context, 'memory:forget-all', '', 'project');
         const forgotten = await options.memory.forgetAll(tenantId, target);
         return context.json({
           ...(query.userId ? { userId: query.userId } : { projectId: query.projectId }),
