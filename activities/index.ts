@@ -30,6 +30,13 @@ import { analyzeText } from './session/analyze-request';
 import { planTurn } from './session/plan-request';
 import { runAgentStepWith } from './session/run-agent-step';
 import { recapStepId, summarizeTurnWith } from './session/summarize-turn';
+import {
+  extractTurnMemoriesWith,
+  extractionStepId,
+  type ExtractTurnMemoriesInput,
+  type ExtractTurnMemoriesResult,
+} from './memory/extract-turn-memories';
+import type { MemoryService } from '../runtime/memory/memory-service';
 import { modelRef } from '../core/models/model-ref';
 import { providerInActivity } from './model-call-context';
 import type { SessionEventSink } from './webhooks/session-event-sink';
@@ -83,6 +90,11 @@ export interface ActivityDependencies {
     memories: (RecalledMemory & { text: string })[];
     ranking: { semantic: boolean };
   }>;
+  /**
+   * Where a finished turn's memories are written (`extractTurnMemories`, with the primary
+   * model); without it the activity writes nothing and answers `method: 'none'`.
+   */
+  memory?: Pick<MemoryService, 'find' | 'remember'>;
 }
 
 /**
@@ -232,6 +244,24 @@ export function createActivities(dependencies: ActivityDependencies) {
           }))
         : dependencies.model;
       return summarizeTurnWith(model, input, activitySignal());
+    },
+    /**
+     * Remembers what a finished turn leaves worth keeping, extracted by the primary model
+     * (through the model layer, as `summarizeTurn`) or by the rules when it cannot; see
+     * activities/memory/extract-turn-memories.ts. Idempotent per (session, run, turn).
+     */
+    async extractTurnMemories(input: ExtractTurnMemoriesInput): Promise<ExtractTurnMemoriesResult> {
+      const memory = dependencies.memory;
+      if (!memory) return { method: 'none', memoryIds: [], alreadyWritten: 0 };
+      const model = layer
+        ? providerInActivity(layer, plannerBase, () => ({
+            tenantId: input.tenantId,
+            sessionId: input.sessionId,
+            stepId: extractionStepId(input.turn),
+            agent: 'memory',
+          }))
+        : dependencies.model;
+      return extractTurnMemoriesWith({ memory, model }, input, activitySignal());
     },
     /**
      * Upserts the session index row (idempotent, ordered by `updatedAt`), then hands the write

@@ -1,7 +1,7 @@
 /**
  * `tdev memory`: what the platform remembers for you, through `/v1/memories` —
  * `list`, `recall "<query>"` (with each memory's score parts), `add "<text>"` and
- * `forget <memory-id>`.
+ * `forget <memory-id>` (or every memory of `--user U` / `--project P`).
  */
 import type { ApiClient } from './api-client';
 
@@ -31,7 +31,7 @@ export interface MemoryCommandOptions {
 }
 
 export const MEMORY_USAGE =
-  'tdev memory list [--scope S] [--session ID] [--user U] | tdev memory recall "<query>" [--session ID] [--project P] [--limit N] | tdev memory add "<text>" [--kind fact|preference|decision|outcome] [--scope session|user|project|tenant] [--session ID] [--project P] [--importance 0..1] | tdev memory forget <memory-id>';
+  'tdev memory list [--scope S] [--session ID] [--user U] | tdev memory recall "<query>" [--session ID] [--project P] [--limit N] | tdev memory add "<text>" [--kind fact|preference|decision|outcome] [--scope session|user|project|tenant] [--session ID] [--project P] [--importance 0..1] | tdev memory forget <memory-id> | tdev memory forget --user U | tdev memory forget --project P';
 
 const fixed = (value: number) => value.toFixed(3);
 
@@ -111,7 +111,23 @@ export async function memoryCommand(
       return 0;
     }
     case 'forget': {
-      if (!argument) throw new Error('memory forget needs a memory id');
+      if (!argument && (options.user || options.project)) {
+        if (options.user && options.project) {
+          throw new Error('memory forget takes --user or --project, not both');
+        }
+        const query = options.user
+          ? new URLSearchParams({ userId: options.user })
+          : new URLSearchParams({ projectId: options.project ?? '' });
+        const forgotten = await api.request<{
+          removed: { longTerm: number; shortTerm: number; indexRows: number };
+        }>('DELETE', `/v1/memories?${query.toString()}`);
+        const { removed } = forgotten;
+        print(
+          `forgot all memories of ${options.user ? `user ${options.user}` : `project ${options.project}`}: long-term ${removed.longTerm}, short-term ${removed.shortTerm}, index rows ${removed.indexRows}`,
+        );
+        return 0;
+      }
+      if (!argument) throw new Error('memory forget needs a memory id, --user U or --project P');
       const forgotten = await api.request<{
         memoryId: string;
         removed: { longTerm: boolean; shortTerm: boolean; indexRows: number };

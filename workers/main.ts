@@ -195,6 +195,8 @@ async function main(): Promise<void> {
       sessionIndex,
       // Each step's prompt gets the user's and project's relevant memories.
       recall: (request) => recallForStep(memory.service, request),
+      // After each turn that ran, what it leaves worth keeping is written there.
+      memory: memory.service,
       sessionEvents: createSessionEventSink({
         webhooks,
         workflows: workflowClient.workflow,

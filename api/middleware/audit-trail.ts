@@ -1,8 +1,8 @@
 /**
  * Records every state-changing /v1 request in the tenant's audit trail
  * (runtime/stores/audit-log-store.ts) after its handler ran: who (token subject or API key),
- * tenant, the route's declared action, target (the created resource's `Location`, else the
- * path), outcome (HTTP status — refusals such as 403, 404, 409 and quota 429s included), the
+ * tenant, the route's declared action, target (what the route set as `auditTarget`, else the
+ * created resource's `Location`, else the path), outcome (HTTP status — refusals such as 403, 404, 409 and quota 429s included), the
  * request id and the time. Reads (GET, HEAD, OPTIONS) are not recorded. Requests that never
  * reached a route's `action()` are not either: unauthenticated ones (no tenant to record them
  * under), unknown routes and requests refused by the per-minute request limit before routing.
@@ -14,6 +14,13 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../../runtime/logger';
 import type { AuditLogStore, AuditRecord } from '../../runtime/stores/audit-log-store';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** What a route acted on when neither `Location` nor the path says it (a bulk delete). */
+    auditTarget: string;
+  }
+}
 
 export interface AuditTrailOptions {
   log: Pick<AuditLogStore, 'append'>;
@@ -36,7 +43,7 @@ export function auditTrail(options: AuditTrailOptions): MiddlewareHandler {
       ...(principal.apiKeyId ? { apiKeyId: principal.apiKeyId } : {}),
       action,
       method: context.req.method,
-      target: context.res.headers.get('location') ?? context.req.path,
+      target: context.get('auditTarget') ?? context.res.headers.get('location') ?? context.req.path,
       status: context.res.status,
       requestId: context.get('requestId'),
     };

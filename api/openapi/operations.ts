@@ -163,6 +163,13 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       "Recall ranks by similarity + recency decay + importance (weights in config); `ranking.semantic: false` says the similarity is lexical (shared words), not by meaning. Only the caller's tenant is searched.",
     responses: { 200: 'the memories (with `score` parts when recalled)' },
   },
+  'DELETE /v1/memories': {
+    summary:
+      "Forget all of a user's (`userId`) or a project's (`projectId`) memories: every tier and the vector index",
+    description:
+      "The right to be forgotten: a user's memories are all those they own (user and session memories, and shared ones they wrote), including expired records and the short-term notes of every session; a project's are its project-scope memories. Members forget their own; another user's or a project's need tenant-admin. Only the caller's tenant is touched (another tenant's user answers with nothing removed).",
+    responses: { 200: 'how many records, notes and index rows were removed' },
+  },
   'DELETE /v1/memories/:memoryId': {
     summary:
       'Forget a memory: removed from the long-term store, the short-term tier and the vector index',

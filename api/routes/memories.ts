@@ -2,7 +2,9 @@
  * Memories (`/v1/memories`): `POST` remembers a fact, preference, decision or outcome in a scope
  * (a session note goes to the short-term tier unless a promotion rule moves it to long-term at
  * once); `GET` lists a user's memories, or with `query` recalls the most relevant ones with the
- * parts of each score; `DELETE /:memoryId` forgets one from every tier and the vector index.
+ * parts of each score; `DELETE /:memoryId` forgets one from every tier and the vector index;
+ * `DELETE ?userId=` or `?projectId=` forgets all of a user's or a project's memories (the right
+ * to be forgotten: every tier and the index).
  *
  * Access: the route's action is authorised on the tenant first (member and up), then on the
  * memory itself (its owner and scope, Cedar's `Tdev::Memory`): a member reaches only its own
@@ -23,7 +25,7 @@ import { problems } from '../problem';
 import { validate } from '../validation';
 
 export interface MemoryRoutesOptions {
-  memory: Pick<MemoryService, 'remember' | 'recall' | 'list' | 'find' | 'forget'>;
+  memory: Pick<MemoryService, 'remember' | 'recall' | 'list' | 'find' | 'forget' | 'forgetAll'>;
 }
 
 const id = z
@@ -65,6 +67,14 @@ export const memoryQuerySchema = z
   })
   .strict();
 
+export const forgetAllSchema = z
+  .object({ userId: id.optional(), projectId: id.optional() })
+  .strict()
+  .refine(
+    (query) => (query.userId === undefined) !== (query.projectId === undefined),
+    'give exactly one of userId and projectId',
+  );
+
 const noSuchSession = () => problems.notFound('no such session');
 const noSuchMemory = () => problems.notFound('no such memory');
 
@@ -85,9 +95,11 @@ function authorizeMemory(context: Context, actionName: Action, owner: string, sc
   });
   if (decision.allowed) return;
   throw problems.forbidden(
-    owner !== principal.userId
-      ? `${actionName} on another user's ${scope} memories needs the "tenant-admin" role`
-      : `${actionName} on ${scope} memories needs the "${scope === 'tenant' ? 'tenant-admin' : MINIMUM_ROLE[actionName]}" role`,
+    owner === ''
+      ? `${actionName} on a whole ${scope}'s memories needs the "tenant-admin" role`
+      : owner !== principal.userId
+        ? `${actionName} on another user's ${scope} memories needs the "tenant-admin" role`
+        : `${actionName} on ${scope} memories needs the "${scope === 'tenant' ? 'tenant-admin' : MINIMUM_ROLE[actionName]}" role`,
   );
 }
 
@@ -191,6 +203,31 @@ export function memoryRoutes(options: MemoryRoutesOptions) {
         candidates: recalled.candidates,
       });
     })
+    .delete(
+      '/',
+      action('memory:forget-all'),
+      validate('query', forgetAllSchema),
+      async (context) => {
+        const tenantId = context.get('principal').tenantId;
+        const query = context.req.valid('query');
+        const target = query.userId ? { ownerId: query.userId } : { projectId: query.projectId! };
+        context.set(
+          'auditTarget',
+          query.userId
+            ? `/v1/memories?userId=${encodeURIComponent(query.userId)}`
+            : `/v1/memories?projectId=${encodeURIComponent(query.projectId!)}`,
+        );
+        // A user's own memories from member up; another user's, or a project's, need tenant-admin.
+        if (query.userId) authorizeMemory(context, 'memory:forget-all', query.userId, 'user');
+        else authorizeMemory(context, 'memory:forget-all', '', 'project');
+        const forgotten = await options.memory.forgetAll(tenantId, target);
+        return context.json({
+          ...(query.userId ? { userId: query.userId } : { projectId: query.projectId }),
+          deleted: true,
+          removed: forgotten.removed,
+        });
+      },
+    )
     .delete('/:memoryId', action('memory:delete'), async (context) => {
       const tenantId = context.get('principal').tenantId;
       const memoryId = context.req.param('memoryId');

@@ -7,6 +7,7 @@
  */
 import { Index, connect, type Connection, type Table } from '@lancedb/lancedb';
 import {
+  matchFilter,
   searchFilter,
   sqlString,
   type MemoryIndexHit,
@@ -84,6 +85,19 @@ export async function openLanceMemoryIndex(
     vector: row.vector,
   });
 
+  /** Deletes the rows `predicate` matches in every table; how many there were. */
+  async function removeWhere(predicate: string): Promise<number> {
+    let removed = 0;
+    for (const table of await allTables()) {
+      await serial(async () => {
+        const before = await table.countRows(predicate);
+        if (before > 0) await table.delete(predicate);
+        removed += before;
+      });
+    }
+    return removed;
+  }
+
   return {
     async upsert(rows) {
       const bySize = new Map<number, LanceRow[]>();
@@ -131,16 +145,15 @@ export async function openLanceMemoryIndex(
     },
 
     async delete(tenantId, memoryId) {
-      const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`;
-      let removed = 0;
-      for (const table of await allTables()) {
-        await serial(async () => {
-          const before = await table.countRows(predicate);
-          if (before > 0) await table.delete(predicate);
-          removed += before;
-        });
-      }
-      return removed;
+      return removeWhere(
+        `tenant_id = ${sqlString(tenantId)} AND memory_id = ${sqlString(memoryId)}`,
+      );
+    },
+
+    async deleteWhere(tenantId, match) {
+      const predicate = matchFilter(tenantId, match);
+      if (!predicate) throw new Error('deleteWhere needs an owner, a scope or a scope id');
+      return removeWhere(predicate);
     },
 
     async count(tenantId, memoryId) {

@@ -83,6 +83,14 @@ export interface ForgetResult {
   removed: { longTerm: boolean; shortTerm: boolean; indexRows: number };
 }
 
+/** Whose memories a bulk forget removes: one user's (all they own), or one project's. */
+export type ForgetTarget = { ownerId: string } | { projectId: string };
+
+export interface ForgetAllResult {
+  /** How many records, notes and index rows were removed. */
+  removed: { longTerm: number; shortTerm: number; indexRows: number };
+}
+
 export interface MemoryServiceDependencies {
   longTerm: MemoryStore;
   /** Without Redis there is no short-term tier: session notes go to long-term at once. */
@@ -334,6 +342,34 @@ export class MemoryService {
       candidates: scored.length,
       promoted,
     };
+  }
+
+  /**
+   * Removes every memory of `target` in `tenantId` from the long-term store (expired records
+   * too), the short-term notes of every session and the index (every row of the owner or the
+   * project, so an orphaned row goes too). A user's memories are those they own (their user
+   * and session memories and the shared ones they wrote); a project's are its project-scope
+   * memories. Idempotent: run again after a failure, it removes what is left.
+   */
+  async forgetAll(tenantId: string, target: ForgetTarget): Promise<ForgetAllResult> {
+    const { longTerm, shortTerm, index } = this.dependencies;
+    const match =
+      'ownerId' in target
+        ? { ownerId: target.ownerId }
+        : { scope: 'project' as const, scopeId: target.projectId };
+    const recordIds = await longTerm.idsWhere(tenantId, match);
+    const noteIds =
+      'ownerId' in target && shortTerm ? await shortTerm.idsOfOwner(tenantId, target.ownerId) : [];
+    let records = 0;
+    for (const memoryId of recordIds) {
+      if (await longTerm.delete(tenantId, memoryId)) records += 1;
+    }
+    let notes = 0;
+    for (const memoryId of noteIds) {
+      if (await shortTerm?.delete(tenantId, memoryId)) notes += 1;
+    }
+    const indexRows = await index.deleteWhere(tenantId, match);
+    return { removed: { longTerm: records, shortTerm: notes, indexRows } };
   }
 
   /** Removes `memoryId` of `tenantId` from the long-term store, the short-term tier and the index. */

@@ -87,6 +87,29 @@ export class ShortTermMemoryStore {
     return value ? this.decode(value) : undefined;
   }
 
+  /**
+   * The ids of the live notes `ownerId` has in any session of `tenantId` (a SCAN over the
+   * tenant's session hashes: for a bulk forget, not the request path of a turn).
+   */
+  async idsOfOwner(tenantId: string, ownerId: string): Promise<string[]> {
+    const glob = (value: string) => value.replace(/[*?[\]\\]/g, '\\$&');
+    const match = `${glob(this.prefix)}notes:${glob(part(tenantId))}:*`;
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 200);
+      cursor = next;
+      for (const key of keys) {
+        const notes = await this.redis.hgetall(key);
+        for (const [memoryId, value] of Object.entries(notes)) {
+          // Only the text is sealed: the owner is readable without opening it.
+          if ((JSON.parse(value) as { ownerId?: string }).ownerId === ownerId) ids.push(memoryId);
+        }
+      }
+    } while (cursor !== '0');
+    return [...new Set(ids)];
+  }
+
   /** Deletes a note and its pointer; returns it as it was, or undefined if there was none. */
   async delete(tenantId: string, memoryId: string): Promise<ShortTermNote | undefined> {
     const note = await this.get(tenantId, memoryId);

@@ -23,6 +23,26 @@ export interface MemoryIndexSearch {
   limit: number;
 }
 
+/** Rows to match besides the tenant (bulk forget). */
+export interface MemoryIndexMatch {
+  ownerId?: string;
+  scope?: MemoryScope;
+  scopeId?: string;
+}
+
+/** The filter of a bulk delete: the tenant and every given field; undefined when none is given. */
+export function matchFilter(tenantId: string, match: MemoryIndexMatch): string | undefined {
+  const columns = [
+    ['owner_id', match.ownerId],
+    ['scope', match.scope],
+    ['scope_id', match.scopeId],
+  ].filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (columns.length === 0) return undefined;
+  return [`tenant_id = ${sqlString(tenantId)}`]
+    .concat(columns.map(([column, value]) => `${column} = ${sqlString(value)}`))
+    .join(' AND ');
+}
+
 export interface MemoryIndexHit {
   memoryId: string;
   scope: MemoryScope;
@@ -36,6 +56,11 @@ export interface MemoryVectorIndex {
   search(query: MemoryIndexSearch): Promise<MemoryIndexHit[]>;
   /** Removes one memory of one tenant; returns how many rows held it (0 or 1). */
   delete(tenantId: string, memoryId: string): Promise<number>;
+  /**
+   * Removes every row of one tenant that matches all the given fields (the rows of an owner, or
+   * of one scope); returns how many. At least one field must be given.
+   */
+  deleteWhere(tenantId: string, match: MemoryIndexMatch): Promise<number>;
   /** How many rows hold the memory (for the forget test and collection). */
   count(tenantId: string, memoryId: string): Promise<number>;
   /**
@@ -79,6 +104,7 @@ export function lazyMemoryIndex(open: () => Promise<MemoryVectorIndex>): MemoryV
     upsert: async (rows) => (await index()).upsert(rows),
     search: async (query) => (await index()).search(query),
     delete: async (tenantId, memoryId) => (await index()).delete(tenantId, memoryId),
+    deleteWhere: async (tenantId, match) => (await index()).deleteWhere(tenantId, match),
     count: async (tenantId, memoryId) => (await index()).count(tenantId, memoryId),
     optimize: async () => (await index()).optimize(),
     close: async () => {

@@ -28,6 +28,7 @@ export const ACTIONS = [
   'memory:read',
   'memory:write',
   'memory:delete',
+  'memory:forget-all',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -88,4 +89,5 @@ export const MINIMUM_ROLE: Readonly<Record<Action, string>> = {
   'memory:read': 'member',
   'memory:write': 'member',
   'memory:delete': 'member',
+  'memory:forget-all': 'member',
 };

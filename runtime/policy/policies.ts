@@ -33,7 +33,8 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
     permit (
       principal in Tdev::Role::"member",
       action in [
-        Tdev::Action::"memory:read", Tdev::Action::"memory:write", Tdev::Action::"memory:delete"
+        Tdev::Action::"memory:read", Tdev::Action::"memory:write", Tdev::Action::"memory:delete",
+        Tdev::Action::"memory:forget-all"
       ],
       resource
     );`,
@@ -107,6 +108,11 @@ export const ACCESS_POLICIES: Readonly<Record<string, string>> = {
   // Deny: below tenant-admin, a shared (project or tenant) memory is deleted only by its author.
   'deny-member-others-memory-delete': `
     forbid (principal, action == Tdev::Action::"memory:delete", resource is Tdev::Memory)
+    when { !(principal in Tdev::Role::"tenant-admin") && resource.owner != principal.id };`,
+  // Deny: below tenant-admin, a bulk forget reaches only the caller's own memories (a
+  // project's memories, owner "", need tenant-admin).
+  'deny-member-others-forget-all': `
+    forbid (principal, action == Tdev::Action::"memory:forget-all", resource is Tdev::Memory)
     when { !(principal in Tdev::Role::"tenant-admin") && resource.owner != principal.id };`,
   // Deny: memories every user of the tenant recalls are written by tenant admins only.
   'deny-tenant-memory-write-below-admin': `

@@ -117,6 +117,38 @@ export class MemoryStore {
     return Promise.all(found.slice(0, options.limit).map((row) => this.opened(row)));
   }
 
+  /**
+   * The ids of every record of `tenantId` matching all given fields, expired ones included (for
+   * a bulk forget, which must leave nothing behind).
+   */
+  async idsWhere(tenantId: string, match: Omit<ListMemoriesOptions, 'limit'>): Promise<string[]> {
+    const fields = (['ownerId', 'scope', 'scopeId'] as const).filter(
+      (field) => match[field] !== undefined,
+    );
+    if (fields.length === 0) throw new Error('idsWhere needs an owner, a scope or a scope id');
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'tenantId = :tenantId',
+          FilterExpression: fields.map((field) => `#${field} = :${field}`).join(' AND '),
+          ProjectionExpression: 'memoryId',
+          ExpressionAttributeNames: Object.fromEntries(fields.map((field) => [`#${field}`, field])),
+          ExpressionAttributeValues: {
+            ':tenantId': tenantId,
+            ...Object.fromEntries(fields.map((field) => [`:${field}`, match[field]])),
+          },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      ids.push(...(page.Items ?? []).map((item) => String(item.memoryId)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  }
+
   /** Records a use: `lastUsedAt` and one more `useCount`. Does nothing for a deleted record. */
   async touch(tenantId: string, memoryId: string, at: string): Promise<void> {
     try {

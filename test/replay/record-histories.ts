@@ -45,6 +45,8 @@ import { freePort, stopPid } from '../../infra/stack/processes';
 import { toolPath } from '../../infra/stack/paths';
 import { startTemporalDevServer } from '../../infra/stack/temporal-dev-server';
 import { createDynamoClients } from '../../runtime/dynamodb';
+import { loadMemoryConfig } from '../../runtime/config';
+import { createMemoryService } from '../../runtime/memory';
 import { newSessionId } from '../../runtime/session-ids';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { WebhookStore } from '../../runtime/stores/webhook-store';
@@ -80,6 +82,8 @@ interface Scenario {
   prepare?: (blobs: BlobStore) => Promise<Partial<SessionInput['request']>>;
   /** Starts the workflow with this input as it is (e.g. one without the documented shape). */
   rawInput?: (sessionId: string) => unknown;
+  /** Run on a worker with the model layer and a memory store (turn memories are extracted). */
+  memory?: boolean;
 }
 
 interface HistoryEventJson {
@@ -601,6 +605,47 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Memory extraction (patch `extract-turn-memories`): two turns kept open. After turn 1 the
+    // model's answer is invalid, then valid after one repair (method `model`); after turn 2 it
+    // is invalid twice (the rules extract the stated preference).
+    name: 'turn-memories-extracted',
+    request: {
+      text: 'Add an invoices endpoint. Our services use PostgreSQL; tests are written in Vitest.',
+    },
+    options: { keepOpen: true, idleTimeoutMs: 3000 },
+    memory: true,
+    script: (call) => {
+      if (call.stepId === 'extract-turn-1') {
+        return {
+          kind: 'text',
+          text:
+            call.callNumber === 1
+              ? '{"memories": [{"kind": "opinion"}]}'
+              : JSON.stringify({
+                  memories: [
+                    {
+                      kind: 'preference',
+                      text: 'Our services use PostgreSQL; tests are written in Vitest.',
+                      importance: 0.8,
+                      scope: 'user',
+                    },
+                  ],
+                }),
+        };
+      }
+      if (call.stepId === 'extract-turn-2') return { kind: 'text', text: 'no JSON here' };
+      return { kind: 'text' };
+    },
+    drive: async (handle) => {
+      await waitFor(handle, (status) => status.phase === 'awaiting_input');
+      await handle.signal(addInputSignal, {
+        text: 'Add a refunds endpoint too. We always deploy with Helm.',
+        by: 'ada',
+      });
+      await waitFor(handle, (status) => status.turn === 2 && status.phase === 'awaiting_input');
+    },
+  },
+  {
     name: 'deadline-expired',
     request: { text: 'Implement CSV export' },
     options: { maxDurationMs: 2000 },
@@ -724,6 +769,15 @@ async function main(): Promise<void> {
     [bedrockModel(PRIMARY_MODEL), bedrockModel(FALLBACK_MODEL), bedrockModel(THIRD_MODEL)],
     { modelLayer: { registry }, modelRouting: { registry } },
   );
+  // Memories (no Redis here: session notes go straight to long-term), for `memory` scenarios.
+  const memory = await createMemoryService(
+    loadMemoryConfig({ MEMORY_INDEX_URI: path.join(dir, 'memory-index') }),
+    { documents: dynamoClients.documents, tableName: tables.memories },
+  );
+  const memoryWorker = await workerFor(`${TASK_QUEUE}-memory`, [bedrockModel(PRIMARY_MODEL)], {
+    modelLayer: { registry },
+    memory: memory.service,
+  });
   const blobs = new LocalBlobStore({ root: path.join(dir, 'blobs') });
   const mediaWorker = await createMediaWorker({
     connection: nativeConnection,
@@ -780,55 +834,61 @@ async function main(): Promise<void> {
     await mediaWorker.runUntil(() =>
       worker.runUntil(() =>
         fallbackWorker.runUntil(() =>
-          routedWorker.runUntil(async () => {
-            for (const scenario of scenarios) {
-              bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
-              const sessionId = newSessionId();
-              const input: SessionInput = {
-                sessionId,
-                tenantId: 'replay',
-                userId: 'recorder',
-                request: {
-                  text: 'request',
-                  ...scenario.request,
-                  ...(await scenario.prepare?.(blobs)),
-                },
-                options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
-              };
-              const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
-                workflowId: sessionId,
-                taskQueue: scenario.routed
-                  ? `${TASK_QUEUE}-routed`
-                  : scenario.modelFallback
-                    ? `${TASK_QUEUE}-fallback`
-                    : TASK_QUEUE,
-                args: [(scenario.rawInput?.(sessionId) as SessionInput | undefined) ?? input],
-              });
-              await scenario.drive?.(handle, bedrock);
-              await handle.result().catch(() => undefined);
-              // Every run of the session (continue-as-new makes several) is one history file.
-              let runId: string | undefined = handle.firstExecutionRunId;
-              for (let index = 1; runId; index += 1) {
-                // The temporal CLI writes the standard history JSON (as the Web UI exports it).
-                const json = await showHistory(address, sessionId, runId);
-                const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
-                const file = path.join(
-                  HISTORIES_DIR,
-                  `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
-                );
-                writeFileSync(file, json);
-                console.log(
-                  `recorded ${path.relative(process.cwd(), file)} (${events.length} events)`,
-                );
-                runId =
-                  events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+          routedWorker.runUntil(() =>
+            memoryWorker.runUntil(async () => {
+              for (const scenario of scenarios) {
+                bedrock.setScript(scenario.script ?? (() => ({ kind: 'text' })));
+                const sessionId = newSessionId();
+                const input: SessionInput = {
+                  sessionId,
+                  tenantId: 'replay',
+                  userId: 'recorder',
+                  request: {
+                    text: 'request',
+                    ...scenario.request,
+                    ...(await scenario.prepare?.(blobs)),
+                  },
+                  options: { stepHeartbeatTimeoutMs: 5000, ...scenario.options },
+                };
+                const handle = await client.workflow.start(WORKFLOW_TYPES.session, {
+                  workflowId: sessionId,
+                  taskQueue: scenario.memory
+                    ? `${TASK_QUEUE}-memory`
+                    : scenario.routed
+                      ? `${TASK_QUEUE}-routed`
+                      : scenario.modelFallback
+                        ? `${TASK_QUEUE}-fallback`
+                        : TASK_QUEUE,
+                  args: [(scenario.rawInput?.(sessionId) as SessionInput | undefined) ?? input],
+                });
+                await scenario.drive?.(handle, bedrock);
+                await handle.result().catch(() => undefined);
+                // Every run of the session (continue-as-new makes several) is one history file.
+                let runId: string | undefined = handle.firstExecutionRunId;
+                for (let index = 1; runId; index += 1) {
+                  // The temporal CLI writes the standard history JSON (as the Web UI exports it).
+                  const json = await showHistory(address, sessionId, runId);
+                  const events = (JSON.parse(json) as { events: HistoryEventJson[] }).events;
+                  const file = path.join(
+                    HISTORIES_DIR,
+                    `session-${scenario.name}${index > 1 ? `-run${index}` : ''}.json`,
+                  );
+                  writeFileSync(file, json);
+                  console.log(
+                    `recorded ${path.relative(process.cwd(), file)} (${events.length} events)`,
+                  );
+                  runId =
+                    events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes
+                      ?.newExecutionRunId;
+                }
               }
-            }
-          }),
+            }),
+          ),
         ),
       ),
     );
   } finally {
+    await memory.close();
     await connection.close();
     await nativeConnection.close();
     await bedrock.close();

@@ -184,6 +184,20 @@ test('histories cover the checks of outside input, each recorded behind its patc
     'turn-5/memory-turn-1',
     'turn-6/memory-turn-2',
   ]);
+  // Memory extraction after each turn that ran, behind its patch (marked after turn 1; turn 2
+  // marks turn memory at its start).
+  expect(patchesOf('session-turn-memories-extracted.json')).toEqual([
+    'extract-turn-memories',
+    'turn-memory',
+  ]);
+  expect(
+    (
+      histories.find((history) => history.file === 'session-turn-memories-extracted.json')?.history
+        .events as { activityTaskScheduledEventAttributes?: { activityId?: string } }[]
+    )
+      .map((event) => event.activityTaskScheduledEventAttributes?.activityId ?? '')
+      .filter((activityId) => activityId.endsWith('/extract-memories')),
+  ).toEqual(['turn-1/extract-memories', 'turn-2/extract-memories']);
   // The budget pause's index write (where webhooks hear of it), recorded behind its patch;
   // the older budget history has no marker and replays without the write.
   expect(patchesOf('session-budget-paused-index-written.json')).toEqual(['index-budget-pause']);

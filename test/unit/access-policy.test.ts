@@ -168,6 +168,7 @@ const EXPECTED: Record<string, Expectation> = {
     resource: 'tenant',
     minimum: 'member',
   },
+  'DELETE /v1/memories': { action: 'memory:forget-all', resource: 'tenant', minimum: 'member' },
 };
 
 /** Per signal: the lowest role on an own session, and on another user's session. */
@@ -378,6 +379,18 @@ describe('memory ownership (Tdev::Memory: owner and scope)', () => {
       expect(can(role, 'memory:delete', memory('bob', 'project'))).toBe(admin);
       expect(can(role, 'memory:read', memory('bob', 'tenant'))).toBe(member);
       expect(can(role, 'memory:write', memory('ada', 'tenant'))).toBe(admin);
+    },
+  );
+
+  test.each(ROLES)(
+    "%s: bulk forget — own memories from member, another user's or a project's as tenant-admin",
+    (role) => {
+      const member = rank(role) >= rank('member');
+      const admin = rank(role) >= rank('tenant-admin');
+      expect(can(role, 'memory:forget-all', memory('ada', 'user'))).toBe(member);
+      expect(can(role, 'memory:forget-all', memory('bob', 'user'))).toBe(admin);
+      expect(can(role, 'memory:forget-all', memory('', 'project'))).toBe(admin);
+      expect(can(role, 'memory:forget-all', memory('ada', 'user', 'globex'))).toBe(false);
     },
   );
 

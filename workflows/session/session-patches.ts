@@ -15,4 +15,6 @@ export const SESSION_PATCHES = {
    * activation), in the `planning` phase; it used to be two, with an `analyzing` phase first.
    */
   analyzeAndPlan: 'analyze-and-plan',
+  /** After a turn that ran, its memories are extracted (model or rules) and written. */
+  extractTurnMemories: 'extract-turn-memories',
 } as const;

@@ -49,6 +49,7 @@ import { writeSessionIndex } from './session-index-write';
 import { SESSION_PATCHES } from './session-patches';
 import { carriedStateOf, resultOf } from './session-view';
 import { runTurn, waitUntil, type TurnOutcome } from './turn';
+import { extractMemoriesOfTurn } from './turn-extraction';
 
 export { SESSION_PATCHES };
 
@@ -125,6 +126,7 @@ async function runSession(session: Session): Promise<SessionResult> {
   for (;;) {
     if (next) {
       last = await runTurn(session, next, runStep);
+      await extractMemoriesOfTurn(session, last);
       turnsThisRun += 1;
       if (last === 'cancelled') {
         return finish(session, 'cancelled', session.cancelRequest?.reason ?? '');
