@@ -2,6 +2,10 @@ import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
 import {
+  createCollectionActivities,
+  type CollectionActivityDependencies,
+} from '../activities/collection';
+import {
   createEmbeddingActivities,
   type EmbeddingActivityDependencies,
 } from '../activities/embeddings';
@@ -27,6 +31,8 @@ export interface SessionWorkerOptions {
   embeddings?: EmbeddingActivityDependencies;
   /** Registers `deliverWebhook` (the webhook delivery workflow's activity); absent: none. */
   webhooks?: WebhookActivityDependencies;
+  /** Registers the collection activities (the `tdev-collection` schedule's runs); absent: none. */
+  collection?: CollectionActivityDependencies;
   /** Path of a pre-built workflow bundle; without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
@@ -66,6 +72,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
       ...options.activities,
       ...(options.embeddings ? createEmbeddingActivities(options.embeddings) : {}),
       ...(options.webhooks ? createWebhookActivities(options.webhooks) : {}),
+      ...(options.collection ? createCollectionActivities(options.collection) : {}),
     },
     ...workflowSource,
     sinks,
