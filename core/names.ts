@@ -17,7 +17,12 @@ export const WORKFLOW_TYPES = {
   session: 'sessionWorkflow',
   /** One signed delivery of a session event to one webhook (retried durably by Temporal). */
   webhookDelivery: 'webhookDeliveryWorkflow',
+  /** One run of the collection schedule (expired memories, orphan blobs, stale rows). */
+  collection: 'collectionWorkflow',
 } as const;
+
+/** The Temporal Schedule that runs collection (`temporal schedule describe --schedule-id …`). */
+export const COLLECTION_SCHEDULE_ID = 'tdev-collection';
 
 /** Custom search attributes registered on the namespace (infra/temporal) and set per session. */
 export const SEARCH_ATTRIBUTES = {

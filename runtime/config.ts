@@ -287,6 +287,27 @@ const memorySchema = z.object({
   MEMORY_RECALL_LIMIT: positiveInt.default(5),
 });
 
+/** The collection schedule (seed 1.8.4): how often it runs and what it removes. */
+const collectionSchema = z.object({
+  /** `false`: the worker neither creates nor updates the schedule (an existing one stays). */
+  COLLECTION_ENABLED: booleanFlag.default(true),
+  /** Minutes between runs of the `tdev-collection` schedule. */
+  COLLECTION_INTERVAL_MINUTES: positiveInt.default(60),
+  /** Long-term memories kept per (tenant, scope, scope id); the least relevant beyond go. */
+  COLLECTION_MEMORY_CAP_PER_SCOPE: positiveInt.default(1_000),
+  /** An unreferenced blob younger than this is kept (an upload not yet attached). */
+  COLLECTION_BLOB_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  /** Usage-ledger entries recorded longer ago than this are removed (about 13 months). */
+  USAGE_RETENTION_DAYS: z.coerce.number().positive().default(400),
+  /**
+   * Session-index rows of sessions closed longer ago than this go; unset: Temporal's namespace
+   * retention (read at every run), which is also what new closed rows' TTL attribute follows.
+   */
+  COLLECTION_SESSION_RETENTION_S: positiveInt.optional(),
+});
+export const loadCollectionConfig = (env: Env = process.env) => parse(collectionSchema, env);
+export type CollectionConfig = ReturnType<typeof loadCollectionConfig>;
+
 /** Where blobs (attachments, derived media) live: S3 when a bucket is set, else a directory. */
 const blobSchema = z.object({
   BLOB_DIR: z.string().min(1).default('.data/blobs'),
@@ -412,6 +433,7 @@ export function loadWorkerConfig(env: Env = process.env) {
     webhooks: parse(webhookSchema, env),
     blob: loadBlobConfig(env),
     memory: loadMemoryConfig(env),
+    collection: loadCollectionConfig(env),
     metrics: parse(metricsSchema, env),
     logging: loadLoggingConfig(env),
     dataProtection: loadDataProtectionConfig(env),

@@ -42,6 +42,12 @@ import { buildModelStack } from './model-stack';
 import { startWorkerMetricsServer } from './metrics-server';
 import { installTemporalRuntime, readSdkMetrics } from './temporal-runtime';
 import { createSessionWorker, embeddingProviderFromEnv } from './session-worker';
+import { collectionInputFrom, ensureCollectionSchedule } from './collection-schedule';
+import { namespaceRetentionSeconds } from '../activities/collection';
+import { MemoryStore } from '../runtime/stores/memory-store';
+import { ShortTermMemoryStore } from '../runtime/memory/short-term-store';
+import { SessionIndexCollector } from '../runtime/stores/session-index-store';
+import { UsageLedgerCollector } from '../runtime/stores/usage-ledger-store';
 import { modelRef } from '../core/models/model-ref';
 
 async function main(): Promise<void> {
@@ -78,14 +84,15 @@ async function main(): Promise<void> {
   const blobs = createBlobStore(config.blob, config.dynamo.AWS_REGION, payloadKeys);
   // Model answers and session titles kept in DynamoDB are sealed with the same codec.
   const sealer = payloadCodec ? codecTextSealer(payloadCodec) : undefined;
+  const modelResults = new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
+    blobs: blobs.store,
+    ...(sealer ? { sealer } : {}),
+  });
   const stack = buildModelStack(config.model, {
     ...(redis ? { redis } : {}),
     ledger: new UsageLedgerStore(dynamo.documents, tables.usageLedger),
     // Answers over an item's size go to the blob store as a claim check.
-    results: new DynamoModelResultStore(dynamo.documents, tables.modelResults, {
-      blobs: blobs.store,
-      ...(sealer ? { sealer } : {}),
-    }),
+    results: modelResults,
     warn: (message, details) => logger.warn(details, message),
   });
   const model = stack.primary;
@@ -112,7 +119,6 @@ async function main(): Promise<void> {
       'no model card: these models run with a 32k-token window and no price (set MODEL_CARDS_FILE)',
     );
   }
-  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer);
   // Memories (the same stores and index as the API's): recalled into every agent step.
   const memory = await createMemoryService(config.memory, {
     documents: dynamo.documents,
@@ -173,6 +179,16 @@ async function main(): Promise<void> {
     dataConverter,
     ...(tracing ? { interceptors: { workflow: workflowClientTracing() } } : {}),
   });
+  // Collection (seed 1.8.4): closed sessions' index rows expire with Temporal's retention.
+  const collectionDependencies = {
+    temporal: { client: workflowClient, namespace: config.temporal.TEMPORAL_NAMESPACE },
+  };
+  const retentionSeconds =
+    config.collection.COLLECTION_SESSION_RETENTION_S ??
+    (await namespaceRetentionSeconds(collectionDependencies.temporal));
+  const sessionIndex = new SessionIndexStore(dynamo.documents, tables.sessions, sealer, {
+    retentionSeconds,
+  });
   if (config.webhooks.WEBHOOK_ALLOW_PRIVATE_ADDRESSES) {
     logger.warn('WEBHOOK_ALLOW_PRIVATE_ADDRESSES: webhooks may reach private addresses (dev only)');
   }
@@ -183,6 +199,30 @@ async function main(): Promise<void> {
       : {}),
     namespace: config.temporal.TEMPORAL_NAMESPACE,
     taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+    collection: {
+      ...collectionDependencies,
+      memories: new MemoryStore(dynamo.documents, tables.memories),
+      ...(redis
+        ? {
+            shortTerm: new ShortTermMemoryStore(redis, {
+              ttlSeconds: config.memory.MEMORY_SHORT_TERM_TTL_S,
+              maxNotesPerSession: config.memory.MEMORY_SHORT_TERM_MAX_NOTES,
+            }),
+          }
+        : {}),
+      index: memory.index,
+      weights: {
+        similarity: config.memory.MEMORY_RECALL_W_SIMILARITY,
+        recency: config.memory.MEMORY_RECALL_W_RECENCY,
+        importance: config.memory.MEMORY_RECALL_W_IMPORTANCE,
+        recencyHalfLifeDays: config.memory.MEMORY_RECENCY_HALF_LIFE_DAYS,
+      },
+      blobs: blobs.store,
+      sessionIndex: new SessionIndexCollector(dynamo.documents, tables.sessions),
+      usageLedger: new UsageLedgerCollector(dynamo.documents, tables.usageLedger),
+      modelResultBlobs: () => modelResults.blobReferences(),
+      ...(payloadCodec ? { codec: payloadCodec } : {}),
+    },
     webhooks: {
       webhooks,
       timeoutMs: config.webhooks.WEBHOOK_DELIVERY_TIMEOUT_MS,
@@ -246,6 +286,17 @@ async function main(): Promise<void> {
       })
     : undefined;
   temporalWorkers.session = worker;
+  if (config.collection.COLLECTION_ENABLED) {
+    const schedule = await ensureCollectionSchedule(workflowClient, {
+      taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
+      intervalMinutes: config.collection.COLLECTION_INTERVAL_MINUTES,
+      input: collectionInputFrom(config.collection, config.memory),
+    });
+    logger.info(
+      { every: `${config.collection.COLLECTION_INTERVAL_MINUTES}m`, retentionSeconds },
+      `collection schedule ${schedule}`,
+    );
+  }
   if (mediaWorker) temporalWorkers.media = mediaWorker;
   logger.info(
     {

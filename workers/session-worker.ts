@@ -3,6 +3,10 @@ import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
 import {
+  createCollectionActivities,
+  type CollectionActivityDependencies,
+} from '../activities/collection';
+import {
   createEmbeddingActivities,
   type EmbeddingActivityDependencies,
 } from '../activities/embeddings';
@@ -28,6 +32,8 @@ export interface SessionWorkerOptions {
   embeddings?: EmbeddingActivityDependencies;
   /** Registers `deliverWebhook` (the webhook delivery workflow's activity); absent: none. */
   webhooks?: WebhookActivityDependencies;
+  /** Registers the collection activities (the `tdev-collection` schedule's runs); absent: none. */
+  collection?: CollectionActivityDependencies;
   /**
    * Path of a pre-built workflow bundle (workers/bundle-workflows.ts); without it the worker
    * bundles workflows/ at start. With tracing on, its traced sibling is loaded when it exists.
@@ -101,6 +107,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
       ...options.activities,
       ...(options.embeddings ? createEmbeddingActivities(options.embeddings) : {}),
       ...(options.webhooks ? createWebhookActivities(options.webhooks) : {}),
+      ...(options.collection ? createCollectionActivities(options.collection) : {}),
     },
     ...workflowSource,
     sinks,

@@ -146,3 +146,19 @@ export const webhookDelivery = {
   scheduleToCloseTimeout: '3 days',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
 } as const satisfies ActivityOptions;
+
+/**
+ * One kind of collection (a scan of a whole store, then deletes): long, so it heartbeats after
+ * every page and a dead worker's run moves on within two minutes; retried a few times (every
+ * delete is idempotent), after which the run fails and the next scheduled run starts over.
+ */
+export const collectionScan = {
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '2m',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 5,
+  },
+} as const satisfies ActivityOptions;

@@ -74,7 +74,11 @@ function keyedTable(
 function definitions(names: TableNames): TableDefinition[] {
   return [
     // tenant → sessions; session ids are ULIDs, so the sort key orders by creation time.
-    { create: keyedTable(names.sessions, ['tenantId', 'S'], ['sessionId', 'S']) },
+    // A closed session's row expires with Temporal's retention (SessionIndexStore sets it).
+    {
+      create: keyedTable(names.sessions, ['tenantId', 'S'], ['sessionId', 'S']),
+      ttlAttribute: 'expiresAt',
+    },
     // (tenant, Idempotency-Key) → session id, expiring after a day.
     { create: keyedTable(names.idempotency, ['key', 'S']), ttlAttribute: 'expiresAt' },
     // agent name → its spec versions (immutable; the highest version is current).

@@ -43,6 +43,30 @@ export interface BlobStore {
   has(key: BlobKey): Promise<boolean>;
   /** Deletes the blob; resolves `false` when it was not there. */
   delete(key: BlobKey): Promise<boolean>;
+  /**
+   * One page of the stored blobs in hash order, after the hash `after` (collection's sweep).
+   * `next` is the hash to pass as `after` for the following page; absent on the last page.
+   */
+  list(options?: ListBlobsOptions): Promise<BlobPage>;
+}
+
+export interface ListBlobsOptions {
+  after?: string;
+  /** Blobs per page; 1,000 by default. */
+  limit?: number;
+}
+
+/** A stored blob as a listing sees it. */
+export interface StoredBlob {
+  sha256: string;
+  size: number;
+  /** When the bytes were stored (or last stored again), epoch ms. */
+  storedAtMs: number;
+}
+
+export interface BlobPage {
+  blobs: StoredBlob[];
+  next?: string;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

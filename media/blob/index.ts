@@ -7,8 +7,11 @@ export {
   type BlobContent,
   type BlobKey,
   type BlobRef,
+  type BlobPage,
   type BlobStore,
+  type ListBlobsOptions,
   type PutBlobOptions,
+  type StoredBlob,
 } from './blob-store';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local-blob-store';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';

@@ -5,7 +5,18 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -17,9 +28,12 @@ import {
   chunksOf,
   type BlobContent,
   type BlobKey,
+  type BlobPage,
   type BlobRef,
   type BlobStore,
+  type ListBlobsOptions,
   type PutBlobOptions,
+  type StoredBlob,
 } from './blob-store';
 import {
   decryptBytes,
@@ -80,7 +94,11 @@ export class LocalBlobStore implements BlobStore {
       const sha256 = hash.digest('hex');
       const finalPath = this.pathOf({ sha256 });
       await mkdir(path.dirname(finalPath), { recursive: true });
-      await publish(temporaryPath, finalPath);
+      if (!(await publish(temporaryPath, finalPath))) {
+        // Stored again: its age restarts, so collection's grace period covers the new upload.
+        const now = new Date();
+        await utimes(finalPath, now, now).catch(() => undefined);
+      }
       return { sha256, size, contentType: options.contentType, uri: pathToFileURL(finalPath).href };
     } finally {
       await rm(temporaryPath, { force: true });
@@ -141,6 +159,32 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  async list(options: ListBlobsOptions = {}): Promise<BlobPage> {
+    const limit = options.limit ?? 1000;
+    const after = options.after ?? '';
+    const base = path.join(this.root, 'sha256');
+    const fanOut = (await readdirOrEmpty(base))
+      .filter((name) => /^[0-9a-f]{2}$/.test(name) && name >= after.slice(0, 2))
+      .sort();
+    const blobs: StoredBlob[] = [];
+    for (const directory of fanOut) {
+      const names = (await readdirOrEmpty(path.join(base, directory)))
+        .filter((name) => /^[0-9a-f]{64}$/.test(name) && name > after)
+        .sort();
+      for (const sha256 of names) {
+        try {
+          const info = await stat(this.pathOf({ sha256 }));
+          blobs.push({ sha256, size: info.size, storedAtMs: info.mtimeMs });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          continue;
+        }
+        if (blobs.length >= limit) return { blobs, next: sha256 };
+      }
+    }
+    return { blobs };
+  }
+
   private async statOrThrow(key: BlobKey, filePath: string): Promise<void> {
     try {
       await stat(filePath);
@@ -151,17 +195,30 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-/** Makes `temporaryPath` visible as `finalPath` atomically; keeps an existing blob untouched. */
-async function publish(temporaryPath: string, finalPath: string): Promise<void> {
+/**
+ * Makes `temporaryPath` visible as `finalPath` atomically; keeps an existing blob's bytes
+ * untouched. Resolves false when the blob already existed.
+ */
+async function publish(temporaryPath: string, finalPath: string): Promise<boolean> {
   try {
     await link(temporaryPath, finalPath);
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
+    if (code === 'EEXIST') return false;
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'EMLINK') {
       await rename(temporaryPath, finalPath);
-      return;
+      return true;
     }
+    throw error;
+  }
+}
+
+async function readdirOrEmpty(directory: string): Promise<string[]> {
+  try {
+    return await readdir(directory);
+  } catch (error) {
+    if (isNotFound(error)) return [];
     throw error;
   }
 }

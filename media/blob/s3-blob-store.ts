@@ -10,6 +10,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -20,9 +21,12 @@ import {
   chunksOf,
   type BlobContent,
   type BlobKey,
+  type BlobPage,
   type BlobRef,
   type BlobStore,
+  type ListBlobsOptions,
   type PutBlobOptions,
+  type StoredBlob,
 } from './blob-store';
 
 export interface S3BlobStoreOptions {
@@ -127,6 +131,30 @@ export class S3BlobStore implements BlobStore {
     if (!(await this.has(key))) return false;
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
     return true;
+  }
+
+  async list(options: ListBlobsOptions = {}): Promise<BlobPage> {
+    const limit = Math.min(options.limit ?? 1000, 1000);
+    const listing = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: `${this.prefix}sha256/`,
+        MaxKeys: limit,
+        ...(options.after ? { StartAfter: this.keyOf({ sha256: options.after }) } : {}),
+      }),
+    );
+    const blobs: StoredBlob[] = [];
+    for (const object of listing.Contents ?? []) {
+      const sha256 = object.Key?.slice(object.Key.lastIndexOf('/') + 1) ?? '';
+      if (!/^[0-9a-f]{64}$/.test(sha256)) continue;
+      blobs.push({
+        sha256,
+        size: object.Size ?? 0,
+        storedAtMs: object.LastModified?.getTime() ?? Number.NaN,
+      });
+    }
+    const last = blobs.at(-1)?.sha256;
+    return { blobs, ...(listing.IsTruncated && last ? { next: last } : {}) };
   }
 
   private async readAll(content: BlobContent, maxBytes: number): Promise<Buffer> {

@@ -195,6 +195,40 @@ export async function openLanceMemoryIndex(
       return { rows, annIndex };
     },
 
+    async *scanIds() {
+      for (const table of await allTables()) {
+        const query = table.query().select(['memory_id', 'tenant_id']);
+        for await (const batch of query) {
+          yield (batch.toArray() as unknown as { memory_id: string; tenant_id: string }[]).map(
+            (row) => ({
+              memoryId: String(row.memory_id),
+              tenantId: String(row.tenant_id),
+            }),
+          );
+        }
+      }
+    },
+
+    async deleteMany(tenantId, memoryIds) {
+      let removed = 0;
+      for (let start = 0; start < memoryIds.length; start += 500) {
+        const ids = memoryIds
+          .slice(start, start + 500)
+          .map(sqlString)
+          .join(', ');
+        if (!ids) continue;
+        const predicate = `tenant_id = ${sqlString(tenantId)} AND memory_id IN (${ids})`;
+        for (const table of await allTables()) {
+          await serial(async () => {
+            const before = await table.countRows(predicate);
+            if (before > 0) await table.delete(predicate);
+            removed += before;
+          });
+        }
+      }
+      return removed;
+    },
+
     async close() {
       await writes;
       for (const table of tables.values()) table.close();

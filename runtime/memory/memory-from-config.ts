@@ -14,7 +14,7 @@ import type { TextSealer } from '../temporal/codec/text-sealer';
 import { openLanceMemoryIndex } from './lance-memory-index';
 import { MemoryService } from './memory-service';
 import { ShortTermMemoryStore } from './short-term-store';
-import { lazyMemoryIndex } from './vector-index';
+import { lazyMemoryIndex, type MemoryVectorIndex } from './vector-index';
 
 export interface MemoryWiring {
   documents: DynamoDBDocumentClient;
@@ -29,7 +29,7 @@ export interface MemoryWiring {
 export async function createMemoryService(
   config: MemoryConfig,
   wiring: MemoryWiring,
-): Promise<{ service: MemoryService; close(): Promise<void> }> {
+): Promise<{ service: MemoryService; index: MemoryVectorIndex; close(): Promise<void> }> {
   // Opened on first use: an API or worker that never touches memory creates no index files.
   const index = lazyMemoryIndex(() =>
     openLanceMemoryIndex(config.MEMORY_INDEX_URI, {
@@ -61,5 +61,5 @@ export async function createMemoryService(
       : {}),
     ...(wiring.now ? { now: wiring.now } : {}),
   });
-  return { service, close: () => index.close() };
+  return { service, index, close: () => index.close() };
 }

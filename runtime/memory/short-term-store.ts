@@ -120,4 +120,39 @@ export class ShortTermMemoryStore {
     await multi.exec();
     return note;
   }
+
+  /** Deletes a note of a known session and its pointer (idempotent; for collection). */
+  async removeNote(
+    note: Pick<ShortTermNote, 'tenantId' | 'memoryId' | 'scopeId' | 'source'>,
+  ): Promise<void> {
+    const sessionId = note.source.sessionId ?? note.scopeId;
+    const { notes, pointer } = this.keys(note.tenantId, sessionId, note.memoryId);
+    await this.redis.multi().hdel(notes, note.memoryId).del(pointer).exec();
+  }
+
+  /**
+   * The notes of every session, a batch of sessions at a time (Redis SCAN, so a big keyspace is
+   * walked without blocking it), as stored: text left sealed, vectors dropped.
+   */
+  async *scanNotes(batch = 200): AsyncIterable<Omit<ShortTermNote, 'vector' | 'text'>[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${this.prefix}notes:*`,
+        'COUNT',
+        batch,
+      );
+      cursor = next;
+      const notes: Omit<ShortTermNote, 'vector' | 'text'>[] = [];
+      for (const key of keys) {
+        for (const value of await this.redis.hvals(key)) {
+          const { vector: _vector, text: _text, ...note } = JSON.parse(value) as ShortTermNote;
+          notes.push(note);
+        }
+      }
+      if (notes.length > 0) yield notes;
+    } while (cursor !== '0');
+  }
 }

@@ -69,6 +69,10 @@ export interface MemoryVectorIndex {
    * after it are still found (searched exactly until the next run).
    */
   optimize(): Promise<{ rows: number; annIndex: boolean }>;
+  /** Every row's memory id and tenant, in batches, in no order (for collection). */
+  scanIds(): AsyncIterable<{ memoryId: string; tenantId: string }[]>;
+  /** Removes these memories of one tenant; returns how many rows held them. Idempotent. */
+  deleteMany(tenantId: string, memoryIds: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -107,6 +111,10 @@ export function lazyMemoryIndex(open: () => Promise<MemoryVectorIndex>): MemoryV
     deleteWhere: async (tenantId, match) => (await index()).deleteWhere(tenantId, match),
     count: async (tenantId, memoryId) => (await index()).count(tenantId, memoryId),
     optimize: async () => (await index()).optimize(),
+    scanIds: async function* () {
+      yield* (await index()).scanIds();
+    },
+    deleteMany: async (tenantId, memoryIds) => (await index()).deleteMany(tenantId, memoryIds),
     close: async () => {
       if (opened) await (await opened).close();
     },

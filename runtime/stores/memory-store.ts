@@ -10,6 +10,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -176,5 +177,54 @@ export class MemoryStore {
       }),
     );
     return Attributes ? this.opened(Attributes as MemoryRecord) : undefined;
+  }
+
+  /**
+   * One page of every tenant's records as stored (text left sealed: collection never reads it),
+   * expired ones included. `start` is the previous page's `next`; no `next` on the last page.
+   */
+  async scanPage(
+    start?: Record<string, unknown>,
+    limit = 500,
+  ): Promise<{ rows: MemoryRecord[]; next?: Record<string, unknown> }> {
+    const page = await this.documents.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    return {
+      rows: (page.Items ?? []) as MemoryRecord[],
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /** Which of `ids` have a record in `tenantId` (expired or not; nothing is opened). */
+  async existing(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let start = 0; start < ids.length; start += 100) {
+      let keys: Record<string, unknown>[] = ids
+        .slice(start, start + 100)
+        .map((memoryId) => ({ tenantId, memoryId }));
+      for (let attempt = 0; keys.length > 0 && attempt < 5; attempt += 1) {
+        const { Responses, UnprocessedKeys } = await this.documents.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'memoryId' } },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) found.add(item.memoryId as string);
+        keys = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+      if (keys.length > 0) throw new Error('memory store: keys left unprocessed after 5 tries');
+    }
+    return found;
+  }
+
+  /** Deletes a record by key without reading it back (idempotent: a missing one is fine). */
+  async remove(tenantId: string, memoryId: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { tenantId, memoryId } }),
+    );
   }
 }

@@ -13,6 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -149,6 +150,30 @@ export class DynamoModelResultStore implements ModelResultStore {
       }),
     );
     return Array.isArray(Item?.started) ? (Item.started as StartedModelCall[]) : [];
+  }
+
+  /**
+   * The blobs unexpired results point at, a page at a time (collection's mark: a retry of the
+   * call reads its answer back from there until the row expires).
+   */
+  async *blobReferences(pageSize = 1000): AsyncIterable<string[]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Limit: pageSize,
+          FilterExpression: 'attribute_exists(responseBlob)',
+          ProjectionExpression: 'responseBlob',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const refs = (page.Items ?? [])
+        .map((item) => item.responseBlob as unknown)
+        .filter((sha256): sha256 is string => typeof sha256 === 'string');
+      if (refs.length > 0) yield refs;
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 }
 

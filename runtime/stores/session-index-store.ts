@@ -1,11 +1,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { sessionRowExpiresAt } from '../../core/collection/collection-rules';
 import type { SessionIndexRecord, SessionPhase, SessionStatusName } from '../../core/session';
 import { isSealed, type TextSealer } from '../temporal/codec/text-sealer';
 
@@ -27,6 +30,20 @@ export interface SessionIndexRow extends SessionIndexRecord {
   temporalStatus?: IndexedTemporalStatus;
   /** When Temporal closed the execution (ISO). */
   closedAt?: string;
+  /**
+   * The table's TTL attribute (epoch seconds): when Temporal's retention deletes the closed
+   * execution. Set on closed rows when the store knows the retention; absent on open rows.
+   */
+  expiresAt?: number;
+}
+
+export interface SessionIndexStoreOptions {
+  /**
+   * Temporal's namespace retention: a row written closed gets `expiresAt` = close time + this,
+   * so DynamoDB's TTL removes it when Temporal forgets the session. Without it no TTL is set
+   * (the collection schedule still removes such rows).
+   */
+  retentionSeconds?: number;
 }
 
 /** How a session ended, as `recordClose` writes it. */
@@ -60,7 +77,13 @@ export class SessionIndexStore {
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly sealer?: TextSealer,
+    private readonly options: SessionIndexStoreOptions = {},
   ) {}
+
+  private expiresAt(closedAt: string): number | undefined {
+    const retention = this.options.retentionSeconds;
+    return retention !== undefined ? sessionRowExpiresAt(closedAt, retention) : undefined;
+  }
 
   private async sealed<Row extends { title?: string }>(row: Row): Promise<Row> {
     if (!this.sealer || typeof row.title !== 'string' || isSealed(row.title)) return row;
@@ -108,13 +131,23 @@ export class SessionIndexStore {
     }
     const open = record.status === 'active' || record.status === 'waiting';
     if (open)
-      Object.assign(names, { '#temporalStatus': 'temporalStatus', '#closedAt': 'closedAt' });
+      Object.assign(names, {
+        '#temporalStatus': 'temporalStatus',
+        '#closedAt': 'closedAt',
+        '#expiresAt': 'expiresAt',
+      });
+    const expiresAt = open ? undefined : this.expiresAt(record.updatedAt);
+    if (expiresAt !== undefined) {
+      names['#expiresAt'] = 'expiresAt';
+      values[':expiresAt'] = expiresAt;
+      sets.push('#expiresAt = :expiresAt');
+    }
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tenantId, sessionId },
-          UpdateExpression: `SET ${sets.join(', ')}${open ? ' REMOVE #temporalStatus, #closedAt' : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${open ? ' REMOVE #temporalStatus, #closedAt, #expiresAt' : ''}`,
           ConditionExpression: 'attribute_not_exists(#updatedAt) OR #updatedAt <= :updatedAt',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -131,6 +164,7 @@ export class SessionIndexStore {
    * changed; returns whether it was.
    */
   async recordClose(tenantId: string, sessionId: string, close: SessionClose): Promise<boolean> {
+    const expiresAt = this.expiresAt(close.closedAt);
     try {
       await this.documents.send(
         new UpdateCommand({
@@ -139,7 +173,8 @@ export class SessionIndexStore {
           UpdateExpression:
             'SET #phase = :phase, #status = :status, #closeReason = :closeReason, ' +
             '#temporalStatus = :temporalStatus, #closedAt = :closedAt, ' +
-            '#updatedAt = :closedAt',
+            '#updatedAt = :closedAt' +
+            (expiresAt !== undefined ? ', #expiresAt = :expiresAt' : ''),
           ConditionExpression: 'attribute_exists(#sessionId)',
           ExpressionAttributeNames: {
             '#sessionId': 'sessionId',
@@ -149,8 +184,10 @@ export class SessionIndexStore {
             '#temporalStatus': 'temporalStatus',
             '#closedAt': 'closedAt',
             '#updatedAt': 'updatedAt',
+            ...(expiresAt !== undefined ? { '#expiresAt': 'expiresAt' } : {}),
           },
           ExpressionAttributeValues: {
+            ...(expiresAt !== undefined ? { ':expiresAt': expiresAt } : {}),
             ':phase': close.phase,
             ':status': close.status,
             ':closeReason': close.closeReason,
@@ -204,6 +241,79 @@ export class SessionIndexStore {
       ),
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
+  }
+}
+
+/** Collection's access to every tenant's rows: one page at a time, and delete-if-closed. */
+export class SessionIndexCollector {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** One page of rows as stored (titles left sealed); no `next` on the last page. */
+  async scanPage(
+    start?: Record<string, unknown>,
+    limit = 500,
+  ): Promise<{ rows: SessionIndexRow[]; next?: Record<string, unknown> }> {
+    const page = await this.documents.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    return {
+      rows: (page.Items ?? []) as SessionIndexRow[],
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /**
+   * Deletes a row unless its session is open again (a reset run writes `active`); returns
+   * whether a row was deleted. A missing row is not an error (deletions are idempotent).
+   */
+  async removeClosed(tenantId: string, sessionId: string): Promise<boolean> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { tenantId, sessionId },
+          ConditionExpression:
+            'attribute_not_exists(#status) OR NOT #status IN (:active, :waiting)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active', ':waiting': 'waiting' },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes !== undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a row (open or not) only if it was not written since `updatedAt` — for a row whose
+   * session Temporal no longer has. Returns whether a row was deleted.
+   */
+  async removeUnchanged(tenantId: string, sessionId: string, updatedAt: string): Promise<boolean> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { tenantId, sessionId },
+          ConditionExpression: '#updatedAt = :updatedAt',
+          ExpressionAttributeNames: { '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: { ':updatedAt': updatedAt },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes !== undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }
 

@@ -5,8 +5,10 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -169,4 +171,49 @@ function sessionQuery(tableName: string, tenantId: string, sessionId: string) {
 function entryOf(item: Record<string, unknown>): UsageEntry {
   const { entryKey: _entryKey, ...entry } = item;
   return entry as unknown as UsageEntry;
+}
+
+/** Collection's access to the ledger: entries recorded before a cutoff, page by page; deletes. */
+export class UsageLedgerCollector {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * One page of the keys of entries recorded before `cutoff` (ISO, compared as text as the
+   * ledger stores it); `scanned` counts the rows read. No `next` on the last page.
+   */
+  async scanBefore(
+    cutoff: string,
+    start?: Record<string, unknown>,
+    limit = 500,
+  ): Promise<{
+    keys: { tenantId: string; entryKey: string; recordedAt: string }[];
+    scanned: number;
+    next?: Record<string, unknown>;
+  }> {
+    const page = await this.documents.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        FilterExpression: 'recordedAt < :cutoff',
+        ProjectionExpression: 'tenantId, entryKey, recordedAt',
+        ExpressionAttributeValues: { ':cutoff': cutoff },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    return {
+      keys: (page.Items ?? []) as { tenantId: string; entryKey: string; recordedAt: string }[],
+      scanned: page.ScannedCount ?? 0,
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /** Deletes one entry (idempotent). */
+  async remove(tenantId: string, entryKey: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { tenantId, entryKey } }),
+    );
+  }
 }

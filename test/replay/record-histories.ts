@@ -55,6 +55,12 @@ import { allowAnyAddressForTests } from '../../media/fetch';
 import { createMediaWorker, mediaTaskQueue } from '../../workers/media-worker';
 import { createSessionWorker } from '../../workers/session-worker';
 import { LocalBlobStore, type BlobStore } from '../../media/blob';
+import { DEFAULT_RECALL_WEIGHTS } from '../../core/memory';
+import type { CollectionInput } from '../../core/collection';
+import { openLanceMemoryIndex } from '../../runtime/memory/lance-memory-index';
+import { MemoryStore } from '../../runtime/stores/memory-store';
+import { SessionIndexCollector } from '../../runtime/stores/session-index-store';
+import { UsageLedgerCollector, UsageLedgerStore } from '../../runtime/stores/usage-ledger-store';
 import sharp from 'sharp';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 
@@ -694,6 +700,7 @@ async function main(): Promise<void> {
   const names = [
     ...SCENARIOS.map((scenario) => scenario.name),
     ...DELIVERY_SCENARIOS.map((scenario) => `webhook-${scenario.name}`),
+    COLLECTION_SCENARIO,
   ];
   const unknown = [...only].filter((name) => !names.includes(name));
   if (unknown.length > 0) throw new Error(`no such scenario: ${unknown.join(', ')}`);
@@ -701,6 +708,7 @@ async function main(): Promise<void> {
   const deliveries = DELIVERY_SCENARIOS.filter(
     (scenario) => only.size === 0 || only.has(`webhook-${scenario.name}`),
   );
+  const collection = only.size === 0 || only.has(COLLECTION_SCENARIO);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tdev-record-'));
   const [temporalPort, dynamoPort] = [await freePort(), await freePort()];
   const temporal = await startTemporalDevServer({
@@ -788,7 +796,29 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
   mkdirSync(HISTORIES_DIR, { recursive: true });
+  const memoryIndex = await openLanceMemoryIndex(path.join(dir, 'memory-index'));
+  const collectionWorker = async () =>
+    createSessionWorker({
+      connection: nativeConnection,
+      namespace: DEFAULT_NAMESPACE,
+      taskQueue: `${TASK_QUEUE}-collection`,
+      activities: createActivities({ model: bedrockModel(PRIMARY_MODEL), sessionIndex }),
+      collection: {
+        memories: new MemoryStore(dynamoClients.documents, tables.memories),
+        index: memoryIndex,
+        weights: DEFAULT_RECALL_WEIGHTS,
+        blobs,
+        sessionIndex: new SessionIndexCollector(dynamoClients.documents, tables.sessions),
+        usageLedger: new UsageLedgerCollector(dynamoClients.documents, tables.usageLedger),
+        temporal: { client, namespace: DEFAULT_NAMESPACE },
+      },
+    });
   try {
+    if (collection) {
+      await (
+        await collectionWorker()
+      ).runUntil(() => recordCollection(client, address, dynamoClients, tables));
+    }
     await deliveryWorker.runUntil(async () => {
       for (const scenario of deliveries) {
         const receiver = await scriptedReceiver(scenario);
@@ -889,12 +919,73 @@ async function main(): Promise<void> {
     );
   } finally {
     await memory.close();
+    await memoryIndex.close();
     await connection.close();
     await nativeConnection.close();
     await bedrock.close();
     dynamoClients.client.destroy();
     await Promise.all([stopPid(temporal.pid), stopPid(dynamo.pid)]);
   }
+}
+
+/** One collection run (`collection-run.json`) over a little of each kind, some of it expired. */
+const COLLECTION_SCENARIO = 'collection-run';
+
+async function recordCollection(
+  client: Client,
+  address: string,
+  dynamoClients: ReturnType<typeof createDynamoClients>,
+  tables: Awaited<ReturnType<typeof ensureTables>>,
+): Promise<void> {
+  const now = Date.now();
+  const at = new Date(now).toISOString();
+  await new MemoryStore(dynamoClients.documents, tables.memories).put({
+    tenantId: 'replay',
+    memoryId: 'mem_01JREPLAY00000000000000000',
+    kind: 'fact',
+    text: 'expired fact',
+    scope: 'user',
+    scopeId: 'recorder',
+    ownerId: 'recorder',
+    source: {},
+    importance: 0.5,
+    createdAt: at,
+    lastUsedAt: at,
+    useCount: 0,
+    expiresAt: Math.floor(now / 1000) - 60,
+  });
+  await new UsageLedgerStore(dynamoClients.documents, tables.usageLedger).record({
+    tenantId: 'replay',
+    sessionId: 'sess-replay',
+    activityId: 'old',
+    attempt: 1,
+    stepId: 'design',
+    agent: 'architect',
+    provider: 'bedrock',
+    model: PRIMARY_MODEL,
+    inputTokens: 1,
+    outputTokens: 1,
+    costUsd: 0,
+    outcome: 'succeeded',
+    recordedAt: new Date(now - 500 * 86_400_000).toISOString(),
+  });
+  const input: CollectionInput = {
+    memoryCapPerScope: 1000,
+    shortTermTtlSeconds: 86_400,
+    blobGraceSeconds: 3600,
+    usageRetentionDays: 400,
+  };
+  const handle = await client.workflow.start(WORKFLOW_TYPES.collection, {
+    workflowId: `${COLLECTION_SCENARIO}-${now}`,
+    taskQueue: `${TASK_QUEUE}-collection`,
+    args: [input],
+  });
+  await handle.result();
+  const json = await showHistory(address, handle.workflowId, handle.firstExecutionRunId);
+  const file = path.join(HISTORIES_DIR, `${COLLECTION_SCENARIO}.json`);
+  writeFileSync(file, json);
+  const events = (JSON.parse(json) as { events: unknown[] }).events;
+  console.log(`recorded ${path.relative(process.cwd(), file)} (${events.length} events)`);
 }
 
 main().catch((error: unknown) => {

@@ -14,7 +14,11 @@ import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtim
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
-const WORKFLOW_TYPES_RECORDED = ['sessionWorkflow', 'webhookDeliveryWorkflow'];
+const WORKFLOW_TYPES_RECORDED = [
+  'collectionWorkflow',
+  'sessionWorkflow',
+  'webhookDeliveryWorkflow',
+];
 
 const histories = readdirSync(HISTORIES_DIR)
   .filter((file) => file.endsWith('.json'))
@@ -58,6 +62,7 @@ test('histories cover every workflow type and the main session paths', () => {
   expect([...types]).toEqual(WORKFLOW_TYPES_RECORDED);
   expect(histories.map(({ file }) => file)).toEqual(
     expect.arrayContaining([
+      'collection-run.json',
       'session-rule-plan-completed.json',
       'session-approval-approved.json',
       'session-cancelled-through-temporal.json',

@@ -1,0 +1,2 @@
+export * from './collection-types';
+export * from './collection-rules';
