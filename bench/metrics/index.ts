@@ -9,6 +9,7 @@ import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
 import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
+import { fairShare } from './fair-share';
 import { idleFollowers } from './followers';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
@@ -28,6 +29,8 @@ export const METRICS: readonly BenchMetric[] = [
   plan100(),
   encryptionCost(),
   idleFollowers(),
+  // Its own two dev servers (fairness on and off), started and stopped inside the metric.
+  fairShare(),
   // In process (no server): they only share the run and the results file.
   routingDecision(),
   authorizationDecision(),
