@@ -55,6 +55,9 @@ beforeAll(async () => {
   ]);
 });
 
+// A failed test leaves no worker behind to take the next test's steps.
+afterEach(() => stopWorkers());
+
 afterAll(async () => {
   await stopWorkers();
   for (const client of clients) client.disconnect();
@@ -68,24 +71,35 @@ async function stopWorkers(): Promise<void> {
   workers.length = 0;
 }
 
-/** A Worker with its own Redis connection; counts the slots it took. */
-async function startWorker(keyPrefix: string | undefined, taken: { count: number }) {
+/**
+ * A Worker with its own Redis connection; counts the slots it took. Two activity slots by default,
+ * so one worker cannot take every step of the plan and the other worker gets some.
+ */
+async function startWorker(
+  keyPrefix: string | undefined,
+  taken: { count: number },
+  activitySlots = 2,
+) {
   const redis = new Redis(redisServer.url);
   clients.push(redis);
   const gate = new AgentConcurrency({ redis, keyPrefix: keyPrefix ?? '', leaseMs: LEASE_MS });
-  const worker = await harness.createWorker(bedrock, {
-    agents: limitedCatalog,
-    ...(keyPrefix !== undefined
-      ? {
-          agentConcurrency: {
-            acquire: (request) => {
-              taken.count += 1;
-              return gate.acquire(request);
+  const worker = await harness.createWorker(
+    bedrock,
+    {
+      agents: limitedCatalog,
+      ...(keyPrefix !== undefined
+        ? {
+            agentConcurrency: {
+              acquire: (request) => {
+                taken.count += 1;
+                return gate.acquire(request);
+              },
             },
-          },
-        }
-      : {}),
-  });
+          }
+        : {}),
+    },
+    { maxConcurrentActivityTaskExecutions: activitySlots },
+  );
   workers.push({ worker, running: worker.run() });
 }
 
@@ -129,12 +143,11 @@ async function runSession(plan: Plan) {
 }
 
 test('without a shared limit, the 8 parallel steps overlap more than 2 calls at the provider', async () => {
-  await startWorker(undefined, { count: 0 });
-  await startWorker(undefined, { count: 0 });
+  await startWorker(undefined, { count: 0 }, 8);
+  await startWorker(undefined, { count: 0 }, 8);
   const { handle, result } = await runSession(parallelPlan(8));
   expect(result.phase).toBe('completed');
   expect(mostOpenAtOnce(bedrock.log, handle.workflowId)).toBeGreaterThan(LIMIT);
-  await stopWorkers();
 }, 60_000);
 
 test('maxConcurrency 2 holds across two workers: never more than 2 calls open, both workers run steps, every step on attempt 1', async () => {
@@ -159,7 +172,6 @@ test('maxConcurrency 2 holds across two workers: never more than 2 calls open, b
   const redis = new Redis(redisServer.url);
   clients.push(redis);
   expect(await new AgentConcurrency({ redis, keyPrefix }).holders('code')).toBe(0);
-  await stopWorkers();
 }, 90_000);
 
 test('a SIGKILLed holder gives its slots back after the lease: the waiting step shows waiting for concurrency, then runs', async () => {
@@ -204,7 +216,6 @@ test('a SIGKILLed holder gives its slots back after the lease: the waiting step 
   expect(afterKillMs).toBeLessThan(LEASE_MS + 5_000);
   const status = await handle.query(statusQuery);
   expect(status.steps.map((entry) => [entry.state, entry.attempts])).toEqual([['succeeded', 1]]);
-  await stopWorkers();
 }, 90_000);
 
 function startHolder(options: AgentSlotHolderOptions): ChildProcess & { output: string[] } {
