@@ -40,6 +40,7 @@ import type { MemoryService } from '../runtime/memory/memory-service';
 import { modelRef } from '../core/models/model-ref';
 import { providerInActivity } from './model-call-context';
 import type { SessionEventSink } from './webhooks/session-event-sink';
+import type { AgentConcurrency } from '../runtime/routing';
 
 export interface ActivityDependencies {
   /** The primary model. */
@@ -52,6 +53,11 @@ export interface ActivityDependencies {
   sessionIndex: Pick<SessionIndexStore, 'upsert'>;
   /** Where agents are looked up; the built-in agents when absent. */
   agents?: AgentCatalog;
+  /**
+   * Each agent's `maxConcurrency` across every worker (shared Redis slots, see
+   * runtime/routing/agent-concurrency.ts); no limit when absent.
+   */
+  agentConcurrency?: Pick<AgentConcurrency, 'acquire'>;
   /**
    * Per (intent, agent) track records: read when planning, written after every agent step
    * attempt. Without it planning ignores history and steps record nothing.
@@ -222,6 +228,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         dependencies.routing?.recorder,
         dependencies.modelLayer,
         (input.modelHop ?? 0) + 1 >= models.length,
+        dependencies.agentConcurrency,
       );
       if (!recalled || !result.context) return result;
       return {

@@ -109,6 +109,11 @@ const workerSchema = z
      */
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
     WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+    /**
+     * Lease of an agent slot (each agent's `maxConcurrency`, shared by every worker through
+     * REDIS_URL): a step renews it on each heartbeat, so a dead worker's slots return within it.
+     */
+    AGENT_SLOT_LEASE_MS: positiveInt.default(30_000),
     /** Pre-built workflow bundle (npm run build); without it the worker bundles at start. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
     /** Attachments processed at once on the media task queue; default: the machine's cores. */

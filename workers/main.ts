@@ -49,6 +49,7 @@ import { ShortTermMemoryStore } from '../runtime/memory/short-term-store';
 import { SessionIndexCollector } from '../runtime/stores/session-index-store';
 import { UsageLedgerCollector } from '../runtime/stores/usage-ledger-store';
 import { modelRef } from '../core/models/model-ref';
+import { AgentConcurrency } from '../runtime/routing';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     {
       chain: models.map(modelRef),
       shared: redis
-        ? 'circuit breaker, rate limits, history, cache, streams'
+        ? 'circuit breaker, rate limits, agent slots, history, cache, streams'
         : 'none (no REDIS_URL)',
     },
     'model chain',
@@ -243,6 +244,16 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.TEMPORAL_TASK_QUEUE,
       }),
       agents,
+      // Each agent's maxConcurrency holds across all workers (slots leased in Redis).
+      ...(redis
+        ? {
+            agentConcurrency: new AgentConcurrency({
+              redis,
+              leaseMs: config.worker.AGENT_SLOT_LEASE_MS,
+              warn: (message, details) => logger.warn(details, message),
+            }),
+          }
+        : {}),
       agentHistory,
       routing: {
         recorder,

@@ -16,6 +16,7 @@ import { defaultCard } from '../../models/registry';
 import type { ModelProvider, ModelRequest, ModelResponse } from '../../models/model-provider';
 import { recordStepOutcome, type AgentHistoryWriter } from '../planning/history-recorder';
 import { activityCallTarget, heartbeatDetails } from '../model-call-context';
+import { AgentBusyError, type AgentConcurrency, type AgentSlot } from '../../runtime/routing';
 
 /**
  * Runs one plan step: assembles the agent's prompt (request, task, upstream outputs,
@@ -43,6 +44,12 @@ export async function runAgentStepWith(
   layer?: ModelLayer,
   /** No other model is left for this step: an open breaker is waited out, not failed. */
   lastModel?: boolean,
+  /**
+   * The agent's `maxConcurrency` across every worker (runtime/routing/agent-concurrency.ts): a
+   * slot is taken before the model call (waited for, heart-beating `waiting: 'concurrency'`),
+   * renewed on each heartbeat and given back when the attempt ends. No limit without it.
+   */
+  slots?: Pick<AgentConcurrency, 'acquire'>,
 ): Promise<AgentStepResult> {
   const context = Context.current();
   const { attempt, heartbeatTimeoutMs } = context.info;
@@ -55,10 +62,20 @@ export async function runAgentStepWith(
       details: [{ attempt } satisfies AgentStepFailureDetails],
     });
   }
+  let slot: AgentSlot | undefined;
   const heartbeat = setInterval(
-    () => context.heartbeat(heartbeatDetails(context, { step: input.step.id })),
+    () => {
+      context.heartbeat(heartbeatDetails(context, { step: input.step.id }));
+      void slot?.renew();
+    },
     Math.max(200, Math.min(5_000, (heartbeatTimeoutMs ?? 15_000) / 3)),
   );
+  try {
+    slot = slots ? await takeSlot(slots, agent, input) : undefined;
+  } catch (error) {
+    clearInterval(heartbeat);
+    throw withAttempt(error, attempt);
+  }
   const record = async (succeeded: boolean, latencyMs?: number): Promise<void> => {
     if (!history || input.compensation || context.cancellationSignal.aborted) return;
     await recordStepOutcome(
@@ -133,6 +150,45 @@ export async function runAgentStepWith(
     throw withAttempt(error, attempt);
   } finally {
     clearInterval(heartbeat);
+    await slot?.release();
+  }
+}
+
+/**
+ * A slot of `agent`, waited for up to the attempt's wait deadline (the model layer's, see
+ * activities/model-call-context.ts); past it a retryable `AgentBusy` failure ends the attempt.
+ */
+async function takeSlot(
+  slots: Pick<AgentConcurrency, 'acquire'>,
+  agent: { name: string; maxConcurrency: number },
+  input: AgentStepInput,
+): Promise<AgentSlot> {
+  const context = Context.current();
+  const target = activityCallTarget({ stepId: input.step.id, agent: agent.name });
+  let waited = false;
+  try {
+    const slot = await slots.acquire({
+      agent: agent.name,
+      maxConcurrency: agent.maxConcurrency,
+      signal: context.cancellationSignal,
+      ...(target.waitDeadlineMs !== undefined ? { deadlineMs: target.waitDeadlineMs } : {}),
+      onWait: ({ retryAfterMs }) => {
+        waited = true;
+        target.heartbeat?.({ waiting: 'concurrency', retryAfterMs });
+      },
+    });
+    // The wait is over: the next heartbeat no longer says so (the API shows the step as running).
+    if (waited) target.heartbeat?.({});
+    return slot;
+  } catch (error) {
+    if (!(error instanceof AgentBusyError)) throw error;
+    throw ApplicationFailure.create({
+      type: 'AgentBusy',
+      message: error.message,
+      details: [
+        { agent: agent.name, maxConcurrency: error.maxConcurrency, waitedMs: error.waitedMs },
+      ],
+    });
   }
 }
 

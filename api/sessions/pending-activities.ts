@@ -1,7 +1,8 @@
 /**
  * What the server knows about a running session's activities that the workflow does not: the
  * live attempt number and the last heartbeat's details. An agent step waiting for capacity (our
- * shared rate limit or an open breaker with no other model left) heart-beats
+ * shared rate limit, an open breaker with no other model left, or the agent's maxConcurrency
+ * reached on every worker) heart-beats
  * `{ waiting, retryAfterMs }` while it waits inside its attempt; the API shows that on the step.
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
@@ -39,7 +40,9 @@ export async function readPendingActivities(
 function capacityWaitOf(details: unknown): CapacityWait | undefined {
   if (typeof details !== 'object' || details === null) return undefined;
   const { waiting, retryAfterMs } = details as { waiting?: unknown; retryAfterMs?: unknown };
-  if (waiting !== 'rate-limit' && waiting !== 'circuit') return undefined;
+  if (waiting !== 'rate-limit' && waiting !== 'circuit' && waiting !== 'concurrency') {
+    return undefined;
+  }
   return {
     reason: waiting,
     retryAfterMs: typeof retryAfterMs === 'number' ? Math.max(0, Math.round(retryAfterMs)) : 0,

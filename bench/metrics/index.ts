@@ -10,6 +10,7 @@ import { chunkingThroughput } from './chunking';
 import { contextAssembly } from './context-assembly';
 import { encryptionCost } from './encryption';
 import { failoverLatency } from './failover-latency';
+import { fairShare } from './fair-share';
 import { idleFollowers } from './followers';
 import { httpAccess } from './http-access';
 import { httpLatency } from './http-latency';
@@ -31,6 +32,8 @@ export const METRICS: readonly BenchMetric[] = [
   encryptionCost(),
   idleFollowers(),
   apiLoad(),
+  // Its own two dev servers (fairness on and off), started and stopped inside the metric.
+  fairShare(),
   // Last of the server metrics: it leaves its open workflows on the server.
   openSessions(),
   // In process (no server): they only share the run and the results file.

@@ -151,7 +151,8 @@ export interface StepUsage {
 /** The tracked state of one plan step, as the status query reports it. */
 /** Why a running step's model call is waiting, and for about how much longer. */
 export interface CapacityWait {
-  reason: 'rate-limit' | 'circuit';
+  /** `concurrency`: the agent's maxConcurrency is reached on every worker. */
+  reason: 'rate-limit' | 'circuit' | 'concurrency';
   retryAfterMs: number;
 }
 

@@ -26,10 +26,14 @@ export interface TemporalDevServerOptions {
 /**
  * Dynamic config every server of the platform runs with. `matching.useNewMatcher` turns on task
  * queue priority (off by default in server 1.29, on by default in later releases): step
- * priorities (core/plan/priority.ts) become Temporal priority keys.
+ * priorities (core/plan/priority.ts) become Temporal priority keys. `matching.enableFairness`
+ * (off by default in 1.29 and 1.31; implies the new matcher) dispatches tasks of one priority
+ * fairly across their fairness keys — the tenant id on every per-tenant activity — so one
+ * tenant's backlog does not starve another tenant (bench metric `fair-share`).
  */
 export const PLATFORM_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
   'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
 };
 
 export function temporalDevServerArgs(options: TemporalDevServerOptions): string[] {

@@ -5,3 +5,9 @@
 export { createRouter, type Router, type RouterOptions } from './router';
 export { SCORE_WEIGHTS } from './scoring';
 export type * from './routing-types';
+export {
+  AgentBusyError,
+  AgentConcurrency,
+  type AgentConcurrencyOptions,
+  type AgentSlot,
+} from './agent-concurrency';

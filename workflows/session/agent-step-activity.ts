@@ -75,7 +75,8 @@ export function agentStepRunner(session: Session): RunStep {
       ...(retry ? { retry } : {}),
       ...(step.timeoutMs ? { startToCloseTimeout: step.timeoutMs } : {}),
       ...(step.taskQueue ? { taskQueue: step.taskQueue } : {}),
-      priority: { priorityKey: schedule.priorityKey },
+      // The tenant is the fairness key: one tenant's backlog cannot starve another's steps.
+      priority: { priorityKey: schedule.priorityKey, fairnessKey: session.input.tenantId },
       activityId,
       summary,
     }).runAgentStep(stepInput);

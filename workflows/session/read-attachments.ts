@@ -43,6 +43,7 @@ export async function readAttachments(
           ...mediaJob,
           taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
           activityId: `attachment-${index + 1}-${attachment.sha256.slice(0, 12)}`,
+          priority: { fairnessKey: tenantId },
         }).processAttachment({ attachment, sessionId, tenantId });
       } catch (error) {
         if (isCancellation(error)) throw error;

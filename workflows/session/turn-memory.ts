@@ -28,6 +28,7 @@ export async function rememberEarlierTurns(session: Session): Promise<void> {
         ...turnRecap,
         activityId: `turn-${session.turn}/memory-turn-${turn.turn}`,
         summary: `summarise turn ${turn.turn} for later turns`,
+        priority: { fairnessKey: session.input.tenantId },
       });
       recap = await summarizeTurn({
         sessionId: session.input.sessionId,
