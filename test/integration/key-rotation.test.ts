@@ -47,10 +47,12 @@ afterAll(async () => {
 });
 
 /**
- * Every payload in a history (inputs, results, signals, marker results, failures) except two
- * kinds the codec never sees: search attributes (the server indexes them; core/names.ts) and the
+ * Every payload in a history (inputs, results, signals, marker results, failures) except the
+ * kinds the codec never sees: search attributes (the server indexes them; core/names.ts), the
  * `data` detail of local-activity markers, which the SDK core writes itself (sequence number,
- * activity type, times; no user data — the marker's `result` is encrypted).
+ * activity type, times; no user data — the marker's `result` is encrypted), and the
+ * `patch-data` of `patched()` markers, also the core's own (the patch id; checked to be only
+ * that).
  */
 function historyPayloads(value: unknown, found: Payload[] = []): Payload[] {
   if (Array.isArray(value)) {
@@ -79,8 +81,16 @@ function historyPayloads(value: unknown, found: Payload[] = []): Payload[] {
         continue;
       }
       if (key === 'markerRecordedEventAttributes' && child && typeof child === 'object') {
-        const { data: _coreData, ...details } =
-          (child as { details?: Record<string, unknown> }).details ?? {};
+        const marker = child as { markerName?: string; details?: Record<string, unknown> };
+        const { data: _coreData, ...details } = marker.details ?? {};
+        if (marker.markerName === 'core_patch') {
+          const patchData = (details['patch-data'] as { payloads?: Payload[] }).payloads ?? [];
+          for (const payload of patchData) {
+            const patch = JSON.parse(Buffer.from(payload.data ?? []).toString()) as object;
+            expect(Object.keys(patch).sort()).toEqual(['deprecated', 'id']);
+          }
+          continue;
+        }
         historyPayloads(details, found);
         continue;
       }

@@ -125,5 +125,7 @@ test('a session whose primary provider is down completes on the next model; the 
     'turn-1/b/model-1',
     'turn-1/c',
     'turn-1/c/model-1',
+    // After the turn, its durable facts are extracted (one activity; memory issue).
+    'turn-1/extract-memories',
   ]);
 });

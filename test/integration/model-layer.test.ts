@@ -328,9 +328,14 @@ test('the router’s per-step decision is in history, and a content-policy refus
     const payload = marker?.details?.result?.payloads?.[0];
     return payload ? [payload] : [];
   });
-  // History payloads are encrypted by the payload codec: decode before converting.
+  // History payloads are encrypted by the payload codec: decode before converting. A turn
+  // without attachments is analysed and planned by one local activity (`analyzeAndPlan`), whose
+  // result holds the planner's under `planned`.
   const planned = (await Promise.all(markerPayloads.map(decodeTestPayload)))
     .map((payload) => converter.fromPayload<unknown>(payload))
+    .map((value) =>
+      typeof value === 'object' && value !== null && 'planned' in value ? value.planned : value,
+    )
     .find(
       (value): value is PlanRequestResult =>
         typeof value === 'object' && value !== null && 'modelRouting' in value,

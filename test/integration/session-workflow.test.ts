@@ -377,7 +377,12 @@ test('a step whose agent fails non-retryably is taken over by its alternative ag
   const activityIds = (history.events ?? [])
     .map((event) => event.activityTaskScheduledEventAttributes?.activityId)
     .filter((id): id is string => Boolean(id));
-  expect(activityIds).toEqual(['turn-1/code', 'turn-1/code/fallback-1-review']);
+  // Then the turn's durable facts are extracted (one activity; the memory issue).
+  expect(activityIds).toEqual([
+    'turn-1/code',
+    'turn-1/code/fallback-1-review',
+    'turn-1/extract-memories',
+  ]);
 });
 
 test('a failed plan with onFailure "compensate" undoes the succeeded steps newest first (saga)', async () => {
