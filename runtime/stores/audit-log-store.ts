@@ -10,10 +10,15 @@
  * - `altered`: an entry whose fields do not hash to its `hash` (edited in place);
  * - `broken-link`: an entry whose `prevHash` is not the previous entry's hash (edited hashes).
  *
- * Appending: read the last entry, put seq+1 on the condition that seq+1 does not exist, and
- * retry from the read when another writer took it; then move the head forward (only forward).
- * Appends of one tenant are also queued in-process, so they rarely collide. A crash between the
- * entry and the head leaves the head behind, which `verify` accepts (the chain still links).
+ * Appending: take the tenant's last entry (remembered from this process's previous append, else
+ * read), put seq+1 on the condition that seq+1 does not exist, and when another writer took it
+ * forget what was remembered and retry from a read; then move the head forward (only forward).
+ * Appends of one tenant are queued in-process, so they rarely collide, and the head is moved by
+ * the last append of a queue (not by each of a burst): one write per entry while the queue is
+ * busy. A crash between the entry and the head leaves the head behind, which `verify` accepts
+ * (the chain still links). Remembering the last entry also means an entry deleted from the end
+ * behind this process's back is not silently reused: the next entry still links to it, and
+ * `verify` reports it missing.
  *
  * What the chain does not stop: someone with write access who rewrites every entry after a
  * point and the head consistently (the hash is not keyed). Keep the verify answer's head hash
@@ -120,8 +125,15 @@ function toEntry(item: Record<string, unknown>): AuditEntry {
   return entry as unknown as AuditEntry;
 }
 
+/** Tenants whose last entry a process remembers (the oldest forgotten first). */
+const MAX_REMEMBERED_TAILS = 10_000;
+
 export class AuditLogStore {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Appends queued or running, per tenant. */
+  private readonly pending = new Map<string, number>();
+  /** The last entry this process wrote, per tenant. */
+  private readonly tails = new Map<string, { seq: number; hash: string }>();
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -131,21 +143,27 @@ export class AuditLogStore {
 
   /** Appends `record` to its tenant's chain; resolves with the stored entry. */
   append(record: AuditRecord): Promise<AuditEntry> {
-    const previous = this.queues.get(record.tenantId) ?? Promise.resolve();
+    const tenantId = record.tenantId;
+    this.pending.set(tenantId, (this.pending.get(tenantId) ?? 0) + 1);
+    const previous = this.queues.get(tenantId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.appendNow(record));
-    this.queues.set(record.tenantId, next);
+    this.queues.set(tenantId, next);
     // Clean up the queue either way; the caller handles `next`'s rejection (this chain must not
     // leave an unhandled one behind when the store is down).
     const forget = (): void => {
-      if (this.queues.get(record.tenantId) === next) this.queues.delete(record.tenantId);
+      const left = (this.pending.get(tenantId) ?? 1) - 1;
+      if (left > 0) this.pending.set(tenantId, left);
+      else this.pending.delete(tenantId);
+      if (this.queues.get(tenantId) === next) this.queues.delete(tenantId);
     };
     next.then(forget, forget);
     return next;
   }
 
   private async appendNow(record: AuditRecord): Promise<AuditEntry> {
+    const tenantId = record.tenantId;
     for (let attempt = 1; ; attempt += 1) {
-      const last = await this.last(record.tenantId);
+      const last = this.tails.get(tenantId) ?? (await this.last(tenantId));
       const seq = (last?.seq ?? 0) + 1;
       const unhashed = { ...record, seq, prevHash: last?.hash ?? GENESIS };
       const entry: AuditEntry = { ...unhashed, hash: hashEntry(unhashed) };
@@ -158,14 +176,27 @@ export class AuditLogStore {
           }),
         );
       } catch (error) {
+        // Whatever happened, what this process remembers may be stale now: read next time.
+        this.tails.delete(tenantId);
         const taken = error instanceof Error && error.name === 'ConditionalCheckFailedException';
         if (!taken || attempt >= this.maxAttempts) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
         continue;
       }
-      await this.moveHead(record.tenantId, seq, entry.hash);
+      this.remember(tenantId, seq, entry.hash);
+      // The last of a burst moves the head for all of it (this one is counted in `pending`).
+      if ((this.pending.get(tenantId) ?? 1) <= 1) await this.moveHead(tenantId, seq, entry.hash);
       return entry;
     }
+  }
+
+  private remember(tenantId: string, seq: number, hash: string): void {
+    this.tails.delete(tenantId);
+    if (this.tails.size >= MAX_REMEMBERED_TAILS) {
+      const oldest = this.tails.keys().next().value;
+      if (oldest !== undefined) this.tails.delete(oldest);
+    }
+    this.tails.set(tenantId, { seq, hash });
   }
 
   private async moveHead(tenantId: string, seq: number, hash: string): Promise<void> {

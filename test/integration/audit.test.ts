@@ -240,6 +240,51 @@ describe('the hash chain', () => {
     });
   });
 
+  test('a burst from one process costs one write per entry: the head moves once, at its end', async () => {
+    const sent: string[] = [];
+    const documents = harness.dynamo.documents;
+    const counting = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return documents.send(command as never);
+      },
+    } as unknown as typeof documents;
+    const burst = new AuditLogStore(counting, harness.tables.audit);
+    const appended = await Promise.all(
+      Array.from({ length: 20 }, (_unused, index) => burst.append(record('chain-burst', index))),
+    );
+    expect(appended.map((entry) => entry.seq)).toEqual(
+      Array.from({ length: 20 }, (_unused, index) => index + 1),
+    );
+    const tally = (name: string) => sent.filter((command) => command === name).length;
+    // One read of the (empty) chain, 20 puts, one head move by the last of the burst.
+    expect([tally('QueryCommand'), tally('PutCommand'), tally('UpdateCommand')]).toEqual([
+      1, 20, 1,
+    ]);
+    expect(await store.verify('chain-burst')).toMatchObject({ ok: true, entries: 20, headSeq: 20 });
+    // A later single append reuses the remembered tail (no read) and moves the head itself.
+    sent.length = 0;
+    await burst.append(record('chain-burst', 20));
+    expect(sent).toEqual(['PutCommand', 'UpdateCommand']);
+    expect(await store.verify('chain-burst')).toMatchObject({ ok: true, entries: 21, headSeq: 21 });
+  });
+
+  test('the last entry deleted behind a writer’s back: its next entry still links to it, so the gap shows', async () => {
+    const writer = new AuditLogStore(harness.dynamo.documents, harness.tables.audit);
+    for (let index = 0; index < 3; index += 1) await writer.append(record('chain-tail', index));
+    await harness.dynamo.documents.send(
+      new DeleteCommand({
+        TableName: harness.tables.audit,
+        Key: { tenantId: 'chain-tail', seq: 3 },
+      }),
+    );
+    const next = await writer.append(record('chain-tail', 3));
+    expect(next.seq).toBe(4);
+    expect((await store.verify('chain-tail')).problems).toEqual([
+      { seq: 3, kind: 'missing', detail: 'entry 3 is missing' },
+    ]);
+  });
+
   test('a deleted entry is detected, in the middle and at the end', async () => {
     for (let index = 0; index < 5; index += 1) await store.append(record('chain-deleted', index));
     expect((await store.verify('chain-deleted')).ok).toBe(true);
