@@ -12,7 +12,7 @@
  * sending the signal to the step activity's ActivityTaskStarted event (server clock, same host).
  * Sticky cache size and forced evictions come from the worker's SDK metrics.
  *
- * Size: `BENCH_OPEN_SESSIONS` (default 1,000 per side; duration on a quiet machine not yet timed);
+ * Size: `BENCH_OPEN_SESSIONS` (default 1,000 per side: about 155 s for both sides on 2 cores);
  * `BENCH_OPEN_SESSIONS_SIGNALS` (default 100), `BENCH_OPEN_SESSIONS_CACHE` (sticky cache size;
  * default: the session worker's production default), `BENCH_OPEN_SESSIONS_START_CONCURRENCY`
  * (default 10: more starting at once on a loaded 2-core machine pushes first workflow tasks,
