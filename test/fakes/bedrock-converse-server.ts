@@ -209,6 +209,11 @@ export interface FakeBedrock {
   callsForStep(sessionId: string, stepId: string): number;
   /** Calls made for one session. */
   callsForSession(sessionId: string): number;
+  /**
+   * Usage of the answers delivered to a client for one session (a call whose client went away
+   * has none), in call order; only those of `stepIds` when given.
+   */
+  deliveredUsage(sessionId: string, stepIds?: readonly string[]): FakeUsage[];
   /** Replaces the script for calls from now on. */
   setScript(script: ConverseScript): void;
   /** The planner's calls (not in `calls`). */
@@ -716,6 +721,14 @@ export async function startFakeBedrock(
     calls,
     callsForStep: (sessionId, stepId) => perStep.get(`${sessionId}/${stepId}`) ?? 0,
     callsForSession: (sessionId) => calls.filter((call) => call.sessionId === sessionId).length,
+    deliveredUsage: (sessionId, stepIds) =>
+      calls.flatMap((call) =>
+        call.sessionId === sessionId &&
+        call.usage &&
+        (!stepIds || stepIds.includes(call.stepId ?? ''))
+          ? [call.usage]
+          : [],
+      ),
     setScript(next) {
       current = next;
     },

@@ -143,17 +143,10 @@ test('PostgreSQL server: a worker killed with SIGKILL mid-step, the session comp
       ['b', 'succeeded', 2],
       ['c', 'succeeded', 1],
     ]);
-    const reported = bedrock.calls.flatMap((call) =>
-      call.sessionId === sessionId && call.usage ? [call.usage] : [],
-    );
+    const reported = bedrock.deliveredUsage(sessionId);
     // Three answered step calls (a, b's retry, c), then the turn's memory extraction: the fake
     // answers it in prose, not JSON, so its one repair call follows (then the rules extract).
-    expect(
-      bedrock.calls.filter(
-        (call) =>
-          call.sessionId === sessionId && call.usage && ['a', 'b', 'c'].includes(call.stepId ?? ''),
-      ),
-    ).toHaveLength(3);
+    expect(bedrock.deliveredUsage(sessionId, ['a', 'b', 'c'])).toHaveLength(3);
     expect(reported).toHaveLength(5);
     // The ledger holds every call Bedrock received: the killed call billed by the retry as
     // AnswerLost with no tokens, the retry counted once, as a repeat (as on the dev server).

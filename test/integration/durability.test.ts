@@ -148,17 +148,10 @@ test('a worker killed with SIGKILL mid-step: the session completes on a new work
     // The usage ledger (written by the worker processes) holds every call Bedrock received
     // and exactly the tokens it reported to clients: the killed call delivered nothing and is
     // billed by the retry as AnswerLost with no tokens; the retry counted once, as a repeat.
-    const reported = bedrock.calls.flatMap((call) =>
-      call.sessionId === sessionId && call.usage ? [call.usage] : [],
-    );
+    const reported = bedrock.deliveredUsage(sessionId);
     // Three answered step calls (a, b's retry, c), then the turn's memory extraction: the fake
     // answers it in prose, not JSON, so its one repair call follows (then the rules extract).
-    expect(
-      bedrock.calls.filter(
-        (call) =>
-          call.sessionId === sessionId && call.usage && ['a', 'b', 'c'].includes(call.stepId ?? ''),
-      ),
-    ).toHaveLength(3);
+    expect(bedrock.deliveredUsage(sessionId, ['a', 'b', 'c'])).toHaveLength(3);
     expect(reported).toHaveLength(5);
     const totals = await new UsageLedgerStore(
       harness.dynamo.documents,
