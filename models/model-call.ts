@@ -129,6 +129,8 @@ export interface ModelCallResult extends ModelResponse {
   reused?: boolean;
   /** Prompt tokens plus output budget, as checked against the window. */
   requiredTokens: number;
+  /** The prompt's tokens, as checked against the window (`requiredTokens` less the output). */
+  promptTokens: number;
   /** Milliseconds spent waiting for the shared rate limit or an open breaker. */
   waitedMs?: number;
 }
@@ -215,7 +217,10 @@ async function callModelUntraced(
     maxTokens,
     ...(target.cache ? { temperature: 0 } : {}),
   };
-  const promptTokens = await countPromptTokens(provider.model, effective);
+  const promptTokens =
+    request.counted?.model === provider.model
+      ? request.counted.tokens
+      : await countPromptTokens(provider.model, effective);
   const requiredTokens = promptTokens + maxTokens;
   if (requiredTokens > card.contextWindow) {
     throw ApplicationFailure.create({
@@ -238,7 +243,9 @@ async function callModelUntraced(
       : undefined;
   if (cacheKey && layer.cache) {
     const hit = await layer.cache.get(cacheKey);
-    if (hit) return { ...hit, latencyMs: 0, costUsd: 0, cached: true, requiredTokens };
+    if (hit) {
+      return { ...hit, latencyMs: 0, costUsd: 0, cached: true, requiredTokens, promptTokens };
+    }
   }
 
   // The call's durable key: the activity execution plus which call of it this is.
@@ -273,6 +280,7 @@ async function callModelUntraced(
             cached: false,
             reused: true,
             requiredTokens,
+            promptTokens,
           };
         }
       } catch (error) {
@@ -441,6 +449,7 @@ async function callModelUntraced(
     costUsd,
     cached: false,
     requiredTokens,
+    promptTokens,
     ...(waitedMs > 0 ? { waitedMs } : {}),
   };
 }

@@ -36,6 +36,12 @@ export interface ModelRequest {
   tools?: ModelTool[];
   /** Aborts the call (activity cancellation). */
   signal?: AbortSignal;
+  /**
+   * The prompt's tokens for `model` as models/model-call.ts counts them, when the caller
+   * counted them already (models/context); the window check then uses this instead of
+   * counting the prompt again. Ignored for any other model.
+   */
+  counted?: { model: string; tokens: number };
 }
 
 export interface ModelUsage {

@@ -8,6 +8,7 @@ import {
   type AgentStepFailureDetails,
   type AgentStepInput,
   type AgentStepResult,
+  type ContextReport,
 } from '../../core/session';
 import { modelRef } from '../../core/models/model-ref';
 import { assembleContext, type AssembledContext, type ContextSources } from '../../models/context';
@@ -96,12 +97,16 @@ export async function runAgentStepWith(
   // No heartbeat up front: the heartbeat timeout already runs from the start of the attempt,
   // and a quick model answer then costs no extra server round trip.
   try {
-    let response: ModelResponse & { costUsd?: number; cached?: boolean };
+    let response: ModelResponse & { costUsd?: number; cached?: boolean; promptTokens?: number };
     const assembled = await assemblePrompt(model, input, agent.systemPrompt, layer);
     const request: ModelRequest = {
       system: assembled.system,
       messages: [{ role: 'user', text: assembled.prompt }],
       signal: context.cancellationSignal,
+      // The assembly's count of the final prompt: the window check does not count it again.
+      ...(assembled.countedTokens !== undefined
+        ? { counted: { model: model.model, tokens: assembled.countedTokens } }
+        : {}),
     };
     try {
       response = layer
@@ -143,7 +148,7 @@ export async function runAgentStepWith(
       ...(response.cached ? { cached: true } : {}),
       latencyMs: response.latencyMs,
       attempt,
-      context: assembled.report,
+      context: withModelLayerCount(assembled.report, response.promptTokens),
     };
   } catch (error) {
     finish?.(context.cancellationSignal.aborted ? 'cancelled' : 'failed');
@@ -227,6 +232,16 @@ export function contextSourcesOf(input: AgentStepInput, system: string): Context
     memories: cache ? [] : (input.memories ?? []),
     history: cache ? [] : (input.history ?? []),
   };
+}
+
+/**
+ * The report with the model layer's count of the prompt in place of the assembly's upper bound
+ * (an assembly whose prompt fits by its bytes does not count it; the window check does).
+ */
+function withModelLayerCount(report: ContextReport, promptTokens?: number): ContextReport {
+  if (report.tokensBound === undefined || promptTokens === undefined) return report;
+  const { tokensBound: _bound, ...counted } = report;
+  return { ...counted, tokens: promptTokens };
 }
 
 /** Re-throws `error` as an ApplicationFailure carrying the attempt, keeping its retryability. */

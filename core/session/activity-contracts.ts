@@ -137,6 +137,12 @@ export interface RecalledMemory {
 export interface ContextReport {
   /** Prompt tokens as the model layer counts them (system prompt and framing included). */
   tokens: number;
+  /**
+   * Set when `tokens` is an upper bound, not a count: the prompt's UTF-8 bytes (an exact BPE
+   * tokenizer never makes more tokens than bytes), and the prompt was not counted because
+   * its bytes fit. A step whose model layer counted the prompt records that count instead.
+   */
+  tokensBound?: 'utf8-bytes';
   /** The model's context window. */
   window: number;
   /** Output tokens kept free in the window. */

@@ -16,13 +16,21 @@
  *
  * Guarantee (unless `overflow`): `report.tokens + reservedOutput <= contextWindow`, where
  * `report.tokens` is what models/model-call.ts counts for the request (system and message
- * framing included). The final prompt is counted whole, so tokenizer effects at the joins
- * cannot break it. Pure: no I/O, no clock.
+ * framing included), or, with `report.tokensBound`, an upper bound of it. The final prompt is
+ * counted whole (or bounded whole), so tokenizer effects at the joins cannot break it.
+ *
+ * Counting, the cost of an assembly: with an exact BPE tokenizer (OpenAI encodings) every
+ * token is at least one UTF-8 byte, so a prompt whose bytes fit the budget fits without being
+ * counted (`tokensBound: 'utf8-bytes'`; the model layer counts it once for its window check
+ * and the step records that count). Otherwise the prompt that went in is counted whole once
+ * and the count is handed to the model layer (`countedTokens`), which then does not count
+ * it again. Pure: no I/O, no clock.
  */
 import type { ContextReport, TurnMemory, UpstreamOutput } from '../../core/session';
 import { createEstimatedTokenCounter, type TokenCounter } from '../tokens';
 import {
   SECTION_ORDER,
+  clip,
   packSections,
   type Counting,
   type Packed,
@@ -34,6 +42,8 @@ import {
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 /** A cheap guide to whether an exact count of the whole prompt could fit. */
 const GUIDE = createEstimatedTokenCounter('generic');
+/** The most tokens any estimate gives one character (the costliest class, with its margin). */
+const MAX_ESTIMATE_PER_CHAR = 4;
 /** Left free when parts must be cut: what joining them may add to the sum of their counts. */
 const JOIN_SLACK_TOKENS = 8;
 
@@ -64,6 +74,11 @@ export interface AssembledContext {
   /** The user message. */
   prompt: string;
   report: ContextReport;
+  /**
+   * The request's prompt tokens as models/model-call.ts counts them (system, message, framing),
+   * when the assembly counted the final prompt whole; absent when it only bounded it.
+   */
+  countedTokens?: number;
 }
 
 /** Packs `sources` into a prompt that fits `limits`; see the module comment. */
@@ -83,23 +98,27 @@ export function assembleContext(sources: ContextSources, limits: ContextLimits):
   const sections = sectionsOf(sources);
   const initialRoom = budget - fixedTokens - separator * fixed.length;
   const overflow = initialRoom < 0;
-  const { packed, prompt, tokens } = overflow
+  const { packed, prompt, tokens, bound } = overflow
     ? packInto(sections, sources, 0, count, separator)
     : packToBudget(sections, sources, initialRoom, budget, count, separator, limits.counter);
   const summarisedTurns = sources.history
     .filter((turn) => turn.summarised && packed.kept.has(historyPart(turn)))
     .map((turn) => turn.turn);
+  const promptTokens = bound ?? tokens ?? count.once(prompt);
+  const total = systemTokens + promptTokens + MESSAGE_OVERHEAD_TOKENS;
   return {
     system,
     prompt,
     report: {
-      tokens: systemTokens + (tokens ?? count.once(prompt)) + MESSAGE_OVERHEAD_TOKENS,
+      tokens: total,
+      ...(bound !== undefined ? { tokensBound: 'utf8-bytes' as const } : {}),
       window: limits.contextWindow,
       reservedOutput: limits.reservedOutput,
       ...(overflow ? { overflow: true } : {}),
       cut: packed.cuts,
       ...(summarisedTurns.length ? { summarisedTurns } : {}),
     },
+    ...(bound === undefined ? { countedTokens: total } : {}),
   };
 }
 
@@ -110,6 +129,8 @@ interface Packing {
   prompt: string;
   /** The prompt's tokens, when counted already. */
   tokens?: number;
+  /** An upper bound of the prompt's tokens (its UTF-8 bytes), when it was not counted. */
+  bound?: number;
 }
 
 function packInto(
@@ -124,9 +145,11 @@ function packInto(
 }
 
 /**
- * First the whole prompt, uncut, is counted once: when it fits, that is the answer (one count,
- * no part counted on its own). For an exact tokenizer a cheap estimate decides first whether
- * that count is worth making. Otherwise the parts' counts are summed to decide what goes in and
+ * First the whole prompt, uncut. With an exact BPE tokenizer, when its UTF-8 bytes fit the
+ * budget it fits, and nothing is counted. Otherwise it is counted whole (stopping once past
+ * the budget) only when that count may find it fits: a cheap estimate of it says it fits, or,
+ * when the estimate is in doubt, the sum of its parts' counts (which packing needs anyway)
+ * is within a token per part of the room. Otherwise the parts' counts decide what goes in and
  * the result is counted whole (counts are not additive at the joins: BPE pieces change there,
  * and the estimate rounds per text, so its sum errs high); the room for the cuttable parts
  * shrinks by what the whole exceeds, for a few passes (the first leaves JOIN_SLACK_TOKENS
@@ -142,8 +165,15 @@ function packToBudget(
   counter: TokenCounter,
 ): Packing {
   const whole = uncut(sections, sources);
-  if (!counter.exact || GUIDE.count(whole.prompt) <= budget * 1.5) {
-    const tokens = count.once(whole.prompt);
+  if (counter.exact && whole.prompt.length <= budget) {
+    // Short of the budget in characters first: a byte count costs about as much as a scan.
+    const bytes = Buffer.byteLength(whole.prompt, 'utf8');
+    if (bytes <= budget) return { ...whole, bound: bytes };
+  }
+  if (wholeMayFit(whole.prompt, sections, initialRoom, budget, count, separator, counter)) {
+    const tokens = counter.countWithin
+      ? counter.countWithin(whole.prompt, budget)
+      : count.once(whole.prompt);
     if (tokens <= budget) return { ...whole, tokens };
   }
   // A little slack for the joins, so one pass usually fits.
@@ -155,6 +185,41 @@ function packToBudget(
     room -= tokens - budget + 2;
   }
   return packInto(sections, sources, 0, count, separator);
+}
+
+/**
+ * Whether counting the whole prompt may find that it fits: surely when even the costliest
+ * characters would fit (every estimate weighs a character at most MAX_ESTIMATE_PER_CHAR
+ * tokens; an exact count is then taken for a likely fit), when a cheap estimate says so, else
+ * when the parts' counts (memoised: packing reads them next) sum to within a token per text
+ * summed of the room.
+ */
+function wholeMayFit(
+  prompt: string,
+  sections: Record<SectionName, Section>,
+  initialRoom: number,
+  budget: number,
+  count: Counting,
+  separator: number,
+  counter: TokenCounter,
+): boolean {
+  if (prompt.length * MAX_ESTIMATE_PER_CHAR <= budget) return true;
+  if (counter.exact && GUIDE.count(prompt) <= budget) return true;
+  // Every text summed (items, headings, separators) may count up to a token more alone than
+  // inside the whole: an estimate rounds each text up, BPE may merge across a join.
+  let sum = 0;
+  let texts = 0;
+  for (const name of SECTION_ORDER) {
+    const section = sections[name];
+    if (section.items.length === 0) continue;
+    const headed = section.heading ? 1 : 0;
+    if (section.heading) sum += count.part(section.heading);
+    for (const item of section.items) sum += count.part(clip(item.text, initialRoom));
+    const separators = 1 + headed + section.items.length - 1;
+    sum += separator * separators;
+    texts += headed + section.items.length + separators;
+  }
+  return sum - texts <= initialRoom;
 }
 
 /** Every part in whole, rendered as `packSections` renders them; nothing counted. */

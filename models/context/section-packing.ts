@@ -190,7 +190,7 @@ function fit(
 }
 
 /** Cuts a huge text before it is counted (more characters than any tokenizer packs in `room`). */
-function clip(text: string, room: number): string {
+export function clip(text: string, room: number): string {
   const limit = Math.max(4_096, Math.max(0, room) * MAX_CHARS_PER_TOKEN);
   return text.length > limit ? text.slice(0, limit) : text;
 }

@@ -45,10 +45,19 @@ const ASCII_WEIGHTS = Float64Array.from({ length: 0x80 }, (_, code) => {
   return ESTIMATE_WEIGHTS.asciiPunctuation;
 });
 
-/** The weighted sum of `text`'s characters before the family margin is applied. */
-export function weightedCharacterSum(text: string): number {
-  let sum = 0;
-  for (let index = 0; index < text.length; index += 1) {
+/**
+ * The weighted sum of `text`'s characters (of `[from, to)`) before the family margin is
+ * applied.
+ */
+export function weightedCharacterSum(
+  text: string,
+  from = 0,
+  to = text.length,
+  /** Added to, in order (a sum over blocks is then exactly the sum over the whole). */
+  start = 0,
+): number {
+  let sum = start;
+  for (let index = from; index < to; index += 1) {
     const code = text.charCodeAt(index);
     if (code < 0x80) {
       sum += ASCII_WEIGHTS[code]!;
@@ -73,6 +82,10 @@ export function weightedCharacterSum(text: string): number {
   return sum;
 }
 
+/** Characters weighed between two checks of `countWithin`'s limit. */
+const WITHIN_BLOCK = 2_048;
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
 /**
  * A counter returning `ceil(weighted sum × margin)`, labelled `exact: false`. It is
  * subadditive (a text never counts more than the sum of its parts), so chunks packed by
@@ -88,6 +101,19 @@ export function createEstimatedTokenCounter(
     exact: false,
     count(text: string): number {
       return text.length === 0 ? 0 : Math.ceil(weightedCharacterSum(text) * margin - 1e-9);
+    },
+    countWithin(text: string, limit: number): number {
+      // In blocks, stopping once the sum is past the limit.
+      let sum = 0;
+      let from = 0;
+      while (from < text.length && sum * margin - 1e-9 <= limit) {
+        // A block never ends inside a surrogate pair (the pair is weighed once, as a whole).
+        let to = Math.min(text.length, from + WITHIN_BLOCK);
+        if (to < text.length && isHighSurrogate(text.charCodeAt(to - 1))) to += 1;
+        sum = weightedCharacterSum(text, from, to, sum);
+        from = to;
+      }
+      return Math.ceil(sum * margin - 1e-9);
     },
   };
 }

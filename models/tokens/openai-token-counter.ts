@@ -73,8 +73,13 @@ function mayHaveLongRun(text: string): boolean {
  * `LONG_RUN_SLICE` into slices (never inside a surrogate pair). Exact for ordinary text;
  * for such runs the sum of the slices, which keeps the cost linear.
  */
-export function countInSlices(text: string, countPiece: (piece: string) => number): number {
-  if (!mayHaveLongRun(text)) return countPiece(text);
+export function countInSlices(
+  text: string,
+  countPiece: (piece: string, limit: number) => number,
+  /** Past this many tokens the count may stop (the result is then above it). */
+  limit = Infinity,
+): number {
+  if (!mayHaveLongRun(text)) return countPiece(text, limit);
   let total = 0;
   let from = 0;
   for (const run of text.matchAll(LONG_RUNS)) {
@@ -82,12 +87,13 @@ export function countInSlices(text: string, countPiece: (piece: string) => numbe
     let cut = run.index + LONG_RUN_SLICE;
     while (cut < runEnd) {
       if (/[\uDC00-\uDFFF]/.test(text[cut] ?? '')) cut -= 1;
-      total += countPiece(text.slice(from, cut));
+      total += countPiece(text.slice(from, cut), limit - total);
+      if (total > limit) return total;
       from = cut;
       cut += LONG_RUN_SLICE;
     }
   }
-  return total + countPiece(text.slice(from));
+  return total + countPiece(text.slice(from), limit - total);
 }
 
 const loaded = new Map<OpenAiEncoding, Promise<TokenCounter>>();
@@ -119,6 +125,7 @@ export function loadOpenAiTokenCounter(encoding: OpenAiEncoding): Promise<TokenC
         encoding,
         exact: true,
         count: (text: string) => countInSlices(text, countPiece),
+        countWithin: (text: string, limit: number) => countInSlices(text, countPiece, limit),
       };
     });
     counter.catch(() => loaded.delete(encoding));
@@ -146,7 +153,7 @@ function bpeCore(api: EncodingApi): PieceCore | undefined {
 function pieceCounter(
   api: EncodingApi,
   encoding: OpenAiEncoding,
-): ((text: string) => number) | undefined {
+): ((text: string, limit?: number) => number) | undefined {
   const core = bpeCore(api);
   if (!core) return undefined;
   const split = new RegExp(
@@ -156,10 +163,11 @@ function pieceCounter(
   const known = new Map<string, number>();
   const tokensOf = (piece: string): number =>
     core.getBpeRankFromString(piece) !== undefined ? 1 : core.bytePairEncode(piece).length;
-  return (text: string): number => {
+  // `limit`: the count may stop once it is above it (checked every piece: one comparison).
+  return (text: string, limit = Infinity): number => {
     let tokens = 0;
     let start = 0;
-    while (start < text.length) {
+    while (start < text.length && tokens <= limit) {
       split.lastIndex = start;
       // Every character matches one of the pattern's alternatives; never taken.
       if (!split.test(text)) return tokens + api.countTokens(text.slice(start), asPlainText);

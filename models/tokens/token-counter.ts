@@ -16,6 +16,11 @@ export interface TokenCounter {
   readonly exact: boolean;
   /** Tokens in `text`, a non-negative integer (0 for the empty string). Never throws. */
   count(text: string): number;
+  /**
+   * `count(text)` when that is at most `limit`; otherwise some number above `limit`, found
+   * without counting the rest of the text (the exact counters stop there).
+   */
+  countWithin?(text: string, limit: number): number;
 }
 
 export interface TokenizerTarget {

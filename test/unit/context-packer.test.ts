@@ -61,7 +61,7 @@ test('everything fits: nothing is cut, the layout is fixed and the count is the 
   const assembled = assembleContext(sources(), {
     contextWindow: 200_000,
     reservedOutput: 4_096,
-    counter: openai,
+    counter: anthropic,
   });
   expect(assembled.report.cut).toEqual([]);
   expect(assembled.report.overflow).toBeUndefined();
@@ -82,17 +82,53 @@ test('everything fits: nothing is cut, the layout is fixed and the count is the 
   ].map((text) => assembled.prompt.indexOf(text));
   expect(order.every((position) => position >= 0)).toBe(true);
   expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(assembled.report.tokensBound).toBeUndefined();
   expect(assembled.report.tokens).toBe(
-    await layerCount(OPENAI_MODEL, assembled.system, assembled.prompt),
+    await layerCount(ANTHROPIC_MODEL, assembled.system, assembled.prompt),
   );
+  // Handed to the model layer, which then does not count the prompt again.
+  expect(assembled.countedTokens).toBe(assembled.report.tokens);
+});
+
+test('an exact tokenizer: a prompt whose UTF-8 bytes fit is not counted, and the bound holds', async () => {
+  // Multi-byte text too: the bound is bytes, not characters.
+  const input = sources({ memories: ['서비스는 PostgreSQL을 쓴다', 'テストは Vitest'] });
+  const assembled = assembleContext(input, {
+    contextWindow: 200_000,
+    reservedOutput: 4_096,
+    counter: openai,
+  });
+  expect(assembled.report.cut).toEqual([]);
+  expect(assembled.report.tokensBound).toBe('utf8-bytes');
+  expect(assembled.countedTokens).toBeUndefined();
+  const counted = await layerCount(OPENAI_MODEL, assembled.system, assembled.prompt);
+  const systemTokens = (await layerCount(OPENAI_MODEL, assembled.system, '')) - 4;
+  expect(assembled.report.tokens).toBe(
+    systemTokens + Buffer.byteLength(assembled.prompt, 'utf8') + 4,
+  );
+  expect(counted).toBeLessThan(assembled.report.tokens);
+  // Where the bytes do not fit, the prompt is counted whole and the count handed on.
+  const tight = assembleContext(input, {
+    contextWindow: 4_000,
+    reservedOutput: 500,
+    counter: openai,
+  });
+  expect(tight.report.tokensBound).toBeUndefined();
+  expect(tight.report.tokens).toBe(await layerCount(OPENAI_MODEL, tight.system, tight.prompt));
+  expect(tight.countedTokens).toBe(tight.report.tokens);
+  expect(tight.report.tokens + 500).toBeLessThanOrEqual(4_000);
 });
 
 test('lower priorities go first: history (oldest turn first), then memories, attachments, dependencies', async () => {
-  const full = assembleContext(sources(), {
-    contextWindow: 200_000,
-    reservedOutput: 0,
-    counter: openai,
-  }).report.tokens;
+  const count = async (input: ContextSources) => {
+    const whole = assembleContext(input, {
+      contextWindow: 200_000,
+      reservedOutput: 0,
+      counter: openai,
+    });
+    return layerCount(OPENAI_MODEL, whole.system, whole.prompt);
+  };
+  const full = await count(sources());
   const cutsAt = (window: number) =>
     assembleContext(sources(), { contextWindow: window, reservedOutput: 500, counter: openai })
       .report;
@@ -101,11 +137,7 @@ test('lower priorities go first: history (oldest turn first), then memories, att
   expect(slightly.cut.map((cut) => cut.part)).toEqual(['history turn 1']);
   expect(slightly.cut[0]?.action).toBe('truncated');
   // Shorter: all history goes before anything else is touched.
-  const withoutHistory = assembleContext(sources({ history: [] }), {
-    contextWindow: 200_000,
-    reservedOutput: 0,
-    counter: openai,
-  }).report.tokens;
+  const withoutHistory = await count(sources({ history: [] }));
   const without = cutsAt(withoutHistory + 500 - 5);
   expect(without.cut.map((cut) => `${cut.part}:${cut.action}`).slice(0, 3)).toEqual([
     'history turn 3:dropped',
@@ -215,7 +247,7 @@ test('huge inputs (a 2 MB dependency, 1,000 turns of history) are packed within 
   }
 });
 
-test('any mix of sizes and windows: prompt + reserved output never exceeds the window', () => {
+test('any mix of sizes and windows: prompt + reserved output never exceeds the window', async () => {
   let seed = 7;
   const random = (): number => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -239,5 +271,15 @@ test('any mix of sizes and windows: prompt + reserved output never exceeds the w
     const assembled = assembleContext(input, { contextWindow: window, reservedOutput, counter });
     expect(assembled.report.overflow).toBeUndefined();
     expect(assembled.report.tokens + reservedOutput).toBeLessThanOrEqual(window);
+    // Counted (and handed on) unless the bytes bound it; either way the count is within it.
+    const counted = await layerCount(
+      counter === openai ? OPENAI_MODEL : ANTHROPIC_MODEL,
+      assembled.system,
+      assembled.prompt,
+    );
+    if (assembled.report.tokensBound) {
+      expect(assembled.countedTokens).toBeUndefined();
+      expect(counted).toBeLessThanOrEqual(assembled.report.tokens);
+    } else expect(assembled.countedTokens).toBe(counted);
   }
 });

@@ -114,6 +114,19 @@ describe('OpenAI counters (exact)', () => {
     }
   });
 
+  test('countWithin: the exact count up to the limit, a number above it past the limit', async () => {
+    const counter = await loadTokenCounter('gpt-4o');
+    const text = `${'The orders service keeps its rows in PostgreSQL; '.repeat(400)}${'z'.repeat(2_000)}`;
+    const total = counter.count(text);
+    expect(counter.countWithin?.(text, total)).toBe(total);
+    expect(counter.countWithin?.(text, total + 1_000)).toBe(total);
+    for (const limit of [0, 1, 100, total - 1]) {
+      const within = counter.countWithin?.(text, limit) ?? -1;
+      expect(within).toBeGreaterThan(limit);
+      expect(within).toBeLessThanOrEqual(total);
+    }
+  });
+
   test('special-token text in user input is counted as text, not rejected', async () => {
     const counter = await loadTokenCounter('gpt-4o');
     expect(counter.count('<|endoftext|> hi')).toBeGreaterThan(3);
@@ -159,5 +172,19 @@ describe('estimated counters', () => {
     const sum = parts.reduce((total, part) => total + counter.count(part), 0);
     expect(counter.count(parts.join(''))).toBeLessThanOrEqual(sum);
     expect(counter.count('')).toBe(0);
+  });
+
+  test('countWithin: the same count up to the limit (emoji across block edges too), above it past the limit', () => {
+    const counter = createEstimatedTokenCounter('anthropic');
+    // 2,047 letters, then emoji: surrogate pairs straddle the 2,048-character blocks.
+    const text = `${'a'.repeat(2_047)}${'😀'.repeat(3_000)} 다음 주까지 완료합니다.`;
+    const total = counter.count(text);
+    expect(counter.countWithin?.(text, total)).toBe(total);
+    expect(counter.countWithin?.(text, Infinity)).toBe(total);
+    for (const limit of [0, 500, total - 1]) {
+      const within = counter.countWithin?.(text, limit) ?? -1;
+      expect(within).toBeGreaterThan(limit);
+      expect(within).toBeLessThanOrEqual(total);
+    }
   });
 });
