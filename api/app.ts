@@ -109,6 +109,13 @@ export interface ApiDependencies {
 const isAttachmentUpload = (context: Context): boolean =>
   context.req.method === 'POST' && context.req.path === '/v1/attachments';
 
+/**
+ * GET and HEAD requests carry no body (the Fetch API gives them none), so the body limit has
+ * nothing to check; asking would build the full Fetch Request of every read for nothing.
+ */
+const hasNoBody = (context: Context): boolean =>
+  context.req.method === 'GET' || context.req.method === 'HEAD';
+
 export function createApp(dependencies: ApiDependencies) {
   const app = new Hono();
   // Every response, errors included, carries X-Request-Id (the caller's, if it sent a sane one).
@@ -197,7 +204,7 @@ export function createApp(dependencies: ApiDependencies) {
   const v1 = new Hono();
   v1.use(
     except(
-      isAttachmentUpload,
+      [isAttachmentUpload, hasNoBody],
       bodyLimit({
         maxSize: dependencies.bodyLimitBytes,
         onError: () => {

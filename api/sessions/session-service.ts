@@ -486,7 +486,7 @@ export class SessionService {
     const remembered = this.finalViews.get(key);
     if (remembered && remembered.until > Date.now()) {
       return {
-        status: structuredClone(remembered.status),
+        status: remembered.status,
         source: 'final',
         close: remembered.close,
       };
@@ -512,12 +512,13 @@ export class SessionService {
     });
     // A closed run never changes: its final view (with the worker's per-step detail, and the
     // index row agreeing with it) is answered again without Temporal or the index being asked.
+    // Kept frozen and shared by every answer (callers copy what they change), not cloned per read.
     if (live && reconciled && FINAL_VIEW_CACHE.maxEntries > 0) {
       if (this.finalViews.size >= FINAL_VIEW_CACHE.maxEntries) {
         this.finalViews.delete(this.finalViews.keys().next().value as string);
       }
       this.finalViews.set(key, {
-        status: structuredClone(status),
+        status: deepFreeze(status),
         close,
         until: Date.now() + FINAL_VIEW_CACHE.maxAgeMs,
       });
@@ -737,4 +738,13 @@ function sessionDetails(input: SessionInput, title: string): string {
       ? [`- attachments: ${input.request.attachments.length}`]
       : []),
   ].join('\n');
+}
+
+/** `value`, with every object and array reachable from it frozen (shared read-only views). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
