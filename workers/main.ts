@@ -19,6 +19,7 @@ import { createLogger } from '../runtime/logger';
 import { startTracing, traceRedis, workflowClientTracing } from '../runtime/tracing';
 import {
   createMetricsRegistry,
+  createCollectionMetrics,
   createRoutingMetrics,
   createStepRecorder,
 } from '../runtime/metrics';
@@ -223,6 +224,7 @@ async function main(): Promise<void> {
       usageLedger: new UsageLedgerCollector(dynamo.documents, tables.usageLedger),
       modelResultBlobs: () => modelResults.blobReferences(),
       ...(payloadCodec ? { codec: payloadCodec } : {}),
+      metrics: createCollectionMetrics(registry),
     },
     webhooks: {
       webhooks,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { RecallWeights } from '../../core/memory';
+import type { CollectionRecorder } from '../../runtime/metrics';
 import type { BlobStore } from '../../media/blob';
 import type { ShortTermMemoryStore } from '../../runtime/memory/short-term-store';
 import type { MemoryVectorIndex } from '../../runtime/memory/vector-index';
@@ -35,6 +36,8 @@ export interface CollectionActivityDependencies {
   };
   /** The payload codec: history payloads are encrypted; without it they are read as they are. */
   codec?: PayloadCodec;
+  /** Counts each activity attempt and what it removed (Prometheus, runtime/metrics). */
+  metrics?: CollectionRecorder;
   /** Rows per DynamoDB page (500 by default). */
   pageSize?: number;
   now?: () => number;

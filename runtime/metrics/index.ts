@@ -12,4 +12,10 @@ export {
   type RoutingMetricsOptions,
   type StepOutcome,
 } from './routing-metrics';
+export {
+  createCollectionMetrics,
+  type CollectionRecorder,
+  type CollectionRemovalKind,
+  type CollectionRemovals,
+} from './collection-metrics';
 export { createStepRecorder, type StepRecorder, type StepRecorderOptions } from './step-recorder';

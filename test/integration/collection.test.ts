@@ -15,7 +15,9 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
+import { createCollectionMetrics } from '../../runtime/metrics';
 import { namespaceRetentionSeconds } from '../../activities/collection';
 import type { CollectionInput, CollectionReport } from '../../core/collection';
 import { DEFAULT_RECALL_WEIGHTS, type MemoryRecord } from '../../core/memory';
@@ -165,6 +167,9 @@ async function eventually<T>(read: () => Promise<T | undefined>, what: string): 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The worker's Prometheus registry (what its /metrics would show). */
+const metrics = new Registry();
+
 beforeAll(async () => {
   harness = await createHarness('collection');
   noPollQueue = `${harness.taskQueue}-sessions`;
@@ -217,6 +222,7 @@ beforeAll(async () => {
       },
       codec: testPayloadProtection().codec!,
       pageSize: 2, // several pages per table
+      metrics: createCollectionMetrics(metrics),
     },
   });
 });
@@ -470,6 +476,36 @@ test('the schedule removes what expired or is unreferenced, keeps the rest, and 
     usageLedger: { scanned: expect.any(Number), removed: 1 },
   });
   expect(report.usageLedger.scanned).toBeGreaterThanOrEqual(2);
+
+  // And the worker's metrics count the same removals, the failed attempt and each success.
+  const series = async (name: string) =>
+    (await metrics.getSingleMetric(name)?.get())?.values.map((value) => ({
+      labels: value.labels,
+      value: value.value,
+    })) ?? [];
+  expect(await series('tdev_collection_removed_total')).toEqual(
+    expect.arrayContaining([
+      { labels: { kind: 'memories_expired' }, value: 1 },
+      { labels: { kind: 'memories_over_cap' }, value: 1 },
+      { labels: { kind: 'memory_index_orphans' }, value: 1 },
+      { labels: { kind: 'short_term_notes' }, value: 1 },
+      { labels: { kind: 'blobs' }, value: 1 },
+      { labels: { kind: 'session_index_rows' }, value: 2 },
+      { labels: { kind: 'usage_entries' }, value: 1 },
+    ]),
+  );
+  expect(await series('tdev_collection_removed_total')).toHaveLength(7);
+  const runs = await series('tdev_collection_activity_runs_total');
+  expect(runs).toEqual(
+    expect.arrayContaining([
+      { labels: { activity: 'collectUsageLedger', outcome: 'failed' }, value: 1 },
+      { labels: { activity: 'collectUsageLedger', outcome: 'succeeded' }, value: 1 },
+    ]),
+  );
+  expect(runs.filter((run) => run.labels.outcome === 'succeeded')).toHaveLength(6);
+  const finished = await series('tdev_collection_last_success_timestamp_seconds');
+  expect(finished).toHaveLength(6);
+  for (const { value } of finished) expect(Math.abs(value - Date.now() / 1000)).toBeLessThan(600);
 });
 
 test('the schedule is listed (client and `temporal schedule list`)', async () => {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { Registry } from 'prom-client';
-import { createRoutingMetrics } from '../../runtime/metrics';
+import { createCollectionMetrics, createRoutingMetrics } from '../../runtime/metrics';
 import { REPO_ROOT, TOOL_BUILD_TIMEOUT_MS, ensureTool, run } from './ops-tools';
 
 const DIR = path.join(REPO_ROOT, 'infra/prometheus');
@@ -40,6 +40,7 @@ describe('Prometheus rules and dashboard', () => {
   it('uses only tdev_* metrics the processes register, or the Temporal SDK temporal_* ones', () => {
     const registry = new Registry();
     createRoutingMetrics(registry);
+    createCollectionMetrics(registry);
     const exported = new Set(registry.getMetricsAsArray().map((metric) => metric.name));
     const used = new Set<string>();
     for (const file of RULES) {
