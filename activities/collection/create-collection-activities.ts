@@ -17,63 +17,59 @@ import { collectSessionIndex } from './session-index-collection';
 import { collectUsageLedger } from './usage-collection';
 
 export function createCollectionActivities(dependencies: CollectionActivityDependencies) {
-  const recorded = measured(dependencies.metrics);
+  const activities = collectionActivities(dependencies);
+  return dependencies.metrics ? measured(activities, dependencies.metrics) : activities;
+}
+
+function collectionActivities(dependencies: CollectionActivityDependencies) {
   return {
-    collectLongTermMemories: recorded(
-      'collectLongTermMemories',
-      (input: CollectionInput) => collectLongTermMemories(dependencies, input),
-      (report) => ({ memories_expired: report.expired, memories_over_cap: report.overCap }),
-    ),
-    collectMemoryIndex: recorded(
-      'collectMemoryIndex',
-      () => collectMemoryIndex(dependencies),
-      (report) => ({ memory_index_orphans: report.indexOrphans }),
-    ),
-    collectShortTermNotes: recorded(
-      'collectShortTermNotes',
-      (input: CollectionInput) => collectShortTermNotes(dependencies, input),
-      (report) => ({ short_term_notes: report.shortTermNotes }),
-    ),
-    collectBlobs: recorded(
-      'collectBlobs',
-      (input: CollectionInput) => collectBlobs(dependencies, input),
-      (report) => ({ blobs: report.removed }),
-    ),
-    collectSessionIndex: recorded(
-      'collectSessionIndex',
-      (input: CollectionInput) => collectSessionIndex(dependencies, input),
-      (report) => ({ session_index_rows: report.removed }),
-    ),
-    collectUsageLedger: recorded(
-      'collectUsageLedger',
-      (input: CollectionInput) => collectUsageLedger(dependencies, input),
-      (report) => ({ usage_entries: report.removed }),
-    ),
+    collectLongTermMemories: (input: CollectionInput) =>
+      collectLongTermMemories(dependencies, input),
+    collectMemoryIndex: () => collectMemoryIndex(dependencies),
+    collectShortTermNotes: (input: CollectionInput) => collectShortTermNotes(dependencies, input),
+    collectBlobs: (input: CollectionInput) => collectBlobs(dependencies, input),
+    collectSessionIndex: (input: CollectionInput) => collectSessionIndex(dependencies, input),
+    collectUsageLedger: (input: CollectionInput) => collectUsageLedger(dependencies, input),
   };
 }
 
+type Activities = ReturnType<typeof collectionActivities>;
+type ReportOf<Name extends keyof Activities> = Awaited<ReturnType<Activities[Name]>>;
+
+/** What each activity's report says it removed, by metric kind. */
+const REMOVALS: { [Name in keyof Activities]: (report: ReportOf<Name>) => CollectionRemovals } = {
+  collectLongTermMemories: (report) => ({
+    memories_expired: report.expired,
+    memories_over_cap: report.overCap,
+  }),
+  collectMemoryIndex: (report) => ({ memory_index_orphans: report.indexOrphans }),
+  collectShortTermNotes: (report) => ({ short_term_notes: report.shortTermNotes }),
+  collectBlobs: (report) => ({ blobs: report.removed }),
+  collectSessionIndex: (report) => ({ session_index_rows: report.removed }),
+  collectUsageLedger: (report) => ({ usage_entries: report.removed }),
+};
+
 /**
- * Wraps an activity so each attempt is counted (with what it removed) when `metrics` is set;
- * the activity's result and failure are unchanged.
+ * The same activities, each attempt counted by `metrics` (with what it removed); results and
+ * failures are unchanged.
  */
-function measured(metrics: CollectionRecorder | undefined) {
-  return <Args extends unknown[], Report>(
-      name: string,
-      activity: (...args: Args) => Promise<Report>,
-      removals: (report: Report) => CollectionRemovals,
-    ) =>
-    async (...args: Args): Promise<Report> => {
-      if (!metrics) return activity(...args);
-      let report: Report;
+function measured(activities: Activities, metrics: CollectionRecorder): Activities {
+  const wrap = <Name extends keyof Activities>(name: Name) => {
+    const activity = activities[name] as (...args: unknown[]) => Promise<ReportOf<Name>>;
+    return async (...args: unknown[]): Promise<ReportOf<Name>> => {
+      let report: ReportOf<Name>;
       try {
         report = await activity(...args);
       } catch (error) {
         metrics.failed(name);
         throw error;
       }
-      metrics.succeeded(name, removals(report));
+      metrics.succeeded(name, REMOVALS[name](report));
       return report;
     };
+  };
+  const names = Object.keys(activities) as (keyof Activities)[];
+  return Object.fromEntries(names.map((name) => [name, wrap(name)])) as Activities;
 }
 
 export type CollectionActivities = ReturnType<typeof createCollectionActivities>;
