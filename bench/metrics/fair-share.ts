@@ -8,14 +8,15 @@
  * its own fresh dev server (the platform's dynamic config, SQLite WAL): "ours" with
  * `matching.enableFairness` (PLATFORM_DYNAMIC_CONFIG), the baseline with it off — FIFO within a
  * priority, where B waits behind A's whole backlog. The workers (`slots` activity slots, each
- * step `stepMs` long) start only after A's steps are all queued, so the backlog sits in the
- * matching service's persistence as it would under a real flood; B is scheduled once `warmSteps`
+ * step `stepMs` long) start only after the matching service counts all of A's steps in the task
+ * queue's backlog (its persistence, as under a real flood; not merely scheduled by history); B is scheduled once `warmSteps`
  * of A's steps have run. Target: B starts within 1 s with fairness. Bounded: each side ends as
  * soon as B has started (A's remaining steps are terminated).
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import {
   NativeConnection,
   Worker,
@@ -73,6 +74,22 @@ export interface FairShareSide {
   aStartedBefore: number;
   /** A's steps started in the worker before B was scheduled. */
   aStartedAtSchedule: number;
+  /** A's steps in the task queue's backlog (matching's own count) when the worker started. */
+  backlogAtWorkerStart: number;
+}
+
+/** The activity backlog of `taskQueue` as matching counts it (approximate, from its stats). */
+async function queuedSteps(client: Client, taskQueue: string): Promise<number> {
+  const response = await client.workflowService.describeTaskQueue({
+    namespace: NAMESPACE,
+    taskQueue: {
+      name: taskQueue,
+      kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+    },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    reportStats: true,
+  });
+  return Number(response.stats?.approximateBacklogCount ?? 0);
 }
 
 /** Runs one side on a fresh dev server with `dynamicConfig` on top of the platform's. */
@@ -147,6 +164,7 @@ export async function measureFairShare(
     ),
   );
   const handles = [...floods];
+  let backlogAtWorkerStart: number;
   try {
     let deadline = Date.now() + options.sideTimeoutMs;
     // All of A's steps are scheduled (pending on the server) before any worker takes one.
@@ -156,9 +174,20 @@ export async function measureFairShare(
         (sum, description) => sum + (description.raw.pendingActivities?.length ?? 0),
         0,
       );
-      if (pending >= options.floodSteps) break;
+      // Scheduled in the workflows is not yet queued: the history service hands each task to
+      // matching through its transfer queue, one by one (seconds for 1,000 on one SQLite
+      // shard). A worker started before that ends takes A's late tasks as they arrive, in
+      // arrival order, and B's task arrives behind them: that measures the transfer queue,
+      // not the task queue's fairness. So wait for matching to hold the whole backlog.
+      const backlog = pending >= options.floodSteps ? await queuedSteps(client, stepQueue) : 0;
+      if (backlog >= options.floodSteps) {
+        backlogAtWorkerStart = backlog;
+        break;
+      }
       if (Date.now() > deadline + 45_000) {
-        throw new Error(`fair-share: only ${pending} steps queued`);
+        throw new Error(
+          `fair-share: only ${pending} steps scheduled and ${backlog} queued in matching`,
+        );
       }
       await sleep(100);
     }
@@ -192,6 +221,7 @@ export async function measureFairShare(
       started: bWaitMs !== undefined,
       aStartedBefore: bWaitMs !== undefined ? aStartedBefore : aStarted,
       aStartedAtSchedule,
+      backlogAtWorkerStart,
     };
   } finally {
     // Stop taking steps, then end every workflow of the side (A's remaining steps).
