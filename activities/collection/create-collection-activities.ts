@@ -12,6 +12,7 @@ import {
   collectLongTermMemories,
   collectMemoryIndex,
   collectShortTermNotes,
+  optimizeMemoryIndex,
 } from './memory-collection';
 import { collectSessionIndex } from './session-index-collection';
 import { collectUsageLedger } from './usage-collection';
@@ -26,6 +27,7 @@ function collectionActivities(dependencies: CollectionActivityDependencies) {
     collectLongTermMemories: (input: CollectionInput) =>
       collectLongTermMemories(dependencies, input),
     collectMemoryIndex: () => collectMemoryIndex(dependencies),
+    optimizeMemoryIndex: () => optimizeMemoryIndex(dependencies),
     collectShortTermNotes: (input: CollectionInput) => collectShortTermNotes(dependencies, input),
     collectBlobs: (input: CollectionInput) => collectBlobs(dependencies, input),
     collectSessionIndex: (input: CollectionInput) => collectSessionIndex(dependencies, input),
@@ -43,6 +45,7 @@ const REMOVALS: { [Name in keyof Activities]: (report: ReportOf<Name>) => Collec
     memories_over_cap: report.overCap,
   }),
   collectMemoryIndex: (report) => ({ memory_index_orphans: report.indexOrphans }),
+  optimizeMemoryIndex: () => ({}),
   collectShortTermNotes: (report) => ({ short_term_notes: report.shortTermNotes }),
   collectBlobs: (report) => ({ blobs: report.removed }),
   collectSessionIndex: (report) => ({ session_index_rows: report.removed }),

@@ -12,7 +12,7 @@ import {
   type CollectionInput,
 } from '../../core/collection';
 import type { CollectionActivityDependencies } from './collection-dependencies';
-import { beat } from './heartbeat';
+import { beat, beatWhile } from './heartbeat';
 
 const byTenant = (rows: readonly { tenantId: string; memoryId: string }[]) => {
   const groups = new Map<string, string[]>();
@@ -102,4 +102,16 @@ export async function collectShortTermNotes(
     beat({ phase: 'short-term', shortTermNotes });
   }
   return { shortTermNotes };
+}
+
+/**
+ * Compacts the memory index and, from its size on, rebuilds its approximate-nearest-neighbour
+ * and filter indexes (`MemoryVectorIndex.optimize`). Without it every recall scans every
+ * visible row; rows written after a run are still found (searched exactly until the next).
+ * Runs after the deletions above, so compaction also drops their rows from the files.
+ */
+export async function optimizeMemoryIndex(
+  dependencies: CollectionActivityDependencies,
+): Promise<{ rows: number; annIndex: boolean }> {
+  return beatWhile({ phase: 'memory-index-optimize' }, () => dependencies.index.optimize());
 }

@@ -33,6 +33,11 @@ export interface CollectionReport {
     indexOrphans: number;
     /** Short-term notes unused longer than the tier's TTL (Redis). */
     shortTermNotes: number;
+    /**
+     * The index after this run compacted it: its rows, and whether it has an ANN index (built
+     * from a size on). Absent in runs recorded before the index was optimized by collection.
+     */
+    index?: { rows: number; annIndex: boolean };
   };
   blobs: {
     scanned: number;

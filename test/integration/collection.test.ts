@@ -176,7 +176,11 @@ beforeAll(async () => {
   scheduleId = `test-collection-${harness.taskQueue}`;
   redisServer = await startTestRedis();
   redis = new Redis(redisServer.url);
-  index = await openLanceMemoryIndex(mkdtempSync(path.join(harness.env.dir, 'gc-index-')));
+  // An ANN index from 2 rows on, so the run's optimize step builds one over what it keeps.
+  index = await openLanceMemoryIndex(mkdtempSync(path.join(harness.env.dir, 'gc-index-')), {
+    readConsistencyIntervalSeconds: 0,
+    annFromRows: 2,
+  });
   blobs = new LocalBlobStore({ root: mkdtempSync(path.join(harness.env.dir, 'gc-blobs-')) });
   memories = new MemoryStore(harness.dynamo.documents, harness.tables.memories);
   shortTerm = new ShortTermMemoryStore(redis, { ttlSeconds: 7 * 86_400, maxNotesPerSession: 50 });
@@ -440,6 +444,21 @@ test('the schedule removes what expired or is unreferenced, keeps the rest, and 
   expect(await index.count(TENANT, ids.capLow)).toBe(0);
   expect([await has(ids.capHigh), await has(ids.capMid)]).toEqual([true, true]);
   expect(await index.count(TENANT, ids.indexOnly)).toBe(0);
+  // The rebuilt ANN index answers searches: each kept memory is its own nearest neighbour, with
+  // its exact cosine similarity; what was removed is not found.
+  const nearest = async (seed: number, scope: 'user' | 'project', scopeId: string) =>
+    (
+      await index.search({
+        tenantId: TENANT,
+        scopes: [{ scope, scopeId }],
+        vector: vector(seed),
+        limit: 5,
+      })
+    ).map((hit) => ({ memoryId: hit.memoryId, similarity: Number(hit.similarity.toFixed(4)) }));
+  expect((await nearest(2, 'user', 'ada'))[0]).toEqual({ memoryId: ids.live, similarity: 1 });
+  const inProject = await nearest(3, 'project', 'billing');
+  expect(inProject[0]).toEqual({ memoryId: ids.capHigh, similarity: 1 });
+  expect(inProject.map((hit) => hit.memoryId).sort()).toEqual([ids.capHigh, ids.capMid].sort());
   expect(await shortTerm.get(TENANT, ids.staleNote)).toBeUndefined();
   expect(await shortTerm.get(TENANT, ids.freshNote)).toBeDefined();
   expect((await shortTerm.list(TENANT, 'sess-notes')).map((note) => note.memoryId)).toEqual([
@@ -469,7 +488,15 @@ test('the schedule removes what expired or is unreferenced, keeps the rest, and 
 
   // The report says exactly that.
   expect(report).toEqual({
-    memories: { scanned: 6, expired: 1, overCap: 1, indexOrphans: 1, shortTermNotes: 1 },
+    memories: {
+      scanned: 6,
+      expired: 1,
+      overCap: 1,
+      indexOrphans: 1,
+      shortTermNotes: 1,
+      // The three kept (live and the two under the cap), compacted, with an ANN index.
+      index: { rows: 3, annIndex: true },
+    },
     blobs: { scanned: 6, referenced: 4, inGrace: 1, removed: 1, sessionsMarked: 2 },
     // The four rows above and the first test's (closed, TTL in the future: kept).
     sessionIndex: { scanned: 5, removed: 2, retentionSeconds },
@@ -502,9 +529,9 @@ test('the schedule removes what expired or is unreferenced, keeps the rest, and 
       { labels: { activity: 'collectUsageLedger', outcome: 'succeeded' }, value: 1 },
     ]),
   );
-  expect(runs.filter((run) => run.labels.outcome === 'succeeded')).toHaveLength(6);
+  expect(runs.filter((run) => run.labels.outcome === 'succeeded')).toHaveLength(7);
   const finished = await series('tdev_collection_last_success_timestamp_seconds');
-  expect(finished).toHaveLength(6);
+  expect(finished).toHaveLength(7);
   for (const { value } of finished) expect(Math.abs(value - Date.now() / 1000)).toBeLessThan(600);
 });
 
