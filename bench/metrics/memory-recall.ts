@@ -4,7 +4,7 @@
  * user (user, project and tenant scope: the worst case for the filter) — plus 20 short-term
  * notes of the session in Redis. One recall = embed the query (the local lexical embedding,
  * 256 dimensions), the LanceDB search filtered by tenant and scopes (exact, cosine; no ANN
- * index for the first `exactRecalls`, then IVF-PQ after `index.optimize()`), BatchGet of the candidates from DynamoDB (dynalite), the session's notes from Redis,
+ * index for the first `exactRecalls`, then IVF-HNSW-SQ after `index.optimize()`), BatchGet of the candidates from DynamoDB (dynalite), the session's notes from Redis,
  * scoring and the cut to 5. Text is stored unsealed here (sealing costs one AES-GCM open per
  * hydrated candidate). The records are bulk-loaded (BatchWrite, index batches of 5,000):
  * loading time is reported, not targeted. The baseline column is the target.
@@ -262,7 +262,7 @@ export function memoryRecall(
         const optimized = await index.optimize();
         const optimizeMs = performance.now() - optimizeStarted;
         context.log(
-          `memory-recall: index.optimize() (IVF-PQ + filter indexes on ${optimized.rows} rows) took ${(optimizeMs / 1000).toFixed(1)} s`,
+          `memory-recall: index.optimize() (IVF-HNSW-SQ + filter indexes on ${optimized.rows} rows) took ${(optimizeMs / 1000).toFixed(1)} s`,
         );
         await measure(options.warmupRecalls, options.exactRecalls);
         const ann = await measure(options.recalls, options.exactRecalls + options.warmupRecalls);
@@ -330,7 +330,7 @@ export function memoryRecall(
             sessionNotes: 20,
             sealed: false,
             annIndex:
-              'IVF-PQ cosine, sqrt(rows) partitions, nprobes 20, refine ×4; built by index.optimize() after loading',
+              'IVF-HNSW-SQ cosine, one partition per 500k rows, ef 100, refine ×1 (exact cosine); built by index.optimize() after loading',
           },
         };
       } finally {

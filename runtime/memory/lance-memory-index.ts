@@ -3,7 +3,14 @@
  * server for `npm start` and tests. `uri` may also be an object-store URI LanceDB supports
  * (`s3://bucket/path`), so a deployment can put the same index on S3. One table per vector
  * size (`memories_<dimensions>`), created by the first upsert. Searches are exact (flat, cosine)
- * until an ANN index is built on the table; filters apply before the ranking (prefilter).
+ * until `optimize()` builds the ANN index (IVF-HNSW-SQ: HNSW graphs over 8-bit scalar-quantised
+ * vectors); filters apply before the ranking (prefilter), and the returned hits are re-ranked
+ * with their full vectors, so every similarity is the exact cosine.
+ *
+ * Why HNSW-SQ (100k rows of 256 dimensions, all visible to the query, 2 shared cores): IVF-PQ
+ * (√rows partitions, 16 sub-vectors, 20 probes, refine ×4) searched in p50 10.7 ms with
+ * recall@20 0.79 against exact search; HNSW-SQ (one partition, ef 100, refine ×1) in p50 8.0 /
+ * p99 16.3 ms with recall@20 0.97. The bench `memory-recall` measures it in every run.
  */
 import { Index, connect, type Connection, type Table } from '@lancedb/lancedb';
 import {
@@ -27,16 +34,24 @@ interface LanceRow extends Record<string, unknown> {
 }
 
 export interface LanceIndexOptions {
-  /** `optimize()` builds the ANN index (IVF-PQ, cosine) from this many rows (10,000 by default). */
+  /** `optimize()` builds the ANN index (IVF-HNSW-SQ, cosine) from this many rows (10,000 by default). */
   annFromRows?: number;
-  /** Partitions the ANN search probes (more: better recall, slower); 20 by default. */
+  /**
+   * Partitions the ANN search probes; 20 by default. The index has one partition per
+   * ROWS_PER_PARTITION rows, so up to 10M rows every partition is searched.
+   */
   nprobes?: number;
+  /** Candidates each HNSW search keeps (more: better recall, slower); 100 by default. */
+  ef?: number;
   /**
    * Seconds between checks for what other processes wrote (the API writes, the worker recalls):
    * 0 checks on every read (strong consistency, the default), undefined never checks.
    */
   readConsistencyIntervalSeconds?: number;
 }
+
+/** Rows per partition of the ANN index (each partition is one HNSW graph). */
+const ROWS_PER_PARTITION = 500_000;
 
 export async function openLanceMemoryIndex(
   uri: string,
@@ -132,7 +147,10 @@ export async function openLanceMemoryIndex(
         .vectorSearch(query.vector)
         .distanceType('cosine')
         .nprobes(options.nprobes ?? 20)
-        .refineFactor(4)
+        .ef(options.ef ?? 100)
+        // Re-ranked with the full vectors: HNSW-SQ's own distances are quantised (and not
+        // cosine); the similarity handed on must be exact.
+        .refineFactor(1)
         .where(searchFilter(query))
         .select(['memory_id', 'scope', '_distance'])
         .limit(query.limit)
@@ -172,16 +190,10 @@ export async function openLanceMemoryIndex(
           rows += count;
           await table.optimize();
           if (count < (options.annFromRows ?? 10_000)) return;
-          const dimensions =
-            (
-              (await table.schema()).fields.find((field) => field.name === 'vector')?.type as
-                { listSize?: number } | undefined
-            )?.listSize ?? 0;
           await table.createIndex('vector', {
-            config: Index.ivfPq({
+            config: Index.hnswSq({
               distanceType: 'cosine',
-              numPartitions: Math.max(1, Math.round(Math.sqrt(count))),
-              ...(dimensions % 16 === 0 ? { numSubVectors: dimensions / 16 } : {}),
+              numPartitions: Math.max(1, Math.ceil(count / ROWS_PER_PARTITION)),
             }),
             replace: true,
           });
