@@ -238,18 +238,15 @@ export function sessionRoutes(options: SessionRoutesOptions) {
       const principal = context.get('principal');
       const sessionId = context.req.param('id');
       // Ownership and existence are checked before the stream opens, so errors stay HTTP errors.
-      const first = await sessions.status(principal, sessionId);
+      // Concurrent first reads of one session (same tenant) share one status query.
+      const key = `${principal.tenantId}/${sessionId}`;
+      const first = await watchers.first(key, () => sessions.status(principal, sessionId));
       const lastEventId = Number(context.req.header('last-event-id') ?? Number.NaN);
       return streamSSE(context, (stream) =>
         streamSessionEvents(stream, {
           first,
           watch: (listener) =>
-            watchers.subscribe(
-              `${principal.tenantId}/${sessionId}`,
-              first,
-              () => sessions.status(principal, sessionId),
-              listener,
-            ),
+            watchers.subscribe(key, first, () => sessions.status(principal, sessionId), listener),
           ...(Number.isFinite(lastEventId) ? { lastEventId } : {}),
         }),
       );

@@ -23,10 +23,28 @@ interface Watcher {
 
 export class SessionWatchers {
   private readonly watchers = new Map<string, Watcher>();
+  private readonly firstReads = new Map<string, Promise<SessionSnapshot>>();
   /** Status reads made by all pollers (for tests and metrics). */
   reads = 0;
 
   constructor(private readonly intervalMs: number) {}
+
+  /**
+   * A new follower's first snapshot of `key` (tenant and session id). Followers that connect
+   * while a first read of the same key is in flight share it, so 500 clients opening the stream
+   * at once cost one status read, not 500 (a burst that once kept the workers from answering
+   * within the API's query timeout). The answer may be up to one read old; the watcher sends
+   * anything newer. Errors are shared too, and only within one tenant: another tenant's key is
+   * another key.
+   */
+  first(key: string, read: () => Promise<SessionSnapshot>): Promise<SessionSnapshot> {
+    let pending = this.firstReads.get(key);
+    if (!pending) {
+      pending = read().finally(() => this.firstReads.delete(key));
+      this.firstReads.set(key, pending);
+    }
+    return pending;
+  }
 
   /** Sessions with a running poller. */
   get size(): number {

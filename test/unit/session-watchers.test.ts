@@ -96,3 +96,32 @@ test('closing ends the poller; a failed read reaches every follower and ends it 
   expect(errors).toHaveLength(3);
   expect(watchers.size).toBe(0);
 });
+
+test('followers connecting at once share one first read, per tenant; an error is shared the same way', async () => {
+  const watchers = new SessionWatchers(1_000);
+  let release: (value: SessionSnapshot) => void = () => undefined;
+  const read = jest.fn(() => new Promise<SessionSnapshot>((resolve) => (release = resolve)));
+  const firsts = Array.from({ length: 500 }, () => watchers.first('acme/s1', read));
+  // Another tenant's follower of the same session id reads for itself.
+  const otherTenant = jest.fn(async () => snapshot(9));
+  const other = watchers.first('globex/s1', otherTenant);
+  release(snapshot(3));
+  const answers = await Promise.all(firsts);
+  expect(read).toHaveBeenCalledTimes(1);
+  expect(new Set(answers.map((answer) => answer.status.version))).toEqual(new Set([3]));
+  expect((await other).status.version).toBe(9);
+  expect(otherTenant).toHaveBeenCalledTimes(1);
+
+  // Once answered, the next follower reads again (no stale cache), and a failure reaches every
+  // follower waiting on that read.
+  const failing = jest.fn(async () => {
+    await sleep(5);
+    throw new Error('no worker answered');
+  });
+  const waiting = [watchers.first('acme/s1', failing), watchers.first('acme/s1', failing)];
+  for (const attempt of waiting) await expect(attempt).rejects.toThrow('no worker answered');
+  expect(failing).toHaveBeenCalledTimes(1);
+  const again = jest.fn(async () => snapshot(4));
+  expect((await watchers.first('acme/s1', again)).status.version).toBe(4);
+  expect(again).toHaveBeenCalledTimes(1);
+});
