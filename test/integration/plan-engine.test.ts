@@ -70,6 +70,28 @@ const activityIds = async (workflowId: string): Promise<string[]> => {
     .filter((id): id is string => Boolean(id));
 };
 
+/**
+ * Where in the history a step's (last) activity completed: `turn-1/<id>` or one of its
+ * fallback attempts (`turn-1/<id>/…`), compensations left out; −1 when none completed.
+ */
+const completionIndex = async (workflowId: string): Promise<(stepId: string) => number> => {
+  const events = (await harness.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const scheduled = new Map<string, string>();
+  const completed: string[] = [];
+  for (const event of events) {
+    const activityId = event.activityTaskScheduledEventAttributes?.activityId;
+    if (activityId) scheduled.set(String(event.eventId), activityId);
+    const done = event.activityTaskCompletedEventAttributes?.scheduledEventId;
+    if (done !== undefined && done !== null) completed.push(scheduled.get(String(done)) ?? '');
+  }
+  return (stepId) =>
+    completed.findLastIndex(
+      (id) =>
+        (id === `turn-1/${stepId}` || id.startsWith(`turn-1/${stepId}/`)) &&
+        !id.endsWith('/compensate'),
+    );
+};
+
 test('a 12-step plan: levels, soft dependency, condition, alternative, references, approvals, amendment, pause and saga', async () => {
   bedrock.setScript((call) => {
     if (call.stepId === 'lint') {
@@ -218,9 +240,12 @@ test('a 12-step plan: levels, soft dependency, condition, alternative, reference
   expect(byId.get('schema')?.state).toBe('compensated');
   const ids = await activityIds(handle.workflowId);
   const compensations = ids.filter((id) => id.endsWith('/compensate'));
+  // Newest first by the order the workflow saw them complete: the history's completion events
+  // (two steps finishing in one activation share one `finishedAt`, so it cannot order them).
   const finishedAt = (id: string) => Date.parse(byId.get(id)?.finishedAt ?? '');
+  const completedAt = await completionIndex(handle.workflowId);
   const expectedOrder = ['schema', 'api']
-    .sort((left, right) => finishedAt(right) - finishedAt(left))
+    .sort((left, right) => completedAt(right) - completedAt(left))
     .map((id) => `turn-1/${id}/compensate`);
   expect(compensations).toEqual(expectedOrder);
   // Input references: the tests step saw the api step's output in its instruction.
