@@ -8,15 +8,14 @@
  * its own fresh dev server (the platform's dynamic config, SQLite WAL): "ours" with
  * `matching.enableFairness` (PLATFORM_DYNAMIC_CONFIG), the baseline with it off — FIFO within a
  * priority, where B waits behind A's whole backlog. The workers (`slots` activity slots, each
- * step `stepMs` long) start only after the matching service counts all of A's steps in the task
- * queue's backlog (its persistence, as under a real flood; not merely scheduled by history); B is scheduled once `warmSteps`
- * of A's steps have run. Target: B starts within 1 s with fairness. Bounded: each side ends as
+ * step `stepMs` long) start only after the matching service counts all of A's steps in the
+ * task queue's backlog (its persistence, as under a real flood; not merely scheduled by
+ * history); B is scheduled once `warmSteps` of A's steps have run. Target: B starts within 1 s with fairness. Bounded: each side ends as
  * soon as B has started (A's remaining steps are terminated).
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import {
   NativeConnection,
   Worker,
@@ -29,6 +28,7 @@ import {
   PLATFORM_DYNAMIC_CONFIG,
   startTemporalDevServer,
 } from '../../infra/stack/temporal-dev-server';
+import { createTaskQueueLoadReader } from '../../runtime/temporal/task-queue-load';
 import type { BenchMetric } from '../core/metric';
 import { compare, round } from '../core/records';
 import type {
@@ -76,20 +76,6 @@ export interface FairShareSide {
   aStartedAtSchedule: number;
   /** A's steps in the task queue's backlog (matching's own count) when the worker started. */
   backlogAtWorkerStart: number;
-}
-
-/** The activity backlog of `taskQueue` as matching counts it (approximate, from its stats). */
-async function queuedSteps(client: Client, taskQueue: string): Promise<number> {
-  const response = await client.workflowService.describeTaskQueue({
-    namespace: NAMESPACE,
-    taskQueue: {
-      name: taskQueue,
-      kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-    },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    reportStats: true,
-  });
-  return Number(response.stats?.approximateBacklogCount ?? 0);
 }
 
 /** Runs one side on a fresh dev server with `dynamicConfig` on top of the platform's. */
@@ -164,6 +150,12 @@ export async function measureFairShare(
     ),
   );
   const handles = [...floods];
+  // Matching's own count of the step queue's backlog (read fresh each time).
+  const loads = createTaskQueueLoadReader({ connection, namespace: NAMESPACE, ttlMs: 0 });
+  const queuedSteps = async () => {
+    const load = await loads.read(stepQueue);
+    return load.status === 'known' ? load.activity.backlog : 0;
+  };
   let backlogAtWorkerStart: number;
   try {
     let deadline = Date.now() + options.sideTimeoutMs;
@@ -179,7 +171,7 @@ export async function measureFairShare(
       // shard). A worker started before that ends takes A's late tasks as they arrive, in
       // arrival order, and B's task arrives behind them: that measures the transfer queue,
       // not the task queue's fairness. So wait for matching to hold the whole backlog.
-      const backlog = pending >= options.floodSteps ? await queuedSteps(client, stepQueue) : 0;
+      const backlog = pending >= options.floodSteps ? await queuedSteps() : 0;
       if (backlog >= options.floodSteps) {
         backlogAtWorkerStart = backlog;
         break;
