@@ -38,6 +38,7 @@ import { authRoutes, type AuthRoutesOptions } from './routes/auth';
 import { attachmentRoutes, type AttachmentRoutesOptions } from './routes/attachments';
 import { healthRoutes } from './routes/health';
 import { memoryRoutes, type MemoryRoutesOptions } from './routes/memories';
+import type { SessionWatchers } from './sessions/session-watchers';
 import { sessionRoutes } from './routes/sessions';
 import { stepStreamRoutes } from './routes/step-stream';
 import { usageRoutes, type UsageRoutesOptions } from './routes/usage';
@@ -65,6 +66,11 @@ export interface ApiDependencies {
   logger: Logger;
   bodyLimitBytes: number;
   ssePollIntervalMs: number;
+  /**
+   * The status watchers of the SSE followers (api/sessions/session-watchers.ts), when the caller
+   * feeds them change notices; a private set polling every `ssePollIntervalMs` when absent.
+   */
+  sessionWatchers?: SessionWatchers;
   /**
    * Live step text at `GET /v1/sessions/:id/stream` (Redis Streams the workers publish to).
    * Without it that route answers 404 "streaming not configured".
@@ -237,6 +243,7 @@ export function createApp(dependencies: ApiDependencies) {
       sessions: dependencies.sessions,
       agents: dependencies.agents,
       ssePollIntervalMs: dependencies.ssePollIntervalMs,
+      ...(dependencies.sessionWatchers ? { watchers: dependencies.sessionWatchers } : {}),
       ...(owners && blobs ? { attachments: { owners, blobs } } : {}),
     }),
   );

@@ -18,6 +18,7 @@ import { createTaskQueueLoadReader } from '../runtime/temporal/task-queue-load';
 import { createPayloadProtection, temporalConnectionOptions } from '../runtime/temporal';
 import { codecTextSealer } from '../runtime/temporal/codec';
 import { createMemoryService } from '../runtime/memory/memory-from-config';
+import { subscribeSessionChanges } from '../runtime/session-changes';
 import type { Logger } from '../runtime/logger';
 import { traceRedis, tracingActive, workflowClientTracing } from '../runtime/tracing';
 import { AgentRegistryStore } from '../runtime/stores/agent-registry-store';
@@ -33,6 +34,7 @@ import { createHealthCheck } from './health/health-check';
 import { OpenSessionCounter } from './quotas/open-sessions';
 import { TenantQuotas } from './quotas/tenant-quotas';
 import { SessionService } from './sessions/session-service';
+import { SessionWatchers } from './sessions/session-watchers';
 
 export interface RunningApi {
   url: string;
@@ -164,6 +166,27 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
       },
     });
   }
+  // SSE followers: one status watcher per followed session, woken by the workers' change
+  // notices on the same Redis. While notices arrive, the watchers poll only every
+  // SSE_NOTICE_POLL_INTERVAL_MS (for a lost one); without them every SSE_POLL_INTERVAL_MS.
+  const sessionWatchers = new SessionWatchers(
+    config.api.SSE_POLL_INTERVAL_MS,
+    redis
+      ? {
+          intervalMs: config.api.SSE_NOTICE_POLL_INTERVAL_MS,
+          active: () => changes?.active() ?? false,
+        }
+      : undefined,
+  );
+  const changes = redis
+    ? subscribeSessionChanges(
+        redis,
+        (change) =>
+          sessionWatchers.notify(`${change.tenantId}/${change.sessionId}`, change.version),
+        (error) =>
+          logger.warn({ err: error }, 'session change notices unavailable; followers poll'),
+      )
+    : undefined;
   // Memories: long-term in DynamoDB, short-term in the same Redis (none without it), the index in LanceDB.
   const memory = await createMemoryService(config.memory, {
     documents: dynamo.documents,
@@ -186,6 +209,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     bodyLimitBytes: config.api.API_BODY_LIMIT_BYTES,
     corsOrigins: config.api.API_CORS_ORIGINS,
     ssePollIntervalMs: config.api.SSE_POLL_INTERVAL_MS,
+    sessionWatchers,
     ...(redis ? { stepStreams: { redis } } : {}),
     ...(quotas ? { quotas: { quotas, openSessions } } : {}),
     audit: new AuditLogStore(dynamo.documents, tables.audit),
@@ -232,13 +256,14 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
   });
   const close = async (): Promise<void> => {
     revocations?.stop();
+    changes?.close();
     await connection.close();
     dynamo.client.destroy();
     await memory.close();
     redis?.disconnect();
     blobs.close();
   };
-  return { app, close };
+  return { app, close, sessionWatchers };
 }
 
 /** The token verifier's settings from the `AUTH_*` configuration. */

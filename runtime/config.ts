@@ -199,7 +199,13 @@ const apiSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().url())),
+  /** How often a followed session's status is read when no change notices arrive (no Redis). */
   SSE_POLL_INTERVAL_MS: positiveInt.default(500),
+  /**
+   * The same while the API is subscribed to the workers' change notices (REDIS_URL): changes
+   * come with the notices, and this poll only catches a lost one.
+   */
+  SSE_NOTICE_POLL_INTERVAL_MS: positiveInt.default(5_000),
   SESSION_MAX_DURATION_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.maxDurationMs),
   SESSION_IDLE_TIMEOUT_MS: positiveInt.default(DEFAULT_SESSION_OPTIONS.idleTimeoutMs),
   /** Redis the workers publish step text to; unset leaves `GET /v1/sessions/:id/stream` off (404). */

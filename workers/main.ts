@@ -51,6 +51,7 @@ import { SessionIndexCollector } from '../runtime/stores/session-index-store';
 import { UsageLedgerCollector } from '../runtime/stores/usage-ledger-store';
 import { modelRef } from '../core/models/model-ref';
 import { AgentConcurrency } from '../runtime/routing';
+import { createSessionChangePublisher } from '../runtime/session-changes';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -196,6 +197,14 @@ async function main(): Promise<void> {
   }
   const worker = await createSessionWorker({
     connection,
+    // Status-change notices for the API's followers (SSE), when there is a Redis to carry them.
+    ...(redis
+      ? {
+          sessionChanges: createSessionChangePublisher(redis, (error) =>
+            logger.warn({ err: error }, 'session change notice not published'),
+          ),
+        }
+      : {}),
     ...(embeddingProvider
       ? { embeddings: { provider: embeddingProvider, blobs: blobs.store } }
       : {}),

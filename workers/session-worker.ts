@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  type InjectedSinks,
+  type NativeConnection,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { SessionActivities } from '../activities';
 import {
   createCollectionActivities,
@@ -18,7 +23,9 @@ import {
   type EmbeddingProviderId,
 } from '../models/embeddings';
 import type { EmbeddingProvider } from '../models/model-provider';
+import type { SessionChangePublisher } from '../runtime/session-changes';
 import { TRACING_WORKFLOW_INTERCEPTORS, workerTracing, type Tracing } from '../runtime/tracing';
+import type { SessionChangeSinks } from '../workflows/session/session-change-sink';
 
 export interface SessionWorkerOptions {
   connection: NativeConnection;
@@ -53,6 +60,26 @@ export interface SessionWorkerOptions {
   dataConverter?: DataConverter;
   /** The process's tracing (runtime/tracing); absent: tracing off. */
   tracing?: Tracing;
+  /**
+   * Where the sessions' status-change notices go (Redis pub/sub, runtime/session-changes.ts),
+   * so API followers read a change at once; absent: nowhere (followers poll).
+   */
+  sessionChanges?: SessionChangePublisher;
+}
+
+/**
+ * The session workflow's change sink (workflows/session/session-change-sink.ts), registered on
+ * every session worker: an unregistered sink would log an error on every status change.
+ * Not called while replaying: a replayed change was noticed when it first happened.
+ */
+function sessionChangeSinks(
+  publisher: SessionChangePublisher | undefined,
+): InjectedSinks<SessionChangeSinks> {
+  return {
+    sessionChanges: {
+      changed: { fn: (_info, change) => publisher?.changed(change), callDuringReplay: false },
+    },
+  };
 }
 
 /**
@@ -110,7 +137,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
       ...(options.collection ? createCollectionActivities(options.collection) : {}),
     },
     ...workflowSource,
-    sinks,
+    sinks: { ...sinks, ...sessionChangeSinks(options.sessionChanges) },
     interceptors: { activity: activityInterceptors ?? [], workflowModules },
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),

@@ -32,6 +32,12 @@ export interface BenchContext {
   startApi(
     env: Record<string, string>,
   ): Promise<{ url: string; token: string; close(): Promise<void> }>;
+  /**
+   * The run's private Redis. Every bench worker publishes its sessions' status-change notices
+   * there, as a deployed worker does; an API started with it as REDIS_URL gets them (and turns
+   * on quotas).
+   */
+  redisUrl: string;
   /** The DynamoDB-compatible server of the run; the platform's tables exist under the prefix. */
   dynamo: { endpoint: string; tablePrefix: string };
   /**

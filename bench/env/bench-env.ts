@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort, stopPid } from '../../infra/stack/processes';
+import { startRedisServer } from '../../infra/stack/redis-server';
 import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 import type { BenchContext } from '../core/metric';
 import { writeRawWorkflowBundle } from '../raw/bundle-raw-workflows';
@@ -51,13 +52,18 @@ export async function startBenchEnvironment(
   };
   try {
     options.log(`starting Temporal dev server, dynalite and bundling workflows (in ${dir}) ...`);
-    const [servers, sessionBundlePath, rawBundlePath] = await Promise.all([
+    const redisPort = await freePort();
+    const redisDir = mkdtempSync(path.join(dir, 'redis-'));
+    const [servers, sessionBundlePath, rawBundlePath, redis] = await Promise.all([
       startBenchServers(dir, options.stockServer ? {} : BENCH_DYNAMIC_CONFIG),
       writeWorkflowBundle(path.join(dir, 'session-workflows.js')),
       writeRawWorkflowBundle(path.join(dir, 'raw-workflows.js')),
+      startRedisServer({ port: redisPort, dataDir: redisDir, logDir: redisDir }),
     ]);
     stops.push(() => stopPid(servers.temporal.pid, 10_000));
     stops.push(() => stopPid(servers.dynamo.pid, 5_000));
+    stops.push(() => stopPid(redis.pid, 5_000));
+    const redisUrl = `redis://127.0.0.1:${redisPort}`;
 
     const suffix = Date.now().toString(36);
     const workerConfig: BenchWorkerConfig = {
@@ -70,6 +76,7 @@ export async function startBenchEnvironment(
       dynamoEndpoint: servers.dynamoEndpoint,
       tablePrefix: BENCH_TABLE_PREFIX,
       payloadKeyRingFile: writeBenchKeyRing(dir),
+      redisUrl,
       ...WORKER_SLOTS,
     };
     options.log('starting the bench worker process ...');
@@ -184,6 +191,7 @@ export async function startBenchEnvironment(
         },
       },
       startApi,
+      redisUrl,
       dynamo: { endpoint: servers.dynamoEndpoint, tablePrefix: BENCH_TABLE_PREFIX },
       startPlainWorker,
       startWorker,
@@ -193,6 +201,7 @@ export async function startBenchEnvironment(
         { name: 'temporal-server', pid: servers.temporal.pid },
         { name: 'worker', pid: worker.pid },
         { name: 'dynalite', pid: servers.dynamo.pid },
+        { name: 'redis', pid: redis.pid },
         { name: 'driver+api', pid: process.pid },
       ],
       log: options.log,

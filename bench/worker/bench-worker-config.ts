@@ -21,6 +21,8 @@ export interface BenchWorkerConfig {
   maxCachedWorkflows?: number;
   /** Export the SDK's Prometheus metrics (sticky cache, slots) on this loopback port. */
   sdkMetricsPort?: number;
+  /** Redis the session worker publishes status-change notices to, as a deployed worker does. */
+  redisUrl?: string;
 }
 
 export const BENCH_WORKER_CONFIG_ENV = 'BENCH_WORKER_CONFIG';

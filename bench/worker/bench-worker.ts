@@ -5,10 +5,12 @@
  * (the Temporal runtime's own signal handling).
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
 import { createActivities } from '../../activities';
 import { createOfflineProvider } from '../../models/offline-provider';
 import { tableNames } from '../../infra/dynamodb/tables';
 import { createDynamoClients } from '../../runtime/dynamodb';
+import { createSessionChangePublisher } from '../../runtime/session-changes';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
 import { benchDataConverter } from '../env/bench-payloads';
 import { createSessionWorker } from '../../workers/session-worker';
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
   const dataConverter = config.payloadKeyRingFile
     ? benchDataConverter(config.payloadKeyRingFile)
     : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl) : undefined;
+  redis?.on('error', () => undefined);
   const sessionWorker = !sides.includes('session')
     ? undefined
     : await createSessionWorker({
@@ -70,6 +74,13 @@ async function main(): Promise<void> {
         }),
         workflowBundlePath: config.sessionBundlePath,
         ...(dataConverter ? { dataConverter } : {}),
+        ...(redis
+          ? {
+              sessionChanges: createSessionChangePublisher(redis, (error) =>
+                console.error('session change notice not published', error),
+              ),
+            }
+          : {}),
         shutdownGraceTimeMs: 5_000,
         ...slots,
       });
@@ -93,6 +104,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     dynamo.client.destroy();
+    redis?.disconnect();
   }
 }
 

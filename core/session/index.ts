@@ -7,3 +7,4 @@ export * from './step-stream-events';
 export * from './budget';
 export * from './validate-input';
 export * from './turn-memory';
+export * from './session-changes';

@@ -21,6 +21,7 @@ import { AgentHistoryStore } from '../../runtime/stores/agent-history-store';
 import { AgentRegistryStore } from '../../runtime/stores/agent-registry-store';
 import { IdempotencyStore } from '../../runtime/stores/idempotency-store';
 import { SessionIndexStore } from '../../runtime/stores/session-index-store';
+import type { SessionChangePublisher } from '../../runtime/session-changes';
 import { createSessionWorker } from '../../workers/session-worker';
 import type { FakeBedrock } from '../fakes/bedrock-converse-server';
 
@@ -129,6 +130,8 @@ export interface Harness {
       webhooks?: WebhookActivityDependencies;
       /** Another Temporal server than the shared one (e.g. the PostgreSQL-backed server). */
       address?: string;
+      /** Where the sessions' status-change notices go (none when absent). */
+      sessionChanges?: SessionChangePublisher;
     },
   ): Promise<Worker>;
   close(): Promise<void>;
@@ -203,6 +206,7 @@ export async function createHarness(name: string): Promise<Harness> {
         workflowBundlePath: env.workflowBundlePath,
         dataConverter: worker.dataConverter ?? testDataConverter(),
         ...(worker.webhooks ? { webhooks: worker.webhooks } : {}),
+        ...(worker.sessionChanges ? { sessionChanges: worker.sessionChanges } : {}),
         ...(worker.maxConcurrentActivityTaskExecutions !== undefined
           ? { maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions }
           : {}),

@@ -1,10 +1,13 @@
 /**
  * Followers of a session share one status poller: 50 followers cost the reads of one, a change
  * reaches every follower, the poller stops with its last follower or once the session closed,
- * and a failed read ends every follower's stream with the error.
+ * and a failed read ends every follower's stream with the error. Change notices wake the poller
+ * (bounded reads, retries while the change is not visible, polling again when it never shows).
  */
 import type { SessionStatus } from '../../core/session';
 import {
+  NOTICE_READS,
+  NOTICE_READ_GAP_MS,
   SessionWatchers,
   type SessionSnapshot,
   type SnapshotListener,
@@ -124,4 +127,107 @@ test('followers connecting at once share one first read, per tenant; an error is
   const again = jest.fn(async () => snapshot(4));
   expect((await watchers.first('acme/s1', again)).status.version).toBe(4);
   expect(again).toHaveBeenCalledTimes(1);
+});
+
+/** A follower of `key` on `watchers` whose reads answer `version()`; what it heard and when. */
+function follower(watchers: SessionWatchers, key: string, version: () => number) {
+  const reads: number[] = [];
+  const heard: number[] = [];
+  const read = async () => {
+    reads.push(performance.now());
+    return snapshot(version());
+  };
+  const unsubscribe = watchers.subscribe(key, snapshot(1), read, (next) => {
+    if (!('error' in next)) heard.push(next.status.version);
+  });
+  return { reads, heard, unsubscribe };
+}
+
+test('a change notice makes the poller read at once, long before its next poll', async () => {
+  const watchers = new SessionWatchers(60_000);
+  let version = 1;
+  const one = follower(watchers, 'acme/s1', () => version);
+  const other = follower(watchers, 'globex/s1', () => 7);
+  await sleep(20);
+  expect(one.reads).toHaveLength(0);
+  // Nothing to do: a version the followers already have, a session nobody here follows.
+  watchers.notify('acme/s1', 1);
+  watchers.notify('acme/elsewhere', 5);
+  await sleep(20);
+  expect(one.reads).toHaveLength(0);
+  expect(watchers.wakeups).toBe(0);
+
+  version = 2;
+  const noticedAt = performance.now();
+  watchers.notify('acme/s1', 2);
+  await sleep(20);
+  expect(one.heard).toEqual([2]);
+  expect(one.reads).toHaveLength(1);
+  expect(one.reads[0]! - noticedAt).toBeLessThan(15);
+  // Another tenant's session with the same id is another key: not read.
+  expect(other.reads).toHaveLength(0);
+  expect(other.heard).toEqual([]);
+  one.unsubscribe();
+  other.unsubscribe();
+});
+
+test('a noticed version not yet visible is read again, reads at least the gap apart', async () => {
+  const watchers = new SessionWatchers(60_000);
+  let version = 1;
+  const one = follower(watchers, 'acme/s2', () => version);
+  watchers.notify('acme/s2', 2);
+  await sleep(NOTICE_READ_GAP_MS * 2 + 20);
+  expect(one.heard).toEqual([]);
+  expect(one.reads.length).toBeGreaterThanOrEqual(2);
+  version = 2;
+  await sleep(NOTICE_READ_GAP_MS + 30);
+  expect(one.heard).toEqual([2]);
+  const gaps = one.reads.slice(1).map((at, index) => at - one.reads[index]!);
+  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(NOTICE_READ_GAP_MS - 2);
+  // Confirmed: back to the interval, no more reads.
+  const reads = one.reads.length;
+  await sleep(NOTICE_READ_GAP_MS * 3);
+  expect(one.reads).toHaveLength(reads);
+  one.unsubscribe();
+});
+
+test('a notice that never shows costs a bounded number of reads, then polling resumes', async () => {
+  const watchers = new SessionWatchers(60_000);
+  const one = follower(watchers, 'acme/s3', () => 1);
+  watchers.notify('acme/s3', 9);
+  await sleep(NOTICE_READ_GAP_MS * (NOTICE_READS + 3));
+  expect(one.reads).toHaveLength(NOTICE_READS);
+  expect(one.heard).toEqual([]);
+  one.unsubscribe();
+});
+
+test('a storm of notices is read at most once per gap', async () => {
+  const watchers = new SessionWatchers(60_000);
+  let version = 1;
+  const one = follower(watchers, 'acme/s4', () => version);
+  const started = performance.now();
+  while (performance.now() - started < NOTICE_READ_GAP_MS * 4) {
+    version += 1;
+    watchers.notify('acme/s4', version);
+    await sleep(2);
+  }
+  await sleep(NOTICE_READ_GAP_MS + 20);
+  expect(one.reads.length).toBeLessThanOrEqual(6);
+  expect(one.heard.at(-1)).toBe(version);
+  one.unsubscribe();
+});
+
+test('while notices arrive the poll slows down to their interval; without them it is fast again', async () => {
+  let active = true;
+  const watchers = new SessionWatchers(10, { intervalMs: 200, active: () => active });
+  const one = follower(watchers, 'acme/s5', () => 1);
+  await sleep(150);
+  expect(one.reads).toHaveLength(0);
+  await sleep(150);
+  expect(one.reads).toHaveLength(1);
+  active = false;
+  await sleep(400);
+  // At most one more long wait, then every 10 ms.
+  expect(one.reads.length).toBeGreaterThanOrEqual(5);
+  one.unsubscribe();
 });

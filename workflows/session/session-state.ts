@@ -27,6 +27,7 @@ import {
 } from '../../core/session';
 import { PlanState, type PlanView } from './plan-state';
 import { searchAttributeUpdates } from './search-attributes';
+import { noticeSessionChange } from './session-change-sink';
 import { StepBoard } from './step-board';
 import { statusOf } from './session-view';
 
@@ -159,9 +160,17 @@ export class SessionState {
     this.setPhase(phase);
   }
 
-  /** Bumps the version: every change the status shows goes through here. */
+  /**
+   * Bumps the version: every change the status shows goes through here. The worker hears of
+   * it (a sink call, not a command), so followers in the API read it at once.
+   */
   protected touch(): void {
     this.write({ version: this.version + 1, updatedAt: nowIso() });
+    noticeSessionChange({
+      tenantId: this.input.tenantId,
+      sessionId: this.input.sessionId,
+      version: this.version,
+    });
   }
 
   protected change(patch: Writable): void {
