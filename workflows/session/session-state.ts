@@ -69,6 +69,8 @@ export class SessionState {
   readonly droppedSignals?: { count: number; recent: readonly DroppedSignal[] };
   protected turnScope?: CancellationScope;
   private searchAttributesPhase?: SessionPhase;
+  /** A change notice is queued (see `touch`). */
+  private changeNoticeQueued = false;
   protected readonly board = new StepBoard(() => this.touch());
   protected readonly planState = new PlanState();
 
@@ -166,10 +168,19 @@ export class SessionState {
    */
   protected touch(): void {
     this.write({ version: this.version + 1, updatedAt: nowIso() });
-    noticeSessionChange({
-      tenantId: this.input.tenantId,
-      sessionId: this.input.sessionId,
-      version: this.version,
+    if (this.changeNoticeQueued) return;
+    // One notice for the changes made together: sent once the code running now has finished
+    // (a microtask), with the version reached by then. Each sink call crosses to the worker
+    // with a copy of the workflow info, and a step's start or end bumps the version several
+    // times in one activation.
+    this.changeNoticeQueued = true;
+    void Promise.resolve().then(() => {
+      this.changeNoticeQueued = false;
+      noticeSessionChange({
+        tenantId: this.input.tenantId,
+        sessionId: this.input.sessionId,
+        version: this.version,
+      });
     });
   }
 
