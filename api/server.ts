@@ -263,7 +263,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     redis?.disconnect();
     blobs.close();
   };
-  return { app, close, sessionWatchers };
+  return { app, close };
 }
 
 /** The token verifier's settings from the `AUTH_*` configuration. */

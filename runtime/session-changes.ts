@@ -17,18 +17,21 @@ export interface SessionChangePublisher {
 }
 
 /**
- * Publishes notices on `redis`. A workflow activation can bump its version many times; the
- * notices queued in one turn of the event loop leave together, one per session (its newest
- * version), in one round trip.
+ * Publishes notices on `redis`, batched: the first notice after a quiet spell leaves in the
+ * next turn of the event loop; while notices keep coming, batches leave at most every
+ * `batchIntervalMs` (default 25 ms). A batch holds one notice per session (its newest version)
+ * and goes out in one round trip, so a worker running many busy sessions makes at most
+ * 1000 / batchIntervalMs round trips a second for them, and a notice waits at most that long.
  */
 export function createSessionChangePublisher(
   redis: Redis,
   /** Told of failed publishes, at most once per `errorIntervalMs` (default 60 s). */
   onError: (error: unknown) => void,
-  errorIntervalMs = 60_000,
+  { errorIntervalMs = 60_000, batchIntervalMs = 25 } = {},
 ): SessionChangePublisher {
   const pending = new Map<string, SessionChange>();
   let scheduled = false;
+  let lastFlushAt = -Infinity;
   let lastErrorAt = -Infinity;
   const failed = (error: unknown) => {
     const now = performance.now();
@@ -38,6 +41,7 @@ export function createSessionChangePublisher(
   };
   const flush = () => {
     scheduled = false;
+    lastFlushAt = performance.now();
     const pipeline = redis.pipeline();
     for (const change of pending.values()) {
       pipeline.publish(SESSION_CHANGES_CHANNEL, encodeSessionChange(change));
@@ -53,10 +57,11 @@ export function createSessionChangePublisher(
       const key = `${change.tenantId}/${change.sessionId}`;
       const queued = pending.get(key);
       if (!queued || queued.version < change.version) pending.set(key, change);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      if (scheduled) return;
+      scheduled = true;
+      const wait = lastFlushAt + batchIntervalMs - performance.now();
+      if (wait > 0) setTimeout(flush, wait).unref();
+      else setImmediate(flush);
     },
   };
 }

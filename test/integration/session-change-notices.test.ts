@@ -82,6 +82,7 @@ beforeAll(async () => {
       AUTH_PUBLIC_KEY_FILE: devKeyFiles(keyDir).publicKeyFile,
       REDIS_URL: redisServer.url,
       SSE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
+      SSE_NOTICE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       API_PORT: '0',
     }),
     logger,
