@@ -290,6 +290,8 @@ describe('docker-compose.temporal.yml', () => {
     expect(hostAndPort(loaded.dynamo.DYNAMODB_ENDPOINT!)).toEqual(['dynamodb', 8000]);
     expect(loaded.worker.WORKFLOW_BUNDLE_PATH).toBe('/app/dist/workflow-bundle.js');
     expect(loaded.temporal.TEMPORAL_UI_URL).toBe('http://localhost:8233');
+    // Breakers, limits, slots and change notices are shared through the stack's Redis.
+    expect(hostAndPort(loaded.model.REDIS_URL!)).toEqual(['redis', 6379]);
     expect(commandText(worker)).toBe('node dist/workers/main.js');
     // Bedrock credentials pass through from the host; unset there, the offline provider runs.
     expect(worker.environment).toMatchObject({ AWS_ACCESS_KEY_ID: null });
@@ -301,6 +303,8 @@ describe('docker-compose.temporal.yml', () => {
     expect(hostAndPort(loaded.temporal.TEMPORAL_ADDRESS)).toEqual(['temporal', 7233]);
     expect(hostAndPort(loaded.dynamo.DYNAMODB_ENDPOINT!)).toEqual(['dynamodb', 8000]);
     expect(loaded.api.API_HOST).toBe('0.0.0.0');
+    // Quotas, the deny list and change notices need the same Redis as the worker.
+    expect(loaded.api.REDIS_URL).toBe(environmentOf(service(config, 'worker')).REDIS_URL);
     expect(publishedPorts(api)[0]?.target).toBe(loaded.api.API_PORT);
     expect(loaded.temporal.TEMPORAL_UI_URL).toBe(
       `http://localhost:${publishedPorts(service(config, 'temporal-ui'))[0]?.published}`,
@@ -342,6 +346,7 @@ describe('docker-compose.temporal.yml', () => {
       expect(service(config, name).depends_on).toEqual({
         'temporal-setup': { condition: 'service_completed_successfully' },
         'dynamodb-tables': { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
       });
     }
   });
