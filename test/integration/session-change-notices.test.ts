@@ -3,7 +3,8 @@
  * private Redis, the real Temporal server and the real API over HTTP. The API polls only every
  * 60 s here, so a follower that sees a change within seconds saw it through a notice (worker
  * sink → Redis pub/sub → the API's watcher). Also: a burst of notices leaves as one per
- * session, and what is not a notice on the channel is ignored.
+ * session, a steady stream leaves in batches at most every 25 ms, and what is not a notice on
+ * the channel is ignored.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
@@ -183,6 +184,38 @@ test('a burst of notices leaves as one per session with its newest version; junk
       { tenantId: 'acme', sessionId: 'end', version: 1 },
     ]);
     expect(errors).toEqual([]);
+  } finally {
+    subscription.close();
+  }
+});
+
+test('a steady stream of changes leaves in batches at most every 25 ms, ending on the newest version', async () => {
+  const heard: SessionChange[] = [];
+  const subscription = subscribeSessionChanges(
+    redis,
+    (change) => heard.push(change),
+    () => undefined,
+  );
+  try {
+    await subscribed(2);
+    const publisher = createSessionChangePublisher(redis, () => undefined);
+    const started = performance.now();
+    let version = 0;
+    while (performance.now() - started < 250) {
+      version += 1;
+      publisher.changed({ tenantId: 'acme', sessionId: 'ses_stream', version });
+      await sleep(2);
+    }
+    for (let waited = 0; heard.at(-1)?.version !== version && waited < 5_000; waited += 10) {
+      await sleep(10);
+    }
+    expect(version).toBeGreaterThan(50);
+    // 250 ms at one batch per 25 ms at most, plus the first one at once.
+    expect(heard.length).toBeLessThanOrEqual(12);
+    expect(heard.length).toBeGreaterThanOrEqual(2);
+    expect(heard.at(-1)).toEqual({ tenantId: 'acme', sessionId: 'ses_stream', version });
+    const versions = heard.map((change) => change.version);
+    expect(versions).toEqual([...versions].sort((left, right) => left - right));
   } finally {
     subscription.close();
   }
