@@ -69,10 +69,11 @@ export interface SessionWorkerOptions {
 
 /**
  * The session workflow's change sink (workflows/session/session-change-sink.ts), registered on
- * every session worker: an unregistered sink would log an error on every status change.
- * Not called while replaying: a replayed change was noticed when it first happened.
+ * every session worker and every replay worker of the session workflow: an unregistered sink
+ * logs an error at every status change. Not called while replaying: a replayed change was
+ * noticed when it first happened.
  */
-function sessionChangeSinks(
+export function sessionChangeSinks(
   publisher: SessionChangePublisher | undefined,
 ): InjectedSinks<SessionChangeSinks> {
   return {

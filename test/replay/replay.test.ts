@@ -9,7 +9,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { workerTracing } from '../../runtime/tracing';
 import { writeWorkflowBundles } from '../../workers/bundle-workflows';
-import { tracedBundlePath } from '../../workers/session-worker';
+import { sessionChangeSinks, tracedBundlePath } from '../../workers/session-worker';
 import { EncryptionCodec, KeyRingKeySource, generateKeyRing } from '../../runtime/temporal/codec';
 import { createDataConverter } from '../../runtime/temporal/data-converter';
 
@@ -45,7 +45,14 @@ async function replayAll(
 ): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
-    { workflowsPath, bundlerOptions: { ignoreModules: [] }, dataConverter, ...options },
+    {
+      workflowsPath,
+      bundlerOptions: { ignoreModules: [] },
+      dataConverter,
+      // As a session worker registers it (else every status change logs "unregistered sink").
+      sinks: sessionChangeSinks(undefined),
+      ...options,
+    },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   );
   for await (const result of replays) results.set(result.workflowId, result.error);
@@ -102,7 +109,7 @@ test('every recorded history replays on both production bundles, with and withou
       const results = await replayAll(require.resolve('../../workflows'), {
         workflowsPath: undefined,
         workflowBundle: { codePath },
-        sinks: workerTracing(undefined).sinks,
+        sinks: { ...sessionChangeSinks(undefined), ...workerTracing(undefined).sinks },
       });
       expect(results.size).toBe(histories.length);
       for (const [workflowId, error] of results) {
