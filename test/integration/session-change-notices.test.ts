@@ -6,12 +6,9 @@
  * session, a steady stream leaves in batches at most every 25 ms, and what is not a notice on
  * the channel is ignored.
  */
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import type { JWK } from 'jose';
 import { startApiServer, type RunningApi } from '../../api/server';
 import { ApiClient } from '../../cli/api-client';
 import {
@@ -19,9 +16,6 @@ import {
   type SessionChange,
   type SessionStatus,
 } from '../../core/session';
-import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
-import { mintToken } from '../../runtime/auth/tokens';
-import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import {
   createSessionChangePublisher,
@@ -29,7 +23,8 @@ import {
 } from '../../runtime/session-changes';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
-import { createHarness, type Harness, testPayloadEnv } from '../support/test-env';
+import { testApiConfig, testApiKeys, type TestApiKeys } from '../support/test-api';
+import { createHarness, type Harness } from '../support/test-env';
 
 const POLL_INTERVAL_MS = 60_000;
 
@@ -40,28 +35,16 @@ let running: Promise<void>;
 let redisServer: TestRedis;
 let redis: Redis;
 let api: RunningApi;
-let privateJwk: JWK;
+let keys: TestApiKeys;
 const publishErrors: unknown[] = [];
 
 const logger = createLogger({ name: 'session-change-notices-test', level: 'silent' });
-
-const token = (tenantId = 'acme', userId = 'ada') =>
-  mintToken({
-    privateJwk,
-    algorithm: 'ES256',
-    issuer: 'https://auth.t-developer.local',
-    audience: 't-developer-api',
-    tenantId,
-    userId,
-  });
 
 beforeAll(async () => {
   redisServer = await startTestRedis();
   redis = new Redis(redisServer.url);
   harness = await createHarness('change-notices');
-  const keyDir = mkdtempSync(path.join(harness.env.dir, 'keys-'));
-  await ensureDevKeys(keyDir);
-  privateJwk = readJwk(devKeyFiles(keyDir).privateKeyFile);
+  keys = await testApiKeys(harness);
   bedrock = await startFakeBedrock();
   bedrock.setScript(() => ({ kind: 'text', delayMs: 200 }));
   worker = await harness.createWorker(
@@ -73,18 +56,10 @@ beforeAll(async () => {
   );
   running = worker.run();
   api = await startApiServer(
-    loadApiConfig({
-      ...testPayloadEnv(),
-      TEMPORAL_ADDRESS: harness.env.temporalAddress,
-      TEMPORAL_TASK_QUEUE: harness.taskQueue,
-      TEMPORAL_UI_URL: harness.env.temporalUiUrl,
-      DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
-      DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
-      AUTH_PUBLIC_KEY_FILE: devKeyFiles(keyDir).publicKeyFile,
+    testApiConfig(harness, keys, {
       REDIS_URL: redisServer.url,
       SSE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       SSE_NOTICE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
-      API_PORT: '0',
     }),
     logger,
   );
@@ -115,7 +90,7 @@ async function subscribed(count = 1): Promise<void> {
 
 test('with a 60 s poll, a follower still sees every change of the session within seconds', async () => {
   await subscribed();
-  const client = new ApiClient(api.url, await token());
+  const client = new ApiClient(api.url, await keys.token());
   const { sessionId } = await client.request<{ sessionId: string }>('POST', '/v1/sessions', {
     request: 'Implement the CSV export with tests',
     requireApproval: true,

@@ -5,12 +5,9 @@
  * repeats or gaps (over real HTTP), the stream ends once the session is terminal, and the
  * route's errors (bad Last-Event-ID, another tenant, no Redis).
  */
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import type { JWK } from 'jose';
 import { createStepStreamPublisher } from '../../activities/session/step-stream-publisher';
 import { buildApi, startApiServer, type RunningApi } from '../../api/server';
 import {
@@ -20,13 +17,11 @@ import {
   type StepStreamEvent,
   type StepStreamsState,
 } from '../../core/session';
-import { devKeyFiles, ensureDevKeys, readJwk } from '../../runtime/auth/dev-keys';
-import { mintToken } from '../../runtime/auth/tokens';
-import { loadApiConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock-converse-server';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
-import { createHarness, type Harness, testPayloadEnv } from '../support/test-env';
+import { testApiConfig, testApiKeys, type TestApiKeys } from '../support/test-api';
+import { createHarness, type Harness } from '../support/test-env';
 
 let harness: Harness;
 let bedrock: FakeBedrock;
@@ -36,49 +31,24 @@ let redisServer: TestRedis;
 let redis: Redis;
 let api: Awaited<ReturnType<typeof buildApi>>;
 let apiWithoutRedis: Awaited<ReturnType<typeof buildApi>>;
-let privateJwk: JWK;
+let keys: TestApiKeys;
 const sessionIds: string[] = [];
 
 const logger = createLogger({ name: 'step-stream-test', level: 'silent' });
 
-function apiConfig(overrides: Record<string, string>, keyDir: string) {
-  return loadApiConfig({
-    ...testPayloadEnv(),
-    TEMPORAL_ADDRESS: harness.env.temporalAddress,
-    TEMPORAL_TASK_QUEUE: harness.taskQueue,
-    TEMPORAL_UI_URL: harness.env.temporalUiUrl,
-    DYNAMODB_ENDPOINT: harness.env.dynamoEndpoint,
-    DYNAMODB_TABLE_PREFIX: harness.tablePrefix,
-    AUTH_PUBLIC_KEY_FILE: devKeyFiles(keyDir).publicKeyFile,
-    API_PORT: '0',
-    ...overrides,
-  });
-}
-let keyDir: string;
-
-const token = (tenantId = 'acme', userId = 'ada') =>
-  mintToken({
-    privateJwk,
-    algorithm: 'ES256',
-    issuer: 'https://auth.t-developer.local',
-    audience: 't-developer-api',
-    tenantId,
-    userId,
-  });
+const token = (tenantId?: string, userId?: string) => keys.token(tenantId, userId);
 
 beforeAll(async () => {
   redisServer = await startTestRedis();
   redis = new Redis(redisServer.url);
   harness = await createHarness('step-stream');
-  keyDir = mkdtempSync(path.join(harness.env.dir, 'keys-'));
-  await ensureDevKeys(keyDir);
-  privateJwk = readJwk(devKeyFiles(keyDir).privateKeyFile);
+  keys = await testApiKeys(harness);
   bedrock = await startFakeBedrock();
   bedrock.setScript(() => ({ kind: 'text' }));
   worker = await harness.createWorker(bedrock);
   running = worker.run();
-  api = await buildApi(apiConfig({ REDIS_URL: redisServer.url }, keyDir), logger);
-  apiWithoutRedis = await buildApi(apiConfig({}, keyDir), logger);
+  api = await buildApi(testApiConfig(harness, keys, { REDIS_URL: redisServer.url }), logger);
+  apiWithoutRedis = await buildApi(testApiConfig(harness, keys), logger);
 });
 
 afterAll(async () => {
@@ -431,7 +401,10 @@ describe('over real HTTP', () => {
   let server: RunningApi;
 
   beforeAll(async () => {
-    server = await startApiServer(apiConfig({ REDIS_URL: redisServer.url }, keyDir), logger);
+    server = await startApiServer(
+      testApiConfig(harness, keys, { REDIS_URL: redisServer.url }),
+      logger,
+    );
   });
   afterAll(async () => {
     await server?.close();
