@@ -34,7 +34,7 @@ import { createHealthCheck } from './health/health-check';
 import { OpenSessionCounter } from './quotas/open-sessions';
 import { TenantQuotas } from './quotas/tenant-quotas';
 import { SessionService } from './sessions/session-service';
-import { SessionWatchers } from './sessions/session-watchers';
+import { SessionWatchers, sessionWatchKey } from './sessions/session-watchers';
 
 export interface RunningApi {
   url: string;
@@ -182,7 +182,10 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
     ? subscribeSessionChanges(
         redis,
         (change) =>
-          sessionWatchers.notify(`${change.tenantId}/${change.sessionId}`, change.version),
+          sessionWatchers.notify(
+            sessionWatchKey(change.tenantId, change.sessionId),
+            change.version,
+          ),
         (error) =>
           logger.warn({ err: error }, 'session change notices unavailable; followers poll'),
       )

@@ -12,7 +12,7 @@ import { action } from '../policy/action';
 import { problems } from '../problem';
 import type { SessionService } from '../sessions/session-service';
 import { streamSessionEvents } from '../sessions/session-events';
-import { SessionWatchers } from '../sessions/session-watchers';
+import { SessionWatchers, sessionWatchKey } from '../sessions/session-watchers';
 import { validate } from '../validation';
 import {
   IDEMPOTENCY_KEY_PATTERN,
@@ -239,7 +239,7 @@ export function sessionRoutes(options: SessionRoutesOptions) {
       const sessionId = context.req.param('id');
       // Ownership and existence are checked before the stream opens, so errors stay HTTP errors.
       // Concurrent first reads of one session (same tenant) share one status query.
-      const key = `${principal.tenantId}/${sessionId}`;
+      const key = sessionWatchKey(principal.tenantId, sessionId);
       const first = await watchers.first(key, () => sessions.status(principal, sessionId));
       const lastEventId = Number(context.req.header('last-event-id') ?? Number.NaN);
       return streamSSE(context, (stream) =>

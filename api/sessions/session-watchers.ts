@@ -44,6 +44,11 @@ export const NOTICE_READ_GAP_MS = 50;
 /** Reads after a notice that may not yet show it before polling takes over. */
 export const NOTICE_READS = 8;
 
+/** The watcher key of a session: per tenant, so another tenant's same session id is another key. */
+export function sessionWatchKey(tenantId: string, sessionId: string): string {
+  return `${tenantId}/${sessionId}`;
+}
+
 export class SessionWatchers {
   private readonly watchers = new Map<string, Watcher>();
   private readonly firstReads = new Map<string, Promise<SessionSnapshot>>();

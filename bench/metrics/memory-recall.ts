@@ -5,9 +5,10 @@
  * notes of the session in Redis. One recall = embed the query (the local lexical embedding,
  * 256 dimensions), the LanceDB search filtered by tenant and scopes (exact, cosine; no ANN
  * index for the first `exactRecalls`, then IVF-HNSW-SQ after `index.optimize()`), BatchGet of
- * the candidates from DynamoDB (dynalite), the session's notes from Redis, scoring and the cut to 5. Text is stored unsealed here (sealing costs one AES-GCM open per
- * hydrated candidate). The records are bulk-loaded (BatchWrite, index batches of 5,000):
- * loading time is reported, not targeted. The baseline column is the target.
+ * the candidates from DynamoDB (dynalite), the session's notes from Redis, scoring and the cut
+ * to 5. Text is stored unsealed here (sealing costs one AES-GCM open per hydrated candidate).
+ * The records are bulk-loaded (BatchWrite, index batches of 5,000): loading time is reported,
+ * not targeted. The baseline column is the target.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
