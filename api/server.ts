@@ -129,6 +129,7 @@ export async function buildApi(config: ApiConfig, logger: Logger) {
         redis,
         timeoutMs: config.auth.AUTH_REVOCATION_TIMEOUT_MS,
         syncIntervalMs: config.auth.AUTH_REVOCATION_SYNC_MS,
+        push: config.auth.AUTH_REVOCATION_PUSH,
         clockToleranceSeconds: config.auth.AUTH_CLOCK_TOLERANCE_SECONDS,
         onSyncError: (error) => logger.warn({ err: error }, 'token deny list could not be read'),
       })

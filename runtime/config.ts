@@ -179,6 +179,12 @@ const authSchema = z.object({
   AUTH_REVOCATION_TIMEOUT_MS: positiveInt.default(250),
   /** How often each API process reads the whole deny list into its copy. */
   AUTH_REVOCATION_SYNC_MS: positiveInt.default(5_000),
+  /**
+   * Revocations are pushed to every API process (Redis pub/sub), which then checks tokens
+   * against its copy of the deny list with no Redis call per request; a revocation takes
+   * effect elsewhere when its notice arrives. `false`: every request asks Redis.
+   */
+  AUTH_REVOCATION_PUSH: booleanFlag.default(true),
 });
 
 const apiSchema = z.object({

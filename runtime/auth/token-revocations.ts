@@ -14,6 +14,18 @@
  * API process made in the last `syncIntervalMs` before the outage. New revocations need Redis
  * and answer 503 while it is away (the admin is told it did not happen). A process that has
  * never read the list fails closed (503) until it has.
+ *
+ * Pushed (`push`, on in the API): a revocation is also PUBLISHed on `channel`, in the same
+ * MULTI as the entry, and every process subscribed adds it to its copy on arrival. While the
+ * subscription is up, and the copy was read in full after it (re)subscribed, the copy decides
+ * alone: a request costs no Redis round trip. So a revocation refuses the token in the process
+ * that made it at once, and in every other process when the notice arrives (on loopback, well
+ * under a millisecond; bench `api-load` and test/integration/token-revocation-push.test.ts).
+ * A notice cannot be lost unseen on a subscription that stays up (Redis pub/sub drops messages
+ * only by dropping the connection); when it drops, the process asks Redis on every request
+ * again until it has subscribed and read the whole list anew. Left: a connection that dies
+ * without closing (a half-open TCP socket) loses notices until the next full read, at most
+ * `syncIntervalMs` later.
  */
 import type { Redis } from 'ioredis';
 import {
@@ -35,8 +47,17 @@ export interface TokenRevocationsOptions {
   onSyncError?: (error: unknown) => void;
   /** Kept this long after the token's `exp` (the verifier's clock tolerance). Default 5 s. */
   clockToleranceSeconds?: number;
+  /**
+   * Decide from the copy while a subscription to `channel` keeps it current (see above);
+   * without it, every check asks Redis. Default false.
+   */
+  push?: boolean;
+  /** Pub/sub channel of revocation notices. Default `tdev:token-revocations`. */
+  channel?: string;
   now?: () => number;
 }
+
+export const REVOCATIONS_CHANNEL = 'tdev:token-revocations';
 
 export interface Revocation {
   tenantId: string;
@@ -54,12 +75,25 @@ export class TokenRevocations {
   private mirror = new Map<string, number>();
   private mirrorReadAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly channel: string;
+  /** The connection receiving notices (`push`), once started. */
+  private subscriber: Redis | undefined;
+  /** True while notices keep the copy current: checks need no Redis call. */
+  private pushed = false;
+  /** Bumped whenever the subscription may have missed a notice. */
+  private subscription = 0;
 
   constructor(private readonly options: TokenRevocationsOptions) {
     this.prefix = options.keyPrefix ?? 'tdev:revoked-token:';
     this.timeoutMs = options.timeoutMs ?? 250;
     this.now = options.now ?? Date.now;
     this.toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
+    this.channel = options.channel ?? REVOCATIONS_CHANNEL;
+  }
+
+  /** Whether checks are answered from the copy (subscribed and read since; `push` only). */
+  get decidesLocally(): boolean {
+    return this.pushed;
   }
 
   /**
@@ -76,14 +110,16 @@ export class TokenRevocations {
     if (keepMs <= 0) return undefined;
     const key = this.key(tenantId, tokenId);
     // GT: a second revocation may lengthen the entry, never shorten it (Redis ≥ 7).
+    const notice = JSON.stringify({ key, expiresAtSeconds });
     await this.call(() =>
       this.options.redis
         .multi()
         .set(key, String(expiresAtSeconds), 'PX', keepMs, 'NX')
         .pexpire(key, keepMs, 'GT')
+        .publish(this.channel, notice)
         .exec(),
     );
-    this.mirror.set(key, Math.max(this.mirror.get(key) ?? 0, this.now() + keepMs));
+    this.keep(key, this.now() + keepMs);
     return { tenantId, tokenId, until: new Date(expiresAtSeconds * 1000).toISOString() };
   }
 
@@ -102,6 +138,7 @@ export class TokenRevocations {
    */
   async isRevoked(tenantId: string, tokenId: string): Promise<boolean> {
     const key = this.key(tenantId, tokenId);
+    if (this.pushed) return (this.mirror.get(key) ?? 0) > this.now();
     try {
       return (await this.call(() => this.options.redis.exists(key))) > 0;
     } catch (error) {
@@ -125,6 +162,7 @@ export class TokenRevocations {
       );
     };
     sync();
+    if (this.options.push) this.subscribe();
     this.timer = setInterval(sync, this.options.syncIntervalMs ?? 5_000);
     this.timer.unref();
   }
@@ -132,6 +170,67 @@ export class TokenRevocations {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.subscription += 1;
+    this.pushed = false;
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+  }
+
+  /**
+   * Subscribes to the notices on a connection of its own. Each time it is (re)connected: stop
+   * deciding locally, subscribe, read the whole list, then decide locally again — unless the
+   * connection dropped meanwhile (the next connect starts over).
+   */
+  private subscribe(): void {
+    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: false });
+    this.subscriber = subscriber;
+    // ioredis retries while Redis is away; an unhandled error event would only log.
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.receive(message);
+    });
+    const lost = (): void => {
+      this.subscription += 1;
+      this.pushed = false;
+    };
+    subscriber.on('close', lost);
+    subscriber.on('end', lost);
+    subscriber.on('ready', () => {
+      lost();
+      const current = this.subscription;
+      subscriber
+        .subscribe(this.channel)
+        .then(() => this.sync())
+        .then(
+          () => {
+            if (current === this.subscription && subscriber.status === 'ready') this.pushed = true;
+          },
+          (error: unknown) => {
+            // Checks keep asking Redis; the next reconnect (or restart) tries again.
+            if (current === this.subscription) this.options.onSyncError?.(error);
+          },
+        );
+    });
+  }
+
+  /** A notice from another process (or our own, back): keep the entry in the copy. */
+  private receive(message: string): void {
+    let notice: unknown;
+    try {
+      notice = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (typeof notice !== 'object' || notice === null) return;
+    const { key, expiresAtSeconds } = notice as Record<string, unknown>;
+    if (typeof key !== 'string' || !key.startsWith(this.prefix)) return;
+    if (typeof expiresAtSeconds !== 'number' || !Number.isFinite(expiresAtSeconds)) return;
+    this.keep(key, expiresAtSeconds * 1000 + this.toleranceMs);
+  }
+
+  /** Keeps `key` in the copy until `until` (never shortening an entry). */
+  private keep(key: string, until: number): void {
+    this.mirror.set(key, Math.max(this.mirror.get(key) ?? 0, until));
   }
 
   /** Replaces the copy with the list as Redis has it (SCAN + MGET; entries carry their `exp`). */
@@ -158,17 +257,18 @@ export class TokenRevocations {
     // Entries Redis no longer has but that are still in force — made while the list was being
     // read, or lost with Redis's data (a restart without persistence) — are kept, and written
     // back: a revocation is never undone by an outage.
+    // The copy is replaced before the write-backs, so a notice arriving meanwhile stays in it.
     const lost = [...this.mirror].filter(([key, until]) => !next.has(key) && until > readAt);
+    for (const [key, until] of lost) next.set(key, until);
+    this.mirror = next;
+    this.mirrorReadAt = readAt;
     for (const [key, until] of lost) {
-      next.set(key, until);
       const expiresAtSeconds = Math.round((until - this.toleranceMs) / 1000);
       await this.call(
         () => redis.set(key, String(expiresAtSeconds), 'PX', Math.max(1, until - this.now()), 'NX'),
         5_000,
       );
     }
-    this.mirror = next;
-    this.mirrorReadAt = readAt;
   }
 
   private key(tenantId: string, tokenId: string): string {
