@@ -4,7 +4,7 @@
  * similarity + recency + importance), list, find and forget (every tier and the index).
  * Everything is within one tenant: each call names it, and no store is asked about another.
  */
-import { ulid } from 'ulid';
+import { newUlid } from '../ulids';
 import {
   DEFAULT_PROMOTION_RULES,
   cosineSimilarity,
@@ -118,7 +118,7 @@ export class MemoryService {
 
   constructor(private readonly dependencies: MemoryServiceDependencies) {
     this.now = dependencies.now ?? Date.now;
-    this.newId = dependencies.newId ?? (() => `mem_${ulid()}`);
+    this.newId = dependencies.newId ?? (() => `mem_${newUlid()}`);
     this.rules = dependencies.promotion ?? DEFAULT_PROMOTION_RULES;
   }
 
