@@ -10,6 +10,11 @@
  *   charged with the stored size afterwards, so parallel uploads may overshoot by their sizes;
  * - `sessions`: sessions open at once per tenant (see `OpenSessionCounter`).
  *
+ * The two request windows (`requests`, `api-key`) reserve points ahead in small batches
+ * (api/quotas/point-leases.ts): never more admitted than the quota across all API processes,
+ * and a busy tenant's requests mostly need no Redis round trip; near the end of a window, and
+ * for small quotas, points are counted one at a time as before.
+ *
  * A refusal is a 429 problem with `Retry-After` and the IETF draft headers
  * (draft-ietf-httpapi-ratelimit-headers): `RateLimit-Policy: "requests";q=600;w=60` and
  * `RateLimit: "requests";r=0;t=12`. Successful requests carry the `requests` headers too.
@@ -23,6 +28,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../../runtime/logger';
 import { ProblemError } from '../problem';
+import { PointLeases } from './point-leases';
 
 export interface QuotaLimits {
   /** Requests per minute per tenant; 0: no limit. */
@@ -108,6 +114,7 @@ export class TenantQuotas {
   private readonly windows: Partial<Record<PolicyName, Window>> = {};
   private readonly timeoutMs: number;
   private lastWarning = 0;
+  private readonly leases = new PointLeases();
 
   constructor(private readonly options: TenantQuotasOptions) {
     this.timeoutMs = options.timeoutMs ?? 250;
@@ -141,12 +148,12 @@ export class TenantQuotas {
     tenantId: string,
     apiKeyId: string | undefined,
   ): Promise<WindowState | undefined> {
-    const tenant = await this.consume('requests', tenantId, 1);
+    const tenant = await this.consumeRequest('requests', tenantId);
     if (!tenant.allowed) {
       throw this.refusal(tenant.state, `tenant ${tenantId} made too many requests`);
     }
     if (apiKeyId) {
-      const key = await this.consume('api-key', apiKeyId, 1);
+      const key = await this.consumeRequest('api-key', apiKeyId);
       if (!key.allowed) throw this.refusal(key.state, `API key ${apiKeyId} made too many requests`);
     }
     return tenant.state;
@@ -221,13 +228,63 @@ export class TenantQuotas {
   private async consume(policy: PolicyName, key: string, points: number): Promise<Check> {
     const window = this.windows[policy];
     if (!window) return { allowed: true };
+    const counted = await this.count(window, key, points);
+    return counted === undefined
+      ? { allowed: true }
+      : { allowed: counted.allowed, state: this.stateOf(window, counted.result) };
+  }
+
+  /**
+   * One request in a request window: a point reserved earlier if this process holds one, else
+   * a reservation of a batch (see point-leases.ts). A refused batch is given back and the
+   * request counted alone, so a batch never refuses a request one point would have admitted.
+   */
+  private async consumeRequest(policy: PolicyName, key: string): Promise<Check> {
+    const window = this.windows[policy];
+    if (!window) return { allowed: true };
+    const leaseKey = `${policy}\u0000${key}`;
+    const taken = this.leases.take(leaseKey);
+    if (taken) {
+      return {
+        allowed: true,
+        state: {
+          policy,
+          quota: window.quota,
+          windowSeconds: window.windowSeconds,
+          remaining: taken.remaining,
+          resetSeconds: Math.ceil(taken.msBeforeNext / 1000),
+        },
+      };
+    }
+    const batch = this.leases.batchSize(leaseKey);
+    let counted = await this.count(window, key, batch);
+    if (counted && !counted.allowed && batch > 1) {
+      await this.guard(() => window.limiter.reward(key, batch));
+      counted = await this.count(window, key, 1);
+    }
+    if (counted === undefined) return { allowed: true };
+    const state = this.stateOf(window, counted.result);
+    if (!counted.allowed) {
+      this.leases.refused(leaseKey);
+      return { allowed: false, state };
+    }
+    const points = counted.points;
+    this.leases.granted(leaseKey, points, state.remaining, counted.result.msBeforeNext);
+    // What this request reports: Redis's count plus the points now held here.
+    return { allowed: true, state: { ...state, remaining: state.remaining + points - 1 } };
+  }
+
+  /** `points` counted in Redis: allowed or refused with Redis's answer; undefined if not counted. */
+  private async count(
+    window: Window,
+    key: string,
+    points: number,
+  ): Promise<{ allowed: boolean; result: RateLimiterRes; points: number } | undefined> {
     try {
       const result = await this.guard(() => window.limiter.consume(key, points), true);
-      return result ? { allowed: true, state: this.stateOf(window, result) } : { allowed: true };
+      return result ? { allowed: true, result, points } : undefined;
     } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        return { allowed: false, state: this.stateOf(window, error) };
-      }
+      if (error instanceof RateLimiterRes) return { allowed: false, result: error, points };
       throw error;
     }
   }
