@@ -66,6 +66,27 @@ test('large payloads are compressed before encryption; small ones are not', asyn
   expect(decoded.map(fromPayload)).toEqual([large, 'tiny']);
 });
 
+test('payloads below and above the synchronous zlib limit (64 KiB) round-trip, gzip and deflate', async () => {
+  const ring = generateKeyRing('k1');
+  // Half random (hex), half repetitive: sizes around the limit before and after compression.
+  const value = (bytes: number) =>
+    Array.from({ length: bytes / 64 }, (_unused, index) =>
+      index % 2 === 0 ? Math.random().toString(16).padEnd(32, '0') : 'y'.repeat(32),
+    ).join('');
+  for (const algorithm of ['gzip', 'deflate'] as const) {
+    const codec = new EncryptionCodec({
+      keys: new KeyRingKeySource(ring),
+      compression: { algorithm, thresholdBytes: 1024 },
+    });
+    const values = [value(8 * 1024), value(60 * 1024), value(70 * 1024), value(512 * 1024)];
+    const encoded = await codec.encode(values.map(toPayload));
+    for (const payload of encoded) {
+      expect(Buffer.from(payload.metadata![METADATA.compression]!).toString()).toBe(algorithm);
+    }
+    expect((await codec.decode(encoded)).map(fromPayload)).toEqual(values);
+  }
+});
+
 test('a flipped ciphertext bit is refused, naming the key id', async () => {
   const codec = codecWith();
   const [encoded] = await codec.encode([toPayload(SECRET)]);
