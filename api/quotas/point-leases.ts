@@ -2,7 +2,9 @@
  * Points of a per-minute request window reserved ahead, so most requests of a busy tenant (or
  * API key) are counted without a Redis round trip. A reservation of `n` points is counted in
  * Redis like `n` requests before any of them is admitted, so all API processes together never
- * admit more than the window's quota. The price is the other way: points one process holds
+ * admit more than the window's quota — while Redis answers: a check it does not answer within
+ * the quotas' timeout fails open (admitted, not counted) as every limit here always did, and
+ * the points of such a reservation may still be counted by Redis later (then lost). The price is the other way: points one process holds
  * are not available to the others until it spends them, and those unspent when the window
  * ends are lost. The batch therefore shrinks as the window empties: at most
  * `remaining ÷ share` (and at most `maxBatch`), down to one point at a time — exactly the old

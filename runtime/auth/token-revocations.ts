@@ -19,8 +19,9 @@
  * MULTI as the entry, and every process subscribed adds it to its copy on arrival. While the
  * subscription is up, and the copy was read in full after it (re)subscribed, the copy decides
  * alone: a request costs no Redis round trip. So a revocation refuses the token in the process
- * that made it at once, and in every other process when the notice arrives (on loopback, well
- * under a millisecond; bench `api-load` and test/integration/token-revocation-push.test.ts).
+ * that made it at once, and in every other process when the notice arrives (two lists on a
+ * local Redis: at most 0.4 ms after `revoke()` resolved; see
+ * test/integration/token-revocation-push.test.ts).
  * A notice cannot be lost unseen on a subscription that stays up (Redis pub/sub drops messages
  * only by dropping the connection); when it drops, the process asks Redis on every request
  * again until it has subscribed and read the whole list anew. Left: a connection that dies

@@ -36,7 +36,9 @@ function apiProcessList(push: boolean, reconnectMs = 20): TokenRevocations {
   const redis = new Redis(server.url, { retryStrategy: () => reconnectMs });
   redis.on('error', () => undefined);
   connections.push(redis);
-  const list = new TokenRevocations({ redis, push, syncIntervalMs: 60_000 });
+  // A Redis call slower than the timeout counts as Redis away (the copy decides); a loaded CI
+  // machine must not turn these counting tests into outage tests.
+  const list = new TokenRevocations({ redis, push, syncIntervalMs: 60_000, timeoutMs: 10_000 });
   lists.push(list);
   list.start();
   return list;
@@ -72,7 +74,7 @@ test('with the subscription up, checks cost no Redis call and another process’
   // The revoking process refuses at once; the other once the notice arrived.
   expect(await first.isRevoked('acme', 'jti-7')).toBe(true);
   const arrivedMs = await until('the notice arrives', () => second.isRevoked('acme', 'jti-7'));
-  expect(arrivedMs).toBeLessThan(1_000);
+  expect(arrivedMs).toBeLessThan(5_000);
   // Another tenant's token with the same id is not denied.
   expect(await second.isRevoked('globex', 'jti-7')).toBe(false);
   expect(await existsCalls()).toBe(before);
