@@ -106,6 +106,17 @@ export interface TenantQuotasOptions {
 }
 
 /** Outcome of a check: allowed with the window's state, or not counted (Redis away / no limit). */
+/** What the headers say of `window` with `remaining` points left, ending in `msBeforeNext`. */
+function windowState(window: Window, remaining: number, msBeforeNext: number): WindowState {
+  return {
+    policy: window.policy,
+    quota: window.quota,
+    windowSeconds: window.windowSeconds,
+    remaining,
+    resetSeconds: Math.ceil(msBeforeNext / 1000),
+  };
+}
+
 type Check = { allowed: true; state?: WindowState } | { allowed: false; state: WindowState };
 
 class RedisUnavailable extends Error {}
@@ -216,13 +227,11 @@ export class TenantQuotas {
   }
 
   private stateOf(window: Window, result: RateLimiterRes): WindowState {
-    return {
-      policy: window.policy,
-      quota: window.quota,
-      windowSeconds: window.windowSeconds,
-      remaining: Math.max(0, window.quota - result.consumedPoints),
-      resetSeconds: Math.ceil(result.msBeforeNext / 1000),
-    };
+    return windowState(
+      window,
+      Math.max(0, window.quota - result.consumedPoints),
+      result.msBeforeNext,
+    );
   }
 
   private async consume(policy: PolicyName, key: string, points: number): Promise<Check> {
@@ -245,16 +254,7 @@ export class TenantQuotas {
     const leaseKey = `${policy}\u0000${key}`;
     const taken = this.leases.take(leaseKey);
     if (taken) {
-      return {
-        allowed: true,
-        state: {
-          policy,
-          quota: window.quota,
-          windowSeconds: window.windowSeconds,
-          remaining: taken.remaining,
-          resetSeconds: Math.ceil(taken.msBeforeNext / 1000),
-        },
-      };
+      return { allowed: true, state: windowState(window, taken.remaining, taken.msBeforeNext) };
     }
     const batch = this.leases.batchSize(leaseKey);
     let counted = await this.count(window, key, batch);
