@@ -93,8 +93,13 @@ export class PointLeases {
     });
   }
 
-  /** The window is spent (Redis refused): nothing is held, one point at a time from now on. */
+  /**
+   * Redis refused a request: one point at a time from now on. Points already held (reserved by
+   * a parallel request of this window) are kept: Redis counted them, so dropping them would
+   * refuse requests the quota still has room for.
+   */
   refused(key: string): void {
-    this.leases.delete(key);
+    const lease = this.leases.get(key);
+    if (lease) lease.remaining = 0;
   }
 }

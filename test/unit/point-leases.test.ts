@@ -41,15 +41,22 @@ test('points of a window that ended are void', () => {
   expect(pool.take('t')).toBeUndefined();
 });
 
-test('parallel reservations of one window add up; a refusal drops what is held', () => {
+test('parallel reservations of one window add up', () => {
   const { pool } = leases();
   pool.granted('t', 10, 900, 60_000);
   pool.granted('t', 10, 890, 59_990);
   let count = 0;
   while (pool.take('t')) count += 1;
   expect(count).toBe(18);
+  expect(pool.take('other')).toBeUndefined();
+});
+
+test('after a refusal, points held are still spent, and reservations are one point', () => {
+  const { pool } = leases();
   pool.granted('t', 10, 800, 59_000);
   pool.refused('t');
-  expect(pool.take('t')).toBeUndefined();
-  expect(pool.take('other')).toBeUndefined();
+  expect(pool.batchSize('t')).toBe(1);
+  let count = 0;
+  while (pool.take('t')) count += 1;
+  expect(count).toBe(9);
 });
